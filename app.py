@@ -1,0 +1,51 @@
+"""Action Line web app factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from sms import services
+from sms.settings import Settings, load_env
+
+log = logging.getLogger("actionline")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment (and ``.env``), overridden by ``test_config``."""
+    app = Flask(__name__)
+    env = {**load_env(), **(test_config or {})}
+    settings = Settings.from_mapping(env)
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key or "dev-only-secret-change-me",
+        MAX_CONTENT_LENGTH=256 * 1024,
+        ACTIONLINE=settings,
+    )
+    app.config.update(test_config or {})
+    transport = (test_config or {}).get("TRANSPORT")
+    app.extensions["actionline"] = services.Services.from_settings(settings, transport)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    _register(app)
+    _announce(app, settings)
+    return app
+
+
+def _register(app: Flask) -> None:
+    from handlers import cli, health, sms, status
+
+    for module in (health, sms, status):
+        app.register_blueprint(module.bp)
+    cli.init_app(app)
+
+
+def _announce(app: Flask, settings: Settings) -> None:
+    if settings.outbox_mode:
+        log.warning("No TWILIO_ACCOUNT_SID: outbox mode, nothing leaves this machine.")
+    if settings.dev_token:
+        log.warning("No TWILIO_AUTH_TOKEN: webhooks must be signed with the development token %r.",
+                    settings.auth_token)
+    if not settings.secret_key and not app.testing:
+        log.warning("No SECRET_KEY: using an insecure development key.")

@@ -1,0 +1,1 @@
+"""Thin Flask blueprints: parse the request, call ``sms``, render TwiML or HTML."""

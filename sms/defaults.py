@@ -1,0 +1,51 @@
+"""Tunables in one place, each documented where it is defined."""
+
+from __future__ import annotations
+
+QUEUES = ("high", "default", "bulk")
+"""RQ queues, in priority order: replies and calls, follow-ups, broadcasts."""
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+"""Where Redis is when REDIS_URL is unset."""
+
+DEFAULT_SQLITE_PATH = "var/actionline.db"
+"""SQLite file used when DATABASE_URL is unset (relative to the project root)."""
+
+DEV_AUTH_TOKEN = "actionline-dev-token-not-secret"
+"""Signature key used when TWILIO_AUTH_TOKEN is unset; printed at start-up."""
+
+DEV_PHONE_NUMBER = "+15005550006"
+"""The service's own number in outbox mode (Twilio's magic test number)."""
+
+ORG_NAME = "Action Line"
+"""Organisation name used in HELP and the opt-in disclosure."""
+
+MAX_SEGMENTS = 2
+"""Catalogue replies must fit in this many SMS segments."""
+
+INBOUND_LIMIT_PER_HOUR = 30
+"""Texts per sender per hour that get an answer; beyond it they are only recorded."""
+
+FOLLOWUP_DELAY_SECONDS = 24 * 3600
+"""Delay before the follow-up to a new subscriber's first keyword."""
+
+SWEEP_INTERVAL_SECONDS = 30
+"""How often the sweeper re-enqueues due messages that Redis lost."""
+
+SWEEP_GRACE_SECONDS = 60
+"""A due message is only re-enqueued once it has waited this long past its time."""
+
+IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
+"""How long Redis remembers a job's idempotency key (SQL stays the source of truth)."""
+
+QUIET_HOURS = (9, 20)
+"""Non-urgent messages go out between these local hours only."""
+
+RETRY_INTERVALS = (10, 60, 300)
+"""Back-off, in seconds, for transient transport errors (429/5xx); jittered."""
+
+PERMANENT_ERROR_CODES = frozenset({21211, 21212, 21214, 21408, 21610, 21612, 21614, 30003, 30005, 30006, 30007})
+"""Twilio error codes that are never retried."""
+
+OPTED_OUT_ERROR_CODE = 21610
+"""Twilio: 'Attempt to send to unsubscribed recipient' — mark the subscriber opted out."""

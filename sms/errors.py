@@ -1,0 +1,53 @@
+"""Errors that know what to tell the texter.
+
+    SmsError                 base; ``reply`` is safe to send back
+    ├── InvalidNumber        a phone number that cannot be E.164
+    ├── InvalidZip           a ZIP that is malformed or unknown
+    └── LimitReached         a per-caller or per-target limit
+    TransportError           sending failed; ``code`` is Twilio's, ``retryable`` says what to do
+"""
+
+from __future__ import annotations
+
+from sms import defaults
+
+
+class SmsError(Exception):
+    reply = "Sorry, something went wrong. Reply MENU to start again."
+
+    def __init__(self, detail: str = "", reply: str | None = None) -> None:
+        super().__init__(detail or self.reply)
+        if reply is not None:
+            self.reply = reply
+
+
+class InvalidNumber(SmsError):
+    reply = "That doesn't look like a phone number we can use."
+
+
+class InvalidZip(SmsError):
+    reply = "That doesn't look like a US ZIP code. Reply with 5 digits, e.g. 02139."
+
+
+class LimitReached(SmsError):
+    reply = "You've reached today's limit. Thank you for taking action - try again tomorrow."
+
+
+class TransportError(Exception):
+    """Sending through Twilio (or the outbox) failed."""
+
+    def __init__(self, message: str, code: int | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """429 and 5xx are worth retrying; Twilio's permanent error codes never are."""
+        if self.code in defaults.PERMANENT_ERROR_CODES:
+            return False
+        return self.status == 429 or (self.status or 0) >= 500 or self.status is None
+
+    @property
+    def opted_out(self) -> bool:
+        return self.code == defaults.OPTED_OUT_ERROR_CODE

@@ -1,0 +1,134 @@
+"""Receive one inbound text: record it, answer it once, keep what must survive.
+
+Twilio may deliver the same ``MessageSid`` twice (retries, timeouts); the second
+delivery gets the reply stored for the first and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sms import catalogue, compliance, conversation, ratelimit, segments, subscribers
+from sms.errors import InvalidNumber
+from sms.services import Services
+from sms.store import Conversation, Message, utcnow
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1600
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    sid: str
+    phone: str
+    body: str
+    media_count: int = 0
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> InboundSms:
+        """Read Twilio's webhook fields; raise ValueError for a request that is not an SMS."""
+        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+        sender = (form.get("From") or "").strip()
+        if not sid or not sender:
+            raise ValueError("MessageSid and From are required")
+        try:
+            media = int(form.get("NumMedia") or 0)
+        except ValueError:
+            media = 0
+        return cls(sid=sid[:64], phone=sender, body=(form.get("Body") or "")[:MAX_BODY], media_count=media)
+
+
+def receive(services: Services, sms: InboundSms) -> list[str]:
+    """Record ``sms`` and return the texts to reply with (possibly none)."""
+    try:
+        phone = subscribers.normalise_phone(sms.phone)
+    except InvalidNumber:
+        log.info("inbound %s from an unusable sender; recorded, not answered", sms.sid)
+        _record_orphan(services, sms)
+        return []
+    with services.db.session() as session:
+        previous = _replies_to(session, sms.sid)
+        if previous is not None:
+            return previous
+        try:
+            turn = _answer(services, session, sms, phone)
+            session.commit()
+        except IntegrityError:  # the same SID won a race in another request
+            session.rollback()
+            return _replies_to(session, sms.sid) or []
+    for effect in turn.after_commit:
+        effect()
+    return turn.replies
+
+
+def _answer(services: Services, session: Session, sms: InboundSms, phone: str) -> conversation.Turn:
+    subscriber, is_new = subscribers.get_or_create(session, phone)
+    inbound = Message(
+        subscriber_id=subscriber.id, direction="in", kind="inbound", phone=phone, body=sms.body,
+        media_count=sms.media_count, twilio_sid=sms.sid, status="received",
+    )
+    session.add(inbound)
+    session.flush()  # a duplicate SID fails here, before anything else changes
+    subscriber.last_active_at = utcnow()
+    if is_new:
+        compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
+    state = session.get(Conversation, subscriber.id) or Conversation(subscriber_id=subscriber.id, data={})
+    session.add(state)
+    turn = conversation.Turn(
+        session=session, settings=services.settings, catalogue=catalogue.current(session),
+        subscriber=subscriber, conversation=state, body=sms.body, is_new=is_new,
+        media_count=sms.media_count, services=services,
+    )
+    settings = services.settings
+    if not ratelimit.hit(services.redis, "inbound", phone, settings.inbound_limit_per_hour, 3600):
+        log.warning("inbound limit reached for %s; recorded, not answered", compliance.mask(phone))
+        return turn
+    conversation.respond(turn)
+    turn.replies = _with_disclosure(turn) if is_new and not subscriber.opted_out else turn.replies
+    turn.replies = [segments.gsm_safe(text) for text in turn.replies]
+    for text in turn.replies:
+        session.add(Message(
+            subscriber_id=subscriber.id, direction="out", kind="reply", phone=phone, body=text,
+            segments=segments.count(text).segments, status="replied", in_reply_to_id=inbound.id,
+            sent_at=utcnow(),
+        ))
+    return turn
+
+
+def _with_disclosure(turn: conversation.Turn) -> list[str]:
+    """Put the opt-in disclosure on the first reply, or in its own message if it will not fit."""
+    disclosure = turn.text_of("disclosure")
+    if not turn.replies:
+        return [disclosure]
+    combined = f"{turn.replies[0]}\n\n{disclosure}"
+    if segments.count(segments.gsm_safe(combined)).segments <= 2:
+        return [combined, *turn.replies[1:]]
+    return [*turn.replies, disclosure]
+
+
+def _replies_to(session: Session, sid: str) -> list[str] | None:
+    """The replies already given to inbound ``sid``, or None if it is new."""
+    inbound_id = session.scalar(select(Message.id).where(Message.twilio_sid == sid))
+    if inbound_id is None:
+        return None
+    rows = session.scalars(
+        select(Message.body).where(Message.in_reply_to_id == inbound_id).order_by(Message.id)
+    )
+    return [body for body in rows if body]
+
+
+def _record_orphan(services: Services, sms: InboundSms) -> None:
+    with services.db.session() as session:
+        if session.scalar(select(Message.id).where(Message.twilio_sid == sms.sid)) is None:
+            session.add(Message(direction="in", kind="inbound", phone=sms.phone[:20], body=sms.body,
+                                media_count=sms.media_count, twilio_sid=sms.sid, status="unanswered"))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()

@@ -1,0 +1,65 @@
+"""SMS encoding and segment counting (GSM 03.38 vs UCS-2), and GSM-safe replies.
+
+A message that fits the GSM-7 alphabet costs 160 characters per segment (153 when
+concatenated; extension characters such as ``€`` or ``{`` count twice). One
+character outside it switches the whole message to UCS-2: 70 per segment, 67 when
+concatenated, and characters outside the BMP (most emoji) count twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+# Look-alikes that would silently turn a reply into UCS-2.
+_GSM_REPLACEMENTS = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+        "\u2026": "...", "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2022": "-",
+        "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """How a text travels: its encoding, length in code units and segment count."""
+
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int
+    segments: int
+    per_segment: int
+
+
+def is_gsm7(text: str) -> bool:
+    """True if every character of ``text`` is in the GSM-7 alphabet (with extension)."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def count(text: str) -> SegmentInfo:
+    """Count the SMS segments ``text`` needs."""
+    if is_gsm7(text):
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+        single, multi, encoding = 70, 67, "UCS-2"
+    if units <= single:
+        return SegmentInfo(encoding, units, 1 if units else 0, single)
+    return SegmentInfo(encoding, units, -(-units // multi), multi)
+
+
+def gsm_safe(text: str) -> str:
+    """Replace typographic look-alikes with GSM-7 characters where that changes nothing visible.
+
+    Text that still needs UCS-2 afterwards (emoji, other scripts) is returned
+    with the substitutions applied; it is never stripped of meaning.
+    """
+    return text.translate(_GSM_REPLACEMENTS)

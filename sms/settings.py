@@ -1,0 +1,137 @@
+"""Configuration read once from the environment, checked at start-up.
+
+A malformed value raises ``ConfigError`` naming the key, so the process stops
+before it serves a request instead of failing halfway through one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sms import defaults
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to know about its environment."""
+
+    database_url: str
+    redis_url: str = defaults.DEFAULT_REDIS_URL
+    secret_key: str = ""
+    org_name: str = defaults.ORG_NAME
+    account_sid: str = ""
+    auth_token: str = defaults.DEV_AUTH_TOKEN
+    phone_number: str = defaults.DEV_PHONE_NUMBER
+    messaging_service_sid: str = ""
+    public_base_url: str = ""
+    api_base_url: str = ""
+    inbound_limit_per_hour: int = defaults.INBOUND_LIMIT_PER_HOUR
+    followup_delay_seconds: int = defaults.FOLLOWUP_DELAY_SECONDS
+    stop_confirmation: bool = True
+    quiet_hours: tuple[int, int] | None = defaults.QUIET_HOURS
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def outbox_mode(self) -> bool:
+        """True when no Twilio account is configured: sends are recorded locally."""
+        return not self.account_sid
+
+    @property
+    def dev_token(self) -> bool:
+        return self.auth_token == defaults.DEV_AUTH_TOKEN
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, object]) -> Settings:
+        """Build settings from an environment-like mapping; raise ConfigError on bad values."""
+        get = lambda key, default="": str(env.get(key) or default).strip()  # noqa: E731
+        base_url = get("PUBLIC_BASE_URL").rstrip("/")
+        if base_url and not base_url.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
+        account_sid = get("TWILIO_ACCOUNT_SID")
+        if account_sid and not account_sid.startswith("AC"):
+            raise ConfigError("TWILIO_ACCOUNT_SID must start with 'AC'")
+        auth_token = get("TWILIO_AUTH_TOKEN")
+        if account_sid and not auth_token:
+            raise ConfigError("TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set")
+        return cls(
+            database_url=get("DATABASE_URL") or default_database_url(),
+            redis_url=get("REDIS_URL", defaults.DEFAULT_REDIS_URL),
+            secret_key=get("SECRET_KEY"),
+            org_name=get("ORG_NAME", defaults.ORG_NAME),
+            account_sid=account_sid,
+            auth_token=auth_token or defaults.DEV_AUTH_TOKEN,
+            phone_number=get("TWILIO_PHONE_NUMBER", defaults.DEV_PHONE_NUMBER),
+            messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
+            public_base_url=base_url,
+            api_base_url=get("TWILIO_API_BASE_URL").rstrip("/"),
+            inbound_limit_per_hour=_int(env, "INBOUND_LIMIT_PER_HOUR", defaults.INBOUND_LIMIT_PER_HOUR),
+            followup_delay_seconds=_int(env, "FOLLOWUP_DELAY_SECONDS", defaults.FOLLOWUP_DELAY_SECONDS),
+            stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
+            quiet_hours=parse_quiet_hours(get("QUIET_HOURS", "9-20")),
+            extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
+        )
+
+
+def default_database_url() -> str:
+    """SQLite file under var/ in the project root."""
+    path = ROOT / defaults.DEFAULT_SQLITE_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def parse_quiet_hours(value: str) -> tuple[int, int] | None:
+    """Parse ``"9-20"`` into (9, 20); ``"off"`` disables quiet hours."""
+    if value.lower() in ("off", "none", "0", "false"):
+        return None
+    try:
+        start, end = (int(part) for part in value.split("-"))
+    except ValueError:
+        raise ConfigError(f"QUIET_HOURS must look like 9-20 or off, not {value!r}") from None
+    if not (0 <= start < end <= 24):
+        raise ConfigError(f"QUIET_HOURS must be two hours 0-24, start before end, not {value!r}")
+    return start, end
+
+
+def _int(env: Mapping[str, object], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{key} must not be negative")
+    return value
+
+
+def _bool(env: Mapping[str, object], key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, not {raw!r}")
+
+
+def load_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the process environment overlaid on values from ``.env`` (environment wins)."""
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}
+    values.update(os.environ if environ is None else environ)
+    return values

@@ -1,0 +1,278 @@
+"""Database models and sessions: the system of record.
+
+SQLite by default, PostgreSQL through ``DATABASE_URL``; the schema is owned by the
+Alembic migrations in ``sms/migrations`` (``upgrade()`` below applies them).
+Feature modules may declare more models on ``Base``; ``load_models()`` imports them
+so that metadata is complete wherever it is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MODEL_MODULES: list[str] = []
+"""Feature modules that add models to ``Base`` (imported by ``load_models``)."""
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (the only clock the database sees)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite drops tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use sms.store.utcnow()")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Subscriber(Base):
+    """One phone number that has texted or called the service."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    tier: Mapped[str] = mapped_column(String(16), default="normal")
+    zip: Mapped[str | None] = mapped_column(String(5))
+    state: Mapped[str | None] = mapped_column(String(2), index=True)
+    district: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(40))
+    first_name: Mapped[str | None] = mapped_column(String(60))
+    last_demand: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    @property
+    def opted_out(self) -> bool:
+        return self.status == "opted_out"
+
+
+class ConsentEvent(Base):
+    """Append-only history of opt-ins and opt-outs (kept even after DELETE)."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # opt_in | opt_out
+    source: Mapped[str] = mapped_column(String(40))  # e.g. sms, twilio-21610, console
+    detail: Mapped[str | None] = mapped_column(String(160))  # e.g. the word texted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Interest(Base):
+    """A demand or campaign keyword a subscriber has texted."""
+
+    __tablename__ = "interests"
+    __table_args__ = (UniqueConstraint("subscriber_id", "keyword"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    keyword: Mapped[str] = mapped_column(String(40), index=True)
+    times: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Message(Base):
+    """An inbound or outbound text, with its Twilio SID and delivery status."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # inbound, reply, followup, manual...
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # the other party
+    body: Mapped[str | None] = mapped_column(Text)
+    media_count: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Conversation(Base):
+    """Where a texter is in the menu, so numbered replies mean the right thing."""
+
+    __tablename__ = "conversations"
+
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), primary_key=True)
+    menu: Mapped[str | None] = mapped_column(String(40))  # areas | area:N | campaigns
+    pending: Mapped[str | None] = mapped_column(String(40))  # a question awaiting an answer
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Area(Base):
+    __tablename__ = "areas"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(80))
+
+
+class Demand(Base):
+    """A demand from the seed: what to text, what it asks and who to call."""
+
+    __tablename__ = "demands"
+
+    keyword: Mapped[str] = mapped_column(String(40), primary_key=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    area: Mapped[int] = mapped_column(ForeignKey("areas.number"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    ask: Mapped[str] = mapped_column(String(200), default="")
+    reply: Mapped[str] = mapped_column(Text)
+    targets: Mapped[str] = mapped_column(String(60), default="congress")
+    target_order: Mapped[list[str]] = mapped_column(JSON, default=list)
+    script: Mapped[str] = mapped_column(Text, default="")
+    followup: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    keyword: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    reply: Mapped[str] = mapped_column(Text)
+
+
+class CatalogueText(Base):
+    """Service texts (welcome, help, disclosure...) editable like the demands."""
+
+    __tablename__ = "catalogue_texts"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class OutboxItem(Base):
+    """What the outbox transport would have sent through Twilio (offline mode)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # sms | call
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    to: Mapped[str] = mapped_column(String(20), index=True)
+    from_: Mapped[str] = mapped_column("from", String(40))
+    body: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Database:
+    """An engine and its session factory for one DATABASE_URL."""
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, **engine_options)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.sessionmaker()
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres:// URLs (Heroku style)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(url, **options)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def load_models() -> type[Base]:
+    """Import every module that declares models, so ``Base.metadata`` is complete."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic config for ``url`` without an alembic.ini file."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)

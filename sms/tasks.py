@@ -1,0 +1,22 @@
+"""RQ job functions: thin, importable, taking ids; they re-fetch and are idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from sms import outbound
+from sms.services import current
+
+log = logging.getLogger(__name__)
+
+
+def deliver_message(message_id: int) -> str:
+    """Send a scheduled outbound message (follow-ups, reminders) once."""
+    result = outbound.deliver(current(), message_id)
+    log.info("message %s: %s", message_id, result)
+    return result
+
+
+def sweep() -> dict[str, int]:
+    """Re-enqueue work that Redis lost and settle sends whose outcome is unknown."""
+    return outbound.sweep(current())

@@ -1,0 +1,178 @@
+"""The Twilio seam: one small protocol, three transports.
+
+``TwilioTransport`` talks to Twilio's REST API through the official SDK (or to a
+Twilio-compatible mock at ``TWILIO_API_BASE_URL``). ``OutboxTransport`` records
+what would have been sent in the database, so the product runs offline.
+``MemoryTransport`` records in memory, for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from sms.compliance import mask
+from sms.errors import TransportError
+from sms.store import Database, OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """A message the provider says it accepted (used to reconcile unknown outcomes)."""
+
+    sid: str
+    to: str
+    body: str | None
+    created_at: datetime | None = None
+
+
+@runtime_checkable
+class Transport(Protocol):
+    phone_number: str
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        """Send a text; return the provider's message SID. Raise TransportError on failure."""
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        """Start a call that fetches its TwiML from ``url``; return the call SID."""
+
+    def find_messages(self, to: str, since: datetime) -> list[SentRecord]:
+        """Messages sent to ``to`` since ``since`` (to settle a send whose outcome was lost)."""
+
+
+class TwilioTransport:
+    """Twilio through the official SDK."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        phone_number: str,
+        messaging_service_sid: str = "",
+        api_base_url: str = "",
+    ) -> None:
+        http_client = RebasedHttpClient(api_base_url) if api_base_url else None
+        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.phone_number = phone_number
+        self.messaging_service_sid = messaging_service_sid
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        params: dict[str, Any] = {"to": to, "body": body}
+        if self.messaging_service_sid:
+            params["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            params["from_"] = self.phone_number
+        if status_callback:
+            params["status_callback"] = status_callback
+        return self._call(lambda: self.client.messages.create(**params).sid, "sms", to)
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        params: dict[str, Any] = {"to": to, "from_": self.phone_number, "url": url}
+        if status_callback:
+            params.update(
+                status_callback=status_callback,
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+            )
+        return self._call(lambda: self.client.calls.create(**params).sid, "call", to)
+
+    def find_messages(self, to: str, since: datetime) -> list[SentRecord]:
+        records = self._call(lambda: self.client.messages.list(to=to, date_sent_after=since, limit=50), "list", to)
+        return [SentRecord(r.sid, r.to, r.body, r.date_created) for r in records]
+
+    @staticmethod
+    def _call(fn: Any, what: str, to: str) -> Any:
+        try:
+            return fn()
+        except TwilioRestException as exc:
+            log.warning("twilio %s to %s failed: %s %s", what, mask(to), exc.status, exc.code)
+            raise TransportError(exc.msg or str(exc), code=exc.code, status=exc.status) from exc
+        except (TwilioException, OSError) as exc:
+            # Connection errors: the request may or may not have reached Twilio.
+            log.warning("twilio %s to %s failed: %s", what, mask(to), type(exc).__name__)
+            raise TransportError(str(exc)) from exc
+
+
+class RebasedHttpClient(TwilioHttpClient):
+    """Send the SDK's requests to a Twilio-compatible server instead of *.twilio.com."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(timeout=15)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        path = url.split(".twilio.com", 1)[1] if ".twilio.com" in url else url
+        return super().request(method, self.base_url + path, *args, **kwargs)
+
+
+class OutboxTransport:
+    """Records outbound texts and calls in the ``outbox`` table instead of sending them."""
+
+    def __init__(self, db: Database, phone_number: str) -> None:
+        self.db = db
+        self.phone_number = phone_number
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        return self._record("sms", to, body=body, prefix="SM")
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        return self._record("call", to, url=url, prefix="CA")
+
+    def find_messages(self, to: str, since: datetime) -> list[SentRecord]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(OutboxItem).where(OutboxItem.kind == "sms", OutboxItem.to == to, OutboxItem.created_at >= since)
+            )
+            return [SentRecord(r.sid, r.to, r.body, r.created_at) for r in rows]
+
+    def _record(self, kind: str, to: str, prefix: str, body: str | None = None, url: str | None = None) -> str:
+        sid = prefix + uuid.uuid4().hex
+        with self.db.session() as session, session.begin():
+            session.add(OutboxItem(kind=kind, sid=sid, to=to, from_=self.phone_number, body=body, url=url))
+        log.info("outbox %s to %s (%s)", kind, mask(to), sid)
+        return sid
+
+
+@dataclass
+class MemoryTransport:
+    """Keeps what it was asked to send; ``fail_with`` makes the next sends raise."""
+
+    phone_number: str = "+15005550006"
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    fail_with: list[TransportError] = field(default_factory=list)
+    _ids: Any = field(default_factory=itertools.count)
+    _lock: Any = field(default_factory=threading.Lock)
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        with self._lock:
+            if self.fail_with:
+                raise self.fail_with.pop(0)
+            sid = f"SMmem{next(self._ids):028d}"
+            self.messages.append({"sid": sid, "to": to, "body": body, "status_callback": status_callback})
+            return sid
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        with self._lock:
+            if self.fail_with:
+                raise self.fail_with.pop(0)
+            sid = f"CAmem{next(self._ids):028d}"
+            self.calls.append({"sid": sid, "to": to, "url": url, "status_callback": status_callback})
+            return sid
+
+    def find_messages(self, to: str, since: datetime) -> list[SentRecord]:
+        return [SentRecord(m["sid"], m["to"], m["body"]) for m in self.messages if m["to"] == to]
+
+    def bodies_to(self, to: str) -> list[str]:
+        return [m["body"] for m in self.messages if m["to"] == to]

@@ -1,0 +1,170 @@
+"""Fixtures: the app on real SQLite and PostgreSQL, the real local Redis, a recording transport.
+
+Every test that uses ``app`` runs once per backend in ``TEST_BACKENDS``
+(default ``sqlite,postgresql``). PostgreSQL tests use a schema of their own in
+the ``test`` database, so parallel runs never see each other's rows; Redis tests
+use the database number in ``TEST_REDIS_URL`` (default 15), flushed per test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from rq import SimpleWorker
+from sqlalchemy import create_engine, text
+
+from sms import defaults, services, simulator, store
+from sms.transport import MemoryTransport
+
+BASE_URL = "https://actionline.test"
+TOKEN = "test-auth-token"
+SERVICE_NUMBER = "+15005550006"
+PG_BASE = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated database per backend for the whole session."""
+    urls: dict[str, str] = {}
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    if "sqlite" in BACKENDS:
+        urls["sqlite"] = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if "postgresql" in BACKENDS:
+        admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        urls["postgresql"] = f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    for url in urls.values():
+        store.upgrade(url)
+    yield urls
+    if "postgresql" in urls:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> str:
+    return database_urls[request.param]
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    conn = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def transport() -> MemoryTransport:
+    return MemoryTransport(phone_number=SERVICE_NUMBER)
+
+
+@pytest.fixture
+def config(database_url: str) -> dict[str, Any]:
+    """Test configuration; tests may change it before asking for ``app``."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_PHONE_NUMBER": SERVICE_NUMBER,
+        "PUBLIC_BASE_URL": BASE_URL,
+        "SECRET_KEY": "test-secret",
+        "ORG_NAME": "Action Line Test",
+        "QUIET_HOURS": "off",
+        "FOLLOWUP_DELAY_SECONDS": "3600",
+    }
+
+
+@pytest.fixture
+def app(config: dict[str, Any], redis: Redis, transport: MemoryTransport):  # noqa: ANN201
+    from app import create_app
+    from sms import catalogue
+
+    application = create_app({**config, "TRANSPORT": transport})
+    svc = application.extensions["actionline"]
+    _empty_tables(svc.db)
+    with svc.db.session() as session:
+        catalogue.import_catalogue(session, catalogue.load_yaml())
+    services.bind(svc)
+    yield application
+    services.bind(None)
+    svc.close()
+
+
+def _empty_tables(db: store.Database) -> None:
+    tables = list(reversed(store.load_models().metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def svc(app) -> services.Services:  # noqa: ANN001
+    return app.extensions["actionline"]
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN001, ANN201
+    return app.test_cli_runner()
+
+
+def signed_post(client: Any, path: str, params: dict[str, str], token: str = TOKEN) -> Any:
+    """POST form ``params`` to ``path`` with the signature Twilio would compute."""
+    signature = simulator.sign(token, BASE_URL + path, params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+class Phone:
+    """A texter's phone: sends signed inbound webhooks and reads the TwiML replies."""
+
+    def __init__(self, client: Any, number: str) -> None:
+        self.client = client
+        self.number = number
+
+    def text(self, body: str, sid: str | None = None, media: int = 0) -> list[str]:
+        params = simulator.sms_params(self.number, body, SERVICE_NUMBER, sid=sid, media=media)
+        response = signed_post(self.client, "/sms", params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == "text/xml"
+        return [m.text or "" for m in ET.fromstring(response.get_data(as_text=True)).findall("./Message")]
+
+
+@pytest.fixture
+def phone(client) -> Phone:  # noqa: ANN001
+    return Phone(client, "+16175550123")
+
+
+@pytest.fixture
+def run_jobs(svc: services.Services):  # noqa: ANN201
+    """Run every queued job in-process on the real Redis, as a worker would."""
+
+    def run() -> None:
+        queues = [svc.queue(name) for name in defaults.QUEUES]
+        SimpleWorker(queues, connection=svc.redis).work(burst=True)
+
+    return run
+
+
+ROOT = Path(__file__).resolve().parent.parent

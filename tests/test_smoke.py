@@ -1,0 +1,4 @@
+def test_menu(phone):
+    replies = phone.text("MENU")
+    print(replies)
+    assert replies

@@ -35,9 +35,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    from handlers import cli, health, sms, status
+    from handlers import cli, health, sms, status, voice
 
-    for module in (health, sms, status):
+    for module in (health, sms, status, voice):
         app.register_blueprint(module.bp)
     cli.init_app(app)
 

@@ -20,3 +20,12 @@ def deliver_message(message_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Re-enqueue work that Redis lost and settle sends whose outcome is unknown."""
     return outbound.sweep(current())
+
+
+def place_call(session_id: int) -> str:
+    """Place the call-back for a call session (once; a repeat finds it claimed)."""
+    from sms import calls
+
+    result = calls.place(current(), session_id)
+    log.info("call session %s: %s", session_id, result)
+    return result

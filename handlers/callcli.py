@@ -6,12 +6,21 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from sms import calls, simulator, subscribers, targetdata, voicesim
 from sms.errors import InvalidNumber
 
 FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+class AppContextCommand(click.Command):
+    """Run inside the app context however invoked (``flask ...`` or a test runner on ``app.cli``)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.callback = with_appcontext(self.callback)
 
 
 def init_app(app) -> None:  # noqa: ANN001
@@ -37,7 +46,7 @@ def _run_import(label: str, path: Path, columns: tuple[str, ...], importer, skip
     click.echo(f"{label}: {summary}.")
 
 
-@click.command("import-legislators")
+@click.command(cls=AppContextCommand, name="import-legislators")
 @click.argument("path", required=False, type=FILE)
 @click.option("--offices", type=FILE, help="legislators-district-offices.csv (default: the shipped copy).")
 @click.option("--skip-bad", is_flag=True, help="Reject malformed rows and go on instead of stopping.")
@@ -50,7 +59,7 @@ def import_legislators(path: Path | None, offices: Path | None, skip_bad: bool) 
         _run_import("District offices", offices, targetdata.OFFICE_COLUMNS, targetdata.import_offices, skip_bad)
 
 
-@click.command("import-zips")
+@click.command(cls=AppContextCommand, name="import-zips")
 @click.argument("path", required=False, type=FILE)
 @click.option("--skip-bad", is_flag=True, help="Reject malformed rows and go on instead of stopping.")
 def import_zips(path: Path | None, skip_bad: bool) -> None:
@@ -59,7 +68,7 @@ def import_zips(path: Path | None, skip_bad: bool) -> None:
                 skip_bad)
 
 
-@click.command("import-targets")
+@click.command(cls=AppContextCommand, name="import-targets")
 @click.argument("path", required=False, type=FILE)
 def import_targets(path: Path | None) -> None:
     """Load custom target sets (``custom_targets:``) from the catalogue or a targets YAML."""
@@ -79,7 +88,7 @@ def _phone(raw: str) -> str:
         raise click.BadParameter(f"{raw!r} is not a phone number") from exc
 
 
-@click.command("call-block")
+@click.command(cls=AppContextCommand, name="call-block")
 @click.argument("phone")
 @click.option("--reason", default="", help="Why (kept with the entry).")
 def call_block(phone: str, reason: str) -> None:
@@ -93,7 +102,7 @@ def call_block(phone: str, reason: str) -> None:
     click.echo("Blocked.")
 
 
-@click.command("call-unblock")
+@click.command(cls=AppContextCommand, name="call-unblock")
 @click.argument("phone")
 def call_unblock(phone: str) -> None:
     """Remove PHONE from the call blocklist."""
@@ -105,7 +114,7 @@ def call_unblock(phone: str) -> None:
     click.echo("Unblocked." if row is not None else "That number was not blocked.")
 
 
-@click.command("simulate-call")
+@click.command(cls=AppContextCommand, name="simulate-call")
 @click.argument("phone")
 @click.option("--digits", default="1", help="Keys pressed at each prompt, comma-separated ('' = silence).")
 @click.option("--dial-status", default="", help="How each office answers: completed,busy,no-answer,failed.")

@@ -103,13 +103,20 @@ class Target:
 
     @property
     def label(self) -> str:
-        """Short written form: ``Rep. Jerrold Nadler``."""
-        return f"{self.title} {self.name}".strip()
+        """Short written form: ``Rep. Jerrold Nadler`` (a custom target's name says it all)."""
+        return self.name if self.kind == "custom" else f"{self.title} {self.name}".strip()
 
     @property
     def spoken(self) -> str:
         """Spoken form: ``Representative Jerrold Nadler``."""
+        if self.kind == "custom":
+            return self.name
         return f"{SPOKEN_TITLES.get(self.title, self.title)} {self.name}".strip()
+
+    @classmethod
+    def of(cls, data: dict[str, object]) -> Target:
+        """A target stored in a call session's JSON."""
+        return cls(**{k: data.get(k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")})
 
     def to_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")}

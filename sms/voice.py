@@ -84,7 +84,7 @@ def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
 def intro(flow: Flow, call: CallSession) -> str:
     """Say the demand, then wait for a key: nothing is bridged to an answering machine."""
     demand = catalogue.current(flow.session).demand(call.demand or "")
-    labels = ", ".join(t["title"] + " " + t["name"] for t in call.targets)
+    labels = ", ".join(targets.Target.of(t).label for t in call.targets)
     flow.say(f"Hello from {flow.settings.org_name}. Thank you for taking action"
              + (f" on: {demand.title}." if demand else "."))
     gather = Gather(num_digits=1, action=flow.url("/voice/connect"), timeout=defaults.CALL_GATHER_TIMEOUT)
@@ -135,11 +135,11 @@ def _leg(session: Session, call: CallSession, position: int) -> CallLeg | None:
 def dial(flow: Flow, call: CallSession, position: int) -> str:
     """Connect the caller to target ``position`` (recording the leg once)."""
     target = call.targets[position]
-    spoken = targets.Target(**target).spoken
+    spoken = targets.Target.of(target).spoken
     leg = _leg(flow.session, call, position)
     if leg is None:
         flow.session.add(CallLeg(session_id=call.id, position=position, kind=target["kind"], ref=target["ref"],
-                                 label=f"{target['title']} {target['name']}".strip(), number=target["phone"]))
+                                 label=targets.Target.of(target).label, number=target["phone"]))
         flow.session.flush()
     if position == 0:
         demand = catalogue.current(flow.session).demand(call.demand or "")
@@ -153,7 +153,7 @@ def dial(flow: Flow, call: CallSession, position: int) -> str:
 
 def between(flow: Flow, call: CallSession, position: int) -> str:
     """Before the next office: * skips it, # ends the call, silence goes on."""
-    spoken = targets.Target(**call.targets[position]).spoken
+    spoken = targets.Target.of(call.targets[position]).spoken
     gather = Gather(num_digits=1, action=flow.url(f"/voice/next?leg={position}"), timeout=3)
     flow.say(f"Next: {spoken}. Press star to skip this office, or pound to end the call.", into=gather)
     flow.vr.append(gather)
@@ -174,7 +174,7 @@ def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     if digits == "*":
         target = call.targets[position]
         flow.session.add(CallLeg(session_id=call.id, position=position, kind=target["kind"], ref=target["ref"],
-                                 label=f"{target['title']} {target['name']}".strip(), number=None,
+                                 label=targets.Target.of(target).label, number=None,
                                  outcome="skipped", ended_at=utcnow()))
         call.position = position + 1
         return current(flow, call)

@@ -122,7 +122,7 @@ def call_unblock(phone: str) -> None:
 def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> None:
     """Play PHONE's call offline: the queued call-back (after CALL), else a call-in."""
     svc, number = _services(), _phone(phone)
-    path = "/voice"
+    path, call_sid = "/voice", None
     if not callin:
         with svc.db.session() as session:
             call = session.scalar(select(calls.CallSession).where(
@@ -130,6 +130,8 @@ def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> No
                 .order_by(calls.CallSession.id.desc()))
         if call is not None:
             calls.place(svc, call.id)
+            with svc.db.session() as session:
+                call_sid = session.get(calls.CallSession, call.id).call_sid
             path = f"/voice/answer?s={call.token}"
     client = current_app.test_client()
 
@@ -143,7 +145,7 @@ def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> No
 
     keys = [d.strip() for d in digits.split(",")] if digits else []
     statuses = [s.strip() for s in dial_status.split(",") if s.strip()]
-    walk = voicesim.walk(post, path, number, svc.settings.phone_number, keys, statuses)
+    walk = voicesim.walk(post, path, number, svc.settings.phone_number, keys, statuses, call_sid)
     icons = {"say": "  caller hears:", "press": "  caller presses:", "dial": "  DIALING", "office": "  office:",
              "hangup": "  (hang up)"}
     for kind, value in walk.events:

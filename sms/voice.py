@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from sms import calls, catalogue, compliance, defaults, subscribers, targets
 from sms.callcommands import fill_script
@@ -146,8 +146,10 @@ def dial(flow: Flow, call: CallSession, position: int) -> str:
         if demand is not None and demand.script:
             flow.say("Here is what to say. " + fill_script(demand.script, spoken, call.zip, None))
     flow.say(f"Connecting you to {spoken}.")
-    flow.vr.dial(target["phone"], caller_id=flow.services.transport.phone_number,
-                 action=flow.url(f"/voice/dialed?leg={position}"), timeout=defaults.CALL_DIAL_TIMEOUT)
+    dial_verb = Dial(caller_id=flow.services.transport.phone_number, timeout=defaults.CALL_DIAL_TIMEOUT,
+                     action=flow.url(f"/voice/dialed?leg={position}"))
+    dial_verb.number(target["phone"])
+    flow.vr.append(dial_verb)
     return str(flow.vr)
 
 

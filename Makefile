@@ -20,9 +20,12 @@ setup: $(VENV)/.installed
 redis: setup ## make sure a Redis answers at REDIS_URL (start a local one if possible)
 	@$(BIN)/python -m sms.devserver ensure-redis
 
-db: setup ## migrate and load the catalogue
+db: setup ## migrate and load the catalogue and the call targets (shipped data/, idempotent)
 	$(BIN)/flask --app app init-db
 	$(BIN)/flask --app app import-catalogue
+	$(BIN)/flask --app app import-legislators
+	$(BIN)/flask --app app import-zips
+	$(BIN)/flask --app app import-targets
 
 run: setup redis db ## set up and run web + worker in the foreground (Ctrl-C stops both)
 	$(BIN)/honcho start -f Procfile

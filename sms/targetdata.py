@@ -21,7 +21,15 @@ import yaml
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from sms.targets import DATA, CustomTarget, DistrictOffice, Legislator, ZipDistrict, house_title
+from sms.targets import (
+    DATA,
+    CustomTarget,
+    DistrictOffice,
+    Legislator,
+    ZipDistrict,
+    forget_directory,
+    house_title,
+)
 
 LEGISLATORS_CSV = DATA / "congress" / "legislators-current.csv"
 OFFICES_CSV = DATA / "congress" / "legislators-district-offices.csv"
@@ -205,7 +213,9 @@ def import_legislators(session: Session, rows: Iterable[Row], path: Path | str =
                        skip_bad: bool = False) -> Summary:
     summary = Summary()
     records = collect(rows, legislator_record, lambda r: r["bioguide"], path, skip_bad, summary)
-    return sync(session, Legislator, records, summary)
+    sync(session, Legislator, records, summary)
+    forget_directory()
+    return summary
 
 
 def import_offices(session: Session, rows: Iterable[Row], path: Path | str = "", skip_bad: bool = False) -> Summary:

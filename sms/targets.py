@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import functools
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import Index, Integer, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sms.store import Base, UTCDateTime, utcnow
@@ -151,14 +152,17 @@ def valid_zip(text: str) -> bool:
     return bool(_ZIP.match(text or ""))
 
 
+_zips = ZipDistrict.__table__.c
+_PLACE_QUERY = select(_zips.state, _zips.district).where(_zips.zip == bindparam("zip")).order_by(
+    _zips.state, _zips.district)
+"""Built once: a Core statement skips the ORM's per-call overhead on the hottest lookup."""
+
+
 def place_of(session: Session, zip_code: str) -> Place | None:
     """The candidate districts of ``zip_code`` (island ZIPs by prefix), or None if unknown."""
     if not valid_zip(zip_code):
         return None
-    rows = session.execute(
-        select(ZipDistrict.state, ZipDistrict.district).where(ZipDistrict.zip == zip_code)
-        .order_by(ZipDistrict.state, ZipDistrict.district)
-    ).all()
+    rows = session.connection().execute(_PLACE_QUERY, {"zip": zip_code}).all()
     if rows:
         return Place(zip_code, tuple((state, district) for state, district in rows))
     for prefix, state in ISLAND_PREFIXES:
@@ -176,22 +180,51 @@ def parse_district(text: str) -> tuple[str, int] | None:
     return match.group(1), int(number) if number and number.isdigit() else 0
 
 
+@dataclass(frozen=True)
+class Directory:
+    """Every current member by seat and senators by state: 537 rows, read once per process."""
+
+    house: dict[tuple[str, int], Target]
+    senate: dict[str, list[Target]]
+    loaded_at: float
+
+
+DIRECTORY_TTL = 60.0
+"""Seconds a process keeps its Directory; ``import-legislators`` elsewhere shows up within this."""
+_directories: dict[str, Directory] = {}
+
+
+def directory(session: Session) -> Directory:
+    """The member directory for this database (cached; a lookup then costs no query)."""
+    key = str(session.get_bind().url)
+    cached = _directories.get(key)
+    if cached is not None and time.monotonic() - cached.loaded_at < DIRECTORY_TTL:
+        return cached
+    house: dict[tuple[str, int], Target] = {}
+    senate: dict[str, list[Target]] = {}
+    for member in session.scalars(select(Legislator).order_by(Legislator.bioguide)):
+        if member.chamber == "senate":
+            senate.setdefault(member.state, []).append(_target(member))
+        else:
+            house[(member.state, member.district or 0)] = _target(member)
+    _directories[key] = Directory(house, senate, time.monotonic())
+    return _directories[key]
+
+
+def forget_directory() -> None:
+    """Drop cached directories (after an import in this process)."""
+    _directories.clear()
+
+
 def house_members(session: Session, seats: list[tuple[str, int]]) -> list[Target]:
     """Members for ``seats`` in the order given; vacant seats and members without a phone are left out."""
-    out = []
-    for state, district in seats:
-        member = session.scalar(select(Legislator).where(
-            Legislator.chamber == "house", Legislator.state == state, Legislator.district == district))
-        if member is not None and member.phone:
-            out.append(_target(member))
-    return out
+    house = directory(session).house
+    return [house[seat] for seat in seats if seat in house and house[seat].phone]
 
 
 def senators(session: Session, state: str) -> list[Target]:
     """Both senators of ``state`` (none for DC and territories), in a stable order."""
-    rows = session.scalars(select(Legislator).where(Legislator.chamber == "senate", Legislator.state == state)
-                           .order_by(Legislator.bioguide))
-    return [_target(m) for m in rows if m.phone]
+    return [t for t in directory(session).senate.get(state, []) if t.phone]
 
 
 def custom(session: Session, set_name: str) -> list[Target]:
@@ -221,8 +254,7 @@ def for_demand(session: Session, targets: str, order: tuple[str, ...] | list[str
 
 
 def is_vacant(session: Session, state: str, district: int) -> bool:
-    return session.scalar(select(Legislator.bioguide).where(
-        Legislator.chamber == "house", Legislator.state == state, Legislator.district == district)) is None
+    return (state, district) not in directory(session).house
 
 
 def seat_exists(session: Session, state: str, district: int) -> bool:

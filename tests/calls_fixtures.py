@@ -7,6 +7,7 @@ and the full import is tested once per backend in test_targets.py.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -43,6 +44,11 @@ def targets_db(svc):  # noqa: ANN001, ANN201
         targetdata.import_zips(session, zip_rows())
         targetdata.import_custom_targets(session, targetdata.load_custom_targets())
     return svc
+
+
+def tune(svc, **changes: Any) -> None:  # noqa: ANN001
+    """Change settings of the running app (as if its environment had said so)."""
+    svc.settings = dataclasses.replace(svc.settings, **changes)
 
 
 class Caller:

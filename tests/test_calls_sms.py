@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from calls_fixtures import GOLDMAN, NADLER, targets_db  # noqa: F401 - fixture
+from calls_fixtures import GOLDMAN, NADLER, targets_db, tune  # noqa: F401 - fixture
 from conftest import Phone
 from sqlalchemy import func, select, update
 
@@ -86,7 +86,7 @@ def test_split_zip_asks_which_member(phone, svc, answer, expected) -> None:  # n
 
 
 def test_organizer_can_call_every_candidate_of_a_split_zip(config, svc, phone) -> None:  # noqa: ANN001
-    svc.settings.__dict__["call_split_districts"] = "all"
+    tune(svc, call_split_districts="all")
     phone.text("ZIP 10001")
     assert phone.text("CALL CHOKEHOLD")[0].startswith(
         "Calling you now to connect you with Rep. Daniel S. Goldman, Rep. Jerrold Nadler, Sen.")
@@ -152,7 +152,7 @@ def test_call_without_a_demand_asks_which(phone, svc) -> None:  # noqa: ANN001
 
 
 def test_call_reply_fits_two_segments_even_with_many_offices(phone, svc) -> None:  # noqa: ANN001
-    svc.settings.__dict__["call_split_districts"] = "all"
+    tune(svc, call_split_districts="all")
     phone.text("ZIP 90210")
     reply = phone.text("CALL CHOKEHOLD")[0]
     assert reply.startswith("Calling you now to connect you with Rep. ")
@@ -168,7 +168,7 @@ def test_a_second_call_while_one_is_active_is_refused(phone, svc) -> None:  # no
 
 
 def test_daily_limit_per_caller(phone, svc) -> None:  # noqa: ANN001
-    svc.settings.__dict__["call_limit_per_day"] = 2
+    tune(svc, call_limit_per_day=2)
     phone.text("ZIP 99501")
     for _ in range(2):
         assert phone.text("CALL CHOKEHOLD")[0].startswith("Calling you now")
@@ -183,7 +183,7 @@ def test_daily_limit_per_caller(phone, svc) -> None:  # noqa: ANN001
 
 
 def test_per_target_cap_skips_an_office_that_had_enough_calls(phone, svc) -> None:  # noqa: ANN001
-    svc.settings.__dict__["call_target_cap_per_day"] = 1
+    tune(svc, call_target_cap_per_day=1)
     with svc.db.session() as session:
         other = CallSession(phone="+16175550100", targets=[], status="completed")
         session.add(other)
@@ -249,3 +249,17 @@ def test_place_job_runs_once(phone, svc, transport) -> None:  # noqa: ANN001
     assert len(transport.calls) == 1
     with svc.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Message).where(Message.kind == "call")) == 0
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CALL_SPLIT_DISTRICTS": "some"}, "CALL_SPLIT_DISTRICTS must be ask or all"),
+    ({"CALL_ALLOWED_COUNTRIES": "USA"}, "CALL_ALLOWED_COUNTRIES must be ISO country codes"),
+    ({"CALL_LIMIT_PER_DAY": "five"}, "CALL_LIMIT_PER_DAY must be a whole number"),
+])
+def test_call_settings_are_checked_at_start_up(env, message) -> None:  # noqa: ANN001
+    from sms.settings import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_mapping({"DATABASE_URL": "sqlite://", **env})
+    settings = Settings.from_mapping({"DATABASE_URL": "sqlite://", "CALL_ALLOWED_COUNTRIES": "us, ca"})
+    assert settings.call_allowed_countries == ("US", "CA") and settings.call_limit_per_day == 5

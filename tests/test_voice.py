@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from calls_fixtures import NADLER, Caller, dialed, path_of, spoken, targets_db  # noqa: F401 - fixture
+from calls_fixtures import NADLER, Caller, dialed, path_of, spoken, targets_db, tune  # noqa: F401 - fixture
 from conftest import SERVICE_NUMBER, Phone, signed_post
 from sqlalchemy import select
 
@@ -190,7 +190,7 @@ def test_call_in_respects_the_blocklist_and_daily_limit(client, svc, runner) -> 
     runner.invoke(args=["call-block", "+16175550143"])
     root = Caller(client, "+16175550143").post("/voice")
     assert "not available" in spoken(root) and root.find("./Hangup") is not None
-    svc.settings.__dict__["call_limit_per_day"] = 1
+    tune(svc, call_limit_per_day=1)
     Caller(client, "+16175550144", "CA" + "4" * 32).post("/voice")
     root = Caller(client, "+16175550144", "CA" + "5" * 32).post("/voice")
     assert "today's limit" in spoken(root)

@@ -37,6 +37,7 @@ class Settings:
     inbound_limit_per_hour: int = defaults.INBOUND_LIMIT_PER_HOUR
     followup_delay_seconds: int = defaults.FOLLOWUP_DELAY_SECONDS
     stop_confirmation: bool = True
+    retention_days: int = defaults.RETENTION_DAYS
     quiet_hours: tuple[int, int] | None = defaults.QUIET_HOURS
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -76,6 +77,7 @@ class Settings:
             inbound_limit_per_hour=_int(env, "INBOUND_LIMIT_PER_HOUR", defaults.INBOUND_LIMIT_PER_HOUR),
             followup_delay_seconds=_int(env, "FOLLOWUP_DELAY_SECONDS", defaults.FOLLOWUP_DELAY_SECONDS),
             stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
+            retention_days=_int(env, "RETENTION_DAYS", defaults.RETENTION_DAYS),
             quiet_hours=parse_quiet_hours(get("QUIET_HOURS", "9-20")),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )

@@ -176,7 +176,7 @@ def run_jobs(svc: services.Services):  # noqa: ANN201
 
     def run() -> None:
         queues = [svc.queue(name) for name in defaults.QUEUES]
-        SimpleWorker(queues, connection=svc.redis).work(burst=True)
+        SimpleWorker(queues, connection=svc.redis).work(burst=True, with_scheduler=True)
 
     return run
 

@@ -51,7 +51,9 @@ def test_every_keyword_and_alias_answers_its_item(known, keyword, typed):
     assert known.text(str(typed).lower()) == [reply_for(keyword)]
 
 
-@pytest.mark.parametrize("typed", ["Choke hold!", " chokehold ", "ＣＨＯＫＥＨＯＬＤ", "\u201cchokehold\u201d", "CHOKE\u200bHOLD"])
+@pytest.mark.parametrize(
+    "typed", ["Choke hold!", " chokehold ", "ＣＨＯＫＥＨＯＬＤ", "\u201cchokehold\u201d", "CHOKE\u200bHOLD"]
+)
 def test_keyword_matching_is_forgiving(known, typed):
     assert known.text(typed) == [REPLY_BY_KEYWORD["CHOKEHOLD"]]
 

@@ -1,6 +1,6 @@
 """ZIP → targets lookups per second, against two baselines measured in the same run.
 
-    python -m benchmarks.zip_targets [--seconds 2] [--database-url URL]
+    python -m benchmarks zip_targets [--seconds 2] [--database-url URL]
 
 Loads the shipped legislators and ZIP table into a fresh SQLite file (or the given
 database), then times, over the same random sample of real ZIPs:

@@ -13,6 +13,7 @@ from sms import calls, segments, targets
 from sms.catalogue import DemandView, keyword_key
 from sms.conversation import Turn, answers, command
 from sms.errors import InvalidZip, SmsError
+from sms.store import Subscriber
 
 ASK_ZIP = "What's your ZIP code? Reply with 5 digits so we can connect you to your own lawmakers."
 ASK_DEMAND = "Which issue do you want to call about? Reply a keyword like CHOKEHOLD, or MENU for the list."
@@ -98,13 +99,15 @@ def fill_script(script: str, target: str, zip_code: str | None, state: str | Non
 def set_zip(turn: Turn, zip_code: str) -> targets.Place | None:
     """Remember a known ZIP with its state, timezone and (if not split) district."""
     place = targets.place_of(turn.session, zip_code)
-    if place is None:
-        return None
-    sub = turn.subscriber
-    sub.zip, sub.state = zip_code, place.states[0]
+    if place is not None:
+        remember_place(turn.subscriber, place)
+    return place
+
+
+def remember_place(sub: Subscriber, place: targets.Place) -> None:
+    sub.zip, sub.state = place.zip, place.states[0]
     sub.district = None if place.split else place.districts[0][1]
     sub.timezone = targets.timezone_of(sub.state) or sub.timezone
-    return place
 
 
 def _zip_reply(turn: Turn, text: str) -> targets.Place | None:

@@ -241,7 +241,7 @@ def legs_of(session: Session, call: CallSession) -> list[CallLeg]:
 
 
 def finish(services: Services, session: Session, call: CallSession, status: str = "completed") -> None:
-    """Close the session once and text the summary once (only if an office was dialed)."""
+    """Close the session once and text the summary once (if an office was dialed)."""
     if call.status in ACTIVE:
         call.status = status
         call.ended_at = call.ended_at or utcnow()
@@ -249,7 +249,8 @@ def finish(services: Services, session: Session, call: CallSession, status: str 
         if leg.outcome == "dialing":
             leg.outcome, leg.ended_at = "hangup", utcnow()
     legs = legs_of(session, call)
-    if call.summary_sent or not any(leg.outcome != "skipped" for leg in legs):
+    # Only texters get a summary: a caller who never texted has not agreed to texts.
+    if call.summary_sent or call.subscriber_id is None or not any(leg.outcome != "skipped" for leg in legs):
         session.commit()
         return
     call.summary_sent = True

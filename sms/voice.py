@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from sms import calls, catalogue, compliance, defaults, subscribers, targets
-from sms.callcommands import fill_script
+from sms.callcommands import fill_script, remember_place
 from sms.calls import CallLeg, CallSession
 from sms.errors import SmsError
 from sms.services import Services
@@ -285,6 +285,9 @@ def zip_entered(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
     if place is None:
         return ask_zip(flow, "Sorry, we couldn't find that ZIP code.")
     call.zip, call.seats = place.zip, [list(s) for s in place.districts]
+    sub = flow.session.get(Subscriber, call.subscriber_id) if call.subscriber_id else None
+    if sub is not None:  # a texter: remember it like ZIP 02139 would
+        remember_place(sub, place)
     return _resume_callin(flow, call)
 
 

@@ -169,14 +169,24 @@ def test_call_in_from_an_unknown_number_asks_for_the_zip(client, svc) -> None:  
     root = caller.post("/voice/district", Digits="2")
     assert "Press 1 now to be connected to Rep. Jerrold Nadler, Sen." in spoken(root)
     assert dialed(caller.post("/voice/connect", Digits="1")) == [NADLER]
+    caller.post("/voice/dialed?leg=0", DialCallStatus="completed", DialCallDuration="20")
+    caller.post("/voice/next?leg=1", Digits="#")
+    caller.status("completed")
     with svc.db.session() as session:
         call = session.scalars(select(CallSession)).one()
-        assert (call.direction, call.zip, call.subscriber_id) == ("callin", "10001", None)
+        assert (call.direction, call.zip, call.subscriber_id, call.status) == ("callin", "10001", None, "completed")
+        assert call.summary_sent is False  # never texted us: no summary text
 
 
 def test_call_in_from_a_texter_offers_their_last_demand_and_a_menu(phone, svc) -> None:  # noqa: ANN001
-    phone.text("ZIP 99501")
     phone.text("FORCE")
+    caller = Caller(phone.client, phone.number, "CA" + "6" * 32)
+    caller.post("/voice")
+    caller.post("/voice/zip", Digits="99501")  # a texter's ZIP entered by keypad is remembered
+    with svc.db.session() as session:
+        from sms import subscribers
+
+        assert subscribers.find(session, phone.number).state == "AK"
     caller = Caller(phone.client, phone.number, "CA" + "3" * 32)
     root = caller.post("/voice")
     assert "Thank you for taking action on: Federal use of force standard." in spoken(root)

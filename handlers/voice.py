@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from handlers.twilio_auth import validate_twilio_request
-from sms import voice
+from sms import callin, voice  # noqa: F401 - callin adds the call-in steps
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 

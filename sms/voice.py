@@ -12,19 +12,18 @@ again, so an office is never dialed twice and no target is skipped by accident.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from sms import calls, catalogue, compliance, defaults, subscribers, targets
-from sms.callcommands import fill_script, remember_place
+from sms import calls, catalogue, compliance, defaults, targets
+from sms.callcommands import fill_script
 from sms.calls import CallLeg, CallSession
-from sms.errors import SmsError
 from sms.services import Services
-from sms.store import Subscriber, utcnow
+from sms.store import utcnow
 
 TERMINAL = ("completed", "busy", "no-answer", "failed", "canceled")
 
@@ -50,7 +49,7 @@ class Flow:
         return str(self.vr)
 
 
-def _by_sid(session: Session, form: Mapping[str, str]) -> CallSession | None:
+def by_sid(session: Session, form: Mapping[str, str]) -> CallSession | None:
     sid = (form.get("CallSid") or "").strip()
     return session.scalar(select(CallSession).where(CallSession.call_sid == sid)) if sid else None
 
@@ -95,7 +94,7 @@ def intro(flow: Flow, call: CallSession) -> str:
 
 
 def connect(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    call = _by_sid(flow.session, form)
+    call = by_sid(flow.session, form)
     if call is None:
         return flow.goodbye("Sorry, we lost track of this call. Goodbye.")
     digits = (form.get("Digits") or "").strip()
@@ -107,6 +106,8 @@ def connect(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
         demands = catalogue.current(flow.session).demands
         keywords = [d.keyword for d in demands]
         index = keywords.index(call.demand) + 1 if call.demand in keywords else 0
+        from sms.callin import choose_demand
+
         return choose_demand(flow, call, demands[index % len(demands)].keyword)
     if digits != "1":
         return intro(flow, call)
@@ -164,7 +165,7 @@ def between(flow: Flow, call: CallSession, position: int) -> str:
 
 
 def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
-    call = _by_sid(flow.session, form)
+    call = by_sid(flow.session, form)
     if call is None or call.status != "confirmed":
         return flow.goodbye("This call has ended. Goodbye.")
     position = _position(arg)
@@ -185,7 +186,7 @@ def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
 
 def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     """The Dial to target ``leg`` ended: record it once, move on once."""
-    call = _by_sid(flow.session, form)
+    call = by_sid(flow.session, form)
     if call is None:
         return flow.goodbye("Goodbye.")
     position = _position(arg)
@@ -210,7 +211,7 @@ def finish(flow: Flow, call: CallSession) -> str:
 
 def status(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
     """Twilio's call status callback: settle sessions the caller never confirmed."""
-    call = _by_sid(flow.session, form)
+    call = by_sid(flow.session, form)
     state = (form.get("CallStatus") or "").strip().lower()
     if call is None or not state:
         return ""
@@ -227,94 +228,6 @@ def status(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
     return ""
 
 
-def incoming(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    """Someone dialed the service: known ZIP → the featured demand; else ask for a ZIP."""
-    sid = (form.get("CallSid") or "").strip()
-    call = _by_sid(flow.session, form)
-    if call is not None:
-        return current(flow, call) if call.status == "confirmed" else _resume_callin(flow, call)
-    try:
-        phone = subscribers.normalise_phone(form.get("From") or "")
-        calls.check_caller(flow.session, flow.settings, phone, callin=True)
-    except SmsError as exc:
-        return flow.goodbye(exc.reply or "Sorry, calls are not available right now. Goodbye.")
-    sub = subscribers.find(flow.session, phone)
-    seats = calls.seats_of(flow.session, sub) if sub else []
-    call = calls.open_session(flow.session, phone, sub, None, sub.zip if sub else None, [], "callin", sid[:64])
-    call.answered_at, call.seats = utcnow(), [list(s) for s in seats]
-    return _resume_callin(flow, call)
-
-
-def _resume_callin(flow: Flow, call: CallSession, chosen: bool = False) -> str:
-    """Ask what a call-in still needs (ZIP, district), then offer the featured or last demand."""
-    if not call.seats:
-        return ask_zip(flow, "Welcome to " + flow.settings.org_name + ".")
-    if len(call.seats) > 1 and flow.settings.call_split_districts == "ask" and not chosen:
-        return ask_district(flow, call)
-    sub = flow.session.get(Subscriber, call.subscriber_id) if call.subscriber_id else None
-    featured = flow.settings.call_featured_demand or (sub.last_demand if sub else "") or ""
-    cat = catalogue.current(flow.session)
-    demand = cat.demand(featured) if featured else None
-    return choose_demand(flow, call, (demand or cat.demands[0]).keyword)
-
-
-def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
-    demand = catalogue.current(flow.session).demand(keyword)
-    seats = [(s, int(d)) for s, d in call.seats]
-    plan = calls.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats)
-    call.demand, call.targets = keyword, [t.to_dict() for t in plan.targets]
-    if not plan.targets:
-        return flow.goodbye("Sorry, there is no office to call about this issue from your area. Goodbye.")
-    return intro(flow, call)
-
-
-def ask_zip(flow: Flow, lead: str) -> str:
-    gather = Gather(num_digits=5, action=flow.url("/voice/zip"), timeout=10)
-    flow.say(f"{lead} Please enter your 5 digit ZIP code.", into=gather)
-    flow.vr.append(gather)
-    return flow.goodbye("We didn't get a ZIP code. Goodbye.")
-
-
-def zip_entered(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    call = _by_sid(flow.session, form)
-    if call is None or call.status != "answered":
-        return flow.goodbye("Goodbye.") if call is None else current(flow, call)
-    if call.seats:
-        return _resume_callin(flow, call)
-    place = targets.place_of(flow.session, (form.get("Digits") or "").strip())
-    if place is None:
-        return ask_zip(flow, "Sorry, we couldn't find that ZIP code.")
-    call.zip, call.seats = place.zip, [list(s) for s in place.districts]
-    sub = flow.session.get(Subscriber, call.subscriber_id) if call.subscriber_id else None
-    if sub is not None:  # a texter: remember it like ZIP 02139 would
-        remember_place(sub, place)
-    return _resume_callin(flow, call)
-
-
-def ask_district(flow: Flow, call: CallSession) -> str:
-    seats = [(s, int(d)) for s, d in call.seats]
-    members = {(t.state, t.district): t.spoken for t in targets.house_members(flow.session, seats)}
-    gather = Gather(num_digits=1, action=flow.url("/voice/district"), timeout=8)
-    options = " ".join(f"For {members.get(seat, 'the vacant seat ' + targets.district_label(*seat))}, "
-                       f"press {i}." for i, seat in enumerate(seats, 1))
-    flow.say(f"Your ZIP code spans {len(seats)} congressional districts. {options} To call them all, press 0.",
-             into=gather)
-    flow.vr.append(gather)
-    return flow.goodbye("We didn't hear a choice. Goodbye.")
-
-
-def district_chosen(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    call = _by_sid(flow.session, form)
-    if call is None or call.status != "answered":
-        return flow.goodbye("Goodbye.") if call is None else current(flow, call)
-    digits = (form.get("Digits") or "").strip()
-    if digits.isdigit() and 1 <= int(digits) <= len(call.seats) and len(call.seats) > 1:
-        call.seats = [call.seats[int(digits) - 1]]
-    elif digits != "0":
-        return ask_district(flow, call) if len(call.seats) > 1 else _resume_callin(flow, call)
-    return _resume_callin(flow, call, chosen=True)
-
-
 def _position(arg: str) -> int:
     try:
         return int(arg)
@@ -329,5 +242,7 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-STEPS = {"answer": answer, "connect": connect, "next": next_target, "dialed": dialed, "status": status,
-         "incoming": incoming, "zip": zip_entered, "district": district_chosen}
+STEPS: dict[str, Callable[[Flow, Mapping[str, str], str], str]] = {
+    "answer": answer, "connect": connect, "next": next_target, "dialed": dialed, "status": status,
+}
+"""Step name → handler; ``sms.callin`` adds the call-in steps (incoming, zip, district)."""

@@ -210,6 +210,30 @@ def place(services: Services, session_id: int) -> str:
         return call.status
 
 
+def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
+    """Redis may lose the place job: re-enqueue young queued sessions, expire old ones.
+
+    A session stuck in ``placing`` (a worker died mid-request) is marked failed, never
+    re-placed: Twilio may already be ringing the texter, and two calls are worse than none.
+    """
+    now = now or utcnow()
+    window = timedelta(seconds=defaults.CALL_PLACE_WINDOW_SECONDS)
+    grace = now - timedelta(seconds=defaults.SWEEP_GRACE_SECONDS // 4)
+    with services.db.session() as session:
+        expired = session.execute(update(CallSession).where(
+            CallSession.status == "queued", CallSession.created_at < now - window).values(
+            status="expired", error="not placed in time")).rowcount
+        lost = session.execute(update(CallSession).where(
+            CallSession.status == "placing", CallSession.created_at < now - window).values(
+            status="failed", error="worker stopped while placing")).rowcount
+        retry = list(session.scalars(select(CallSession.id).where(
+            CallSession.status == "queued", CallSession.created_at < grace)))
+        session.commit()
+    for session_id in retry:
+        enqueue_place(services, session_id)
+    return {"requeued": len(retry), "expired": expired, "lost": lost}
+
+
 def send_text(services: Services, session: Session, call: CallSession, body: str, kind: str = "call") -> None:
     """A durable text to the caller (opt-out checked again when it is delivered)."""
     from sms import outbound, segments

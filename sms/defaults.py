@@ -76,3 +76,6 @@ CALL_ACTIVE_MINUTES = 15
 
 CALL_GATHER_TIMEOUT = 8
 """Seconds to wait for the caller's key press before the voicemail guard hangs up."""
+
+CALL_PLACE_WINDOW_SECONDS = 120
+"""A queued call-back not placed within this is expired rather than placed late (the texter moved on)."""

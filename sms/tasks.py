@@ -45,3 +45,10 @@ def place_call(session_id: int) -> str:
     result = calls.place(current(), session_id)
     log.info("call session %s: %s", session_id, result)
     return result
+
+
+def sweep_calls() -> dict[str, int]:
+    """Re-enqueue call-backs Redis lost; expire the ones too old to place."""
+    from sms import calls
+
+    return calls.sweep(current())

@@ -263,3 +263,24 @@ def test_call_settings_are_checked_at_start_up(env, message) -> None:  # noqa: A
         Settings.from_mapping({"DATABASE_URL": "sqlite://", **env})
     settings = Settings.from_mapping({"DATABASE_URL": "sqlite://", "CALL_ALLOWED_COUNTRIES": "us, ca"})
     assert settings.call_allowed_countries == ("US", "CA") and settings.call_limit_per_day == 5
+
+
+def test_sweeper_replaces_call_backs_that_redis_lost(phone, svc, redis, run_jobs, transport) -> None:  # noqa: ANN001
+    from sms import calls
+
+    phone.text("ZIP 99501")
+    phone.text("CALL CHOKEHOLD")
+    redis.flushdb()  # the place job is gone
+    assert calls.sweep(svc)["requeued"] == 0  # too young: the job may still be on its way
+    later = utcnow() + timedelta(seconds=30)
+    assert calls.sweep(svc, now=later) == {"requeued": 1, "expired": 0, "lost": 0}
+    run_jobs()
+    assert len(transport.calls) == 1
+    with svc.db.session() as session:  # a call-back still queued after 2 minutes is not placed late
+        session.add(CallSession(phone="+16175550111", targets=[], status="queued",
+                                created_at=utcnow() - timedelta(minutes=3)))
+        session.add(CallSession(phone="+16175550112", targets=[], status="placing",
+                                created_at=utcnow() - timedelta(minutes=3)))
+        session.commit()
+    assert calls.sweep(svc) == {"requeued": 0, "expired": 1, "lost": 1}
+    assert [c.status for c in sessions(svc)] == ["placed", "expired", "failed"]

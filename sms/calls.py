@@ -90,6 +90,14 @@ class Blocked(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def erase_calls(session: Session, subscriber_id: int) -> None:
+    """DELETE / retention: drop the ZIP from the subscriber's call sessions (the legs name only offices)."""
+    session.execute(update(CallSession).where(CallSession.subscriber_id == subscriber_id).values(zip=None, seats=[]))
+
+
+subscribers.ERASERS.append(erase_calls)
+
+
 @dataclass(frozen=True)
 class Plan:
     """Who a caller will be connected to, and what could not be included."""

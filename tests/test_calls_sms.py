@@ -284,3 +284,12 @@ def test_sweeper_replaces_call_backs_that_redis_lost(phone, svc, redis, run_jobs
         session.commit()
     assert calls.sweep(svc) == {"requeued": 0, "expired": 1, "lost": 1}
     assert [c.status for c in sessions(svc)] == ["placed", "expired", "failed"]
+
+
+def test_delete_erases_the_zip_from_call_sessions(phone, svc) -> None:  # noqa: ANN001
+    phone.text("ZIP 99501")
+    phone.text("CALL CHOKEHOLD")
+    assert sessions(svc)[0].zip == "99501"
+    phone.text("DELETE")
+    phone.text("YES")
+    assert (sessions(svc)[0].zip, sessions(svc)[0].seats) == (None, [])

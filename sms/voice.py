@@ -206,7 +206,8 @@ def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
 
 def finish(flow: Flow, call: CallSession) -> str:
     calls.finish(flow.services, flow.session, call)
-    return flow.goodbye("Thank you for making your voice heard! We'll text you a summary. Goodbye.")
+    summary = " We'll text you a summary." if call.summary_sent else ""
+    return flow.goodbye(f"Thank you for making your voice heard!{summary} Goodbye.")
 
 
 def status(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:

@@ -206,16 +206,22 @@ def place(services: Services, session_id: int) -> str:
             session.commit()
             return "canceled"
         answer_url = services.url(f"/voice/answer?s={call.token}")
+        session.commit()  # no transaction held open across the network call
         try:
-            call.call_sid = services.transport.place_call(call.phone, answer_url, services.url("/voice/status"))
-            call.status = "placed"
+            sid = services.transport.place_call(call.phone, answer_url, services.url("/voice/status"))
         except TransportError as exc:
-            call.status, call.error = "failed", f"{exc.code or exc.status or ''} {exc}"[:200]
             log.warning("call-back to %s failed: %s", compliance.mask(call.phone), exc.code)
-        session.commit()
-        if call.status == "failed":
+            call.status, call.error = "failed", f"{exc.code or exc.status or ''} {exc}"[:200]
+            session.commit()
             send_text(services, session, call, "Sorry, we couldn't place your call just now. Reply CALL to try again.")
-        return call.status
+            return "failed"
+        # Twilio may fetch the answer URL (which binds the CallSid and moves the session on)
+        # before this commit: only a session still "placing" becomes "placed".
+        placed = session.execute(update(CallSession).where(
+            CallSession.id == session_id, CallSession.status == "placing").values(
+            status="placed", call_sid=sid)).rowcount
+        session.commit()
+        return "placed" if placed else "answered first"
 
 
 def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:

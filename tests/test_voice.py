@@ -224,3 +224,22 @@ def test_simulate_call_in_without_key_hangs_up(client, runner, targets_db) -> No
     assert result.exit_code == 0, result.output
     assert "  caller presses: 02139" in result.output and "spans 2 congressional districts" in result.output
     assert "DIALING" not in result.output
+
+
+def test_an_answer_before_the_place_job_commits_is_not_undone(phone, svc, transport) -> None:  # noqa: ANN001
+    from sms import calls
+
+    phone.text("ZIP 99501")
+    phone.text("CALL CHOKEHOLD")
+    with svc.db.session() as session:
+        call = session.scalars(select(CallSession)).one()
+    caller = Caller(phone.client, phone.number, "CAmem" + "0" * 28)  # the SID the transport will return
+
+    def answered_during_the_request(to: str, url: str, status_callback: str | None = None) -> str:
+        caller.post(path_of(url))  # Twilio fetches the TwiML before place() has stored anything
+        return caller.call_sid
+
+    transport.place_call = answered_during_the_request
+    assert calls.place(svc, call.id) == "answered first"
+    assert (call_of(svc).status, call_of(svc).call_sid) == ("answered", caller.call_sid)
+    assert dialed(caller.post("/voice/connect", Digits="1"))

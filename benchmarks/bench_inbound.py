@@ -129,7 +129,8 @@ def main() -> None:
                 proc.terminate()
                 proc.wait()
     (bare_rps, _, bare_p99), (ours_rps, _, ours_p99) = results.values()
-    print(f"throughput ratio (ours / bare): {ours_rps / bare_rps:.2f}   p99 ratio (ours / bare): {ours_p99 / bare_p99:.1f}x")
+    print(f"throughput ratio (ours / bare): {ours_rps / bare_rps:.2f}   "
+          f"p99 ratio (ours / bare): {ours_p99 / bare_p99:.1f}x")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def free_port() -> int:
 
 def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
-           "--log-level", "warning", app_spec]
+           "--threads", os.environ.get("BENCH_THREADS", "4"), "--log-level", "warning", app_spec]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:

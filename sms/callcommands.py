@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sms import calls, segments, targets
+from sms import calls, segments, subscribers, targets
 from sms.catalogue import DemandView, keyword_key
 from sms.conversation import Turn, answers, command
 from sms.errors import InvalidZip, SmsError
@@ -25,6 +25,8 @@ def call(turn: Turn, rest: str) -> None:
     """``CALL`` (last demand) or ``CALL CHOKEHOLD``."""
     keyword = keyword_key(rest) if rest else (turn.subscriber.last_demand or "")
     demand = turn.catalogue.demand(keyword) if keyword else None
+    if demand is not None and rest:
+        subscribers.record_interest(turn.session, turn.subscriber, demand.keyword)
     if demand is None:
         turn.ask("call_demand")
         prefix = f"We don't have an issue called {rest.strip()[:20]}. " if rest else ""
@@ -50,11 +52,15 @@ def proceed(turn: Turn, demand: DemandView) -> None:
 
 def ask_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
     members = {(t.state, t.district): t.label for t in targets.house_members(turn.session, seats)}
-    choices = [f"{i} {members.get(seat, 'vacant seat')} ({targets.district_label(*seat)})"
-               for i, seat in enumerate(seats, 1)]
     turn.ask("call_district", demand=demand.keyword, seats=[list(s) for s in seats])
-    turn.say(f"ZIP {turn.subscriber.zip} spans {len(seats)} districts. Who is your Rep? Reply "
-             + ", ".join(choices) + ", or ALL to call every one.")
+    for named in (True, False):  # names if they fit in two segments, else district labels only
+        choices = [f"{i} {members.get(seat, 'vacant seat') + ' (' if named else ''}{targets.district_label(*seat)}"
+                   f"{')' if named else ''}" for i, seat in enumerate(seats, 1)]
+        text = (f"ZIP {turn.subscriber.zip} spans {len(seats)} districts. Who is your Rep? Reply "
+                + ", ".join(choices) + ", or ALL to call every one.")
+        if segments.count(segments.gsm_safe(text)).segments <= 2:
+            break
+    turn.say(text)
 
 
 def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:

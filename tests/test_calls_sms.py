@@ -293,3 +293,14 @@ def test_delete_erases_the_zip_from_call_sessions(phone, svc) -> None:  # noqa: 
     phone.text("DELETE")
     phone.text("YES")
     assert (sessions(svc)[0].zip, sessions(svc)[0].seats) == (None, [])
+
+
+def test_call_keyword_counts_as_interest_and_split_question_fits(phone, svc) -> None:  # noqa: ANN001
+    from sms.store import Interest
+
+    phone.text("ZIP 90210")
+    question = phone.text("CALL CHOKEHOLD")[0]
+    assert question.startswith("ZIP 90210 spans 3 districts. Who is your Rep? Reply 1 ")
+    assert segments.count(question).segments <= 2
+    with svc.db.session() as session:
+        assert session.scalars(select(Interest.keyword)).all() == ["CHOKEHOLD"]

@@ -243,3 +243,11 @@ def test_an_answer_before_the_place_job_commits_is_not_undone(phone, svc, transp
     assert calls.place(svc, call.id) == "answered first"
     assert (call_of(svc).status, call_of(svc).call_sid) == ("answered", caller.call_sid)
     assert dialed(caller.post("/voice/connect", Digits="1"))
+
+
+def test_call_in_offers_the_featured_demand(phone, svc) -> None:  # noqa: ANN001
+    tune(svc, call_featured_demand="DEFUND")
+    phone.text("ZIP 99501")
+    phone.text("FORCE")
+    root = Caller(phone.client, phone.number, "CA" + "7" * 32).post("/voice")
+    assert "Thank you for taking action on: Defund the police." in spoken(root)

@@ -162,3 +162,18 @@ def test_models_and_migrations_agree(database_url) -> None:  # noqa: ANN001
     mine = {"legislators", "zip_districts", "district_offices", "custom_targets", "call_sessions", "call_legs",
             "call_blocklist"}
     assert [d for d in diff if any(name in str(d) for name in mine)] == []
+
+
+def test_custom_targets_import_is_idempotent_and_checked(svc, runner, tmp_path) -> None:  # noqa: ANN001
+    assert "1 added" in runner.invoke(args=["import-targets"]).output
+    assert "1 unchanged" in runner.invoke(args=["import-targets"]).output
+    bad = tmp_path / "targets.yaml"
+    bad.write_text("custom_targets:\n  da:\n    - name: District Attorney\n      phone: '12'\n")
+    result = runner.invoke(args=["import-targets", str(bad)])
+    assert result.exit_code != 0 and "custom_targets.da[0]" in result.output
+    good = tmp_path / "good.yaml"
+    good.write_text("custom_targets:\n  da:\n    - {name: Jefferson County DA, title: DA, phone: '(502) 595-2300'}\n")
+    assert "1 added" in runner.invoke(args=["import-targets", str(good)]).output
+    with svc.db.session() as session:
+        assert [t.phone for t in targets.custom(session, "da")] == ["+15025952300"]
+        assert len(targets.custom(session, "louisville_council")) == 1  # other sets are left alone

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sms import services
+from sms import conversation, services
 from sms.settings import Settings, load_env
 
 log = logging.getLogger("actionline")
@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(test_config or {})
     transport = (test_config or {}).get("TRANSPORT")
     app.extensions["actionline"] = services.Services.from_settings(settings, transport)
+    conversation.load_commands()
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     _register(app)
     _announce(app, settings)

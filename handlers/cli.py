@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import requests
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from sms import catalogue, simulator, store
 
@@ -24,6 +25,7 @@ def services():  # noqa: ANN201 - sms.services.Services
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     store.upgrade(services().settings.database_url)
@@ -31,6 +33,7 @@ def init_db() -> None:
 
 
 @click.command("import-catalogue")
+@with_appcontext
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def import_catalogue_command(path: Path | None) -> None:
     """Load demands, campaigns and texts from YAML (idempotent)."""
@@ -44,6 +47,7 @@ def import_catalogue_command(path: Path | None) -> None:
 
 
 @click.command("simulate")
+@with_appcontext
 @click.argument("sender")
 @click.argument("body")
 @click.option("--url", default=None, help="Base URL of a running app (default: in-process).")

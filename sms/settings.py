@@ -38,6 +38,7 @@ class Settings:
     console_login_limit: int = defaults.CONSOLE_LOGIN_LIMIT
     followup_delay_seconds: int = defaults.FOLLOWUP_DELAY_SECONDS
     stop_confirmation: bool = True
+    retention_days: int = defaults.RETENTION_DAYS
     quiet_hours: tuple[int, int] | None = defaults.QUIET_HOURS
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -78,6 +79,7 @@ class Settings:
             console_login_limit=_int(env, "CONSOLE_LOGIN_LIMIT", defaults.CONSOLE_LOGIN_LIMIT),
             followup_delay_seconds=_int(env, "FOLLOWUP_DELAY_SECONDS", defaults.FOLLOWUP_DELAY_SECONDS),
             stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
+            retention_days=_int(env, "RETENTION_DAYS", defaults.RETENTION_DAYS),
             quiet_hours=parse_quiet_hours(get("QUIET_HOURS", "9-20")),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )

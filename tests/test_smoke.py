@@ -1,4 +1,0 @@
-def test_menu(phone):
-    replies = phone.text("MENU")
-    print(replies)
-    assert replies

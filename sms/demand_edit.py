@@ -69,11 +69,40 @@ def errors_for(session: Session, original: str, edit: DemandEdit) -> dict[str, s
     if unknown:
         problems["script"] = "Unknown placeholder(s): " + ", ".join(sorted(unknown)) + \
             ". Use {target}, {zip} or {caller_city}."
+    problems.update({k: v for k, v in _word_problems(session, original, edit).items() if k not in problems})
     if not problems:
         try:
             catalogue.validate(_catalogue_with(session, original, edit))
         except catalogue.CatalogueError as exc:
             problems[_field_of(str(exc))] = str(exc)
+    return problems
+
+
+def _word_problems(session: Session, original: str, edit: DemandEdit) -> dict[str, str]:
+    """Reserved or already-used keyword and aliases, reported on the field that has them."""
+    taken: dict[str, str] = {}
+    for d in session.scalars(select(Demand).where(Demand.keyword != original)):
+        for word in (d.keyword, *(d.aliases or [])):
+            taken[catalogue.keyword_key(word)] = f"demand {d.keyword}"
+    for c in session.scalars(select(Campaign)):
+        taken[catalogue.keyword_key(c.keyword)] = f"campaign {c.keyword}"
+    problems: dict[str, str] = {}
+    seen: set[str] = set()
+    for field_name, words in (("keyword", [edit.keyword]), ("aliases", edit.aliases)):
+        for word in words:
+            key = catalogue.keyword_key(word)
+            if not key:
+                message = f"{word!r} has no letters or digits."
+            elif key in catalogue.RESERVED_WORDS:
+                message = f"{word!r} is a reserved word (STOP, HELP, MENU...)."
+            elif key in taken:
+                message = f"{word!r} is already used by {taken[key]}."
+            elif key in seen:
+                message = f"{word!r} repeats the keyword or another alias."
+            else:
+                seen.add(key)
+                continue
+            problems.setdefault(field_name, message)
     return problems
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from sms import organizers
 
@@ -12,6 +13,7 @@ from sms import organizers
 @click.argument("email")
 @click.option("--password", default=None, help="Password (prompted for, hidden, when omitted).")
 @click.option("--admin", is_flag=True, help="Make an admin (manages organizers and settings).")
+@with_appcontext
 def create_organizer(email: str, password: str | None, admin: bool) -> None:
     """Create a console login for EMAIL."""
     if password is None:

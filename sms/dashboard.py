@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from sms.store import ConsentEvent, Interest, Message, Subscriber, utcnow
 
 DEFAULT_DAYS = 30
+UNSENT = ("scheduled", "cancelled")
+SENT_OUT = (Message.direction == "out", Message.status.not_in(UNSENT))
+"""Outbound texts that count as sent: planned follow-ups and cancelled ones do not."""
 SERIES_MODULES: list[str] = []
 """Modules that register more dashboard series with ``@series`` (e.g. calls, broadcasts)."""
 
@@ -89,7 +92,7 @@ def _texts_in(session: Session, since: datetime) -> dict[date, int]:
 
 @series("texts_out", "Texts out", "texts")
 def _texts_out(session: Session, since: datetime) -> dict[date, int]:
-    return count_by_day(session, Message.created_at, since, Message.direction == "out")
+    return count_by_day(session, Message.created_at, since, *SENT_OUT)
 
 
 @dataclass
@@ -137,13 +140,14 @@ def compute(session: Session, days: int = DEFAULT_DAYS, now: datetime | None = N
 
 def totals(session: Session) -> dict[str, int]:
     by_status = dict(session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all())
-    by_direction = dict(session.execute(select(Message.direction, func.count()).group_by(Message.direction)).all())
+    texts_in = session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
+    texts_out = session.scalar(select(func.count()).select_from(Message).where(*SENT_OUT))
     return {
         "subscribers": sum(by_status.values()),
         "active": by_status.get("active", 0),
         "opted_out": by_status.get("opted_out", 0),
-        "texts_in": by_direction.get("in", 0),
-        "texts_out": by_direction.get("out", 0),
+        "texts_in": texts_in or 0,
+        "texts_out": texts_out or 0,
     }
 
 

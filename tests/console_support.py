@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
+
+from werkzeug.security import generate_password_hash
 
 from sms import organizers
 
@@ -11,10 +14,24 @@ PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
-def make_organizer(svc: Any, email: str = "org@example.org", role: str = "organizer") -> None:
+@functools.cache
+def _hash() -> str:
+    return generate_password_hash(PASSWORD)  # scrypt is slow on purpose: hash once per test run
+
+
+def make_organizer(svc: Any, email: str = "org@example.org", role: str = "organizer") -> int:
     with svc.db.session() as session:
-        organizers.create(session, email, PASSWORD, role)
+        organizer = organizers.Organizer(email=email, password_hash=_hash(), role=role)
+        session.add(organizer)
         session.commit()
+        return organizer.id
+
+
+def login_as(client: Any, organizer_id: int) -> None:
+    """Log in without the password round trip (the login form itself is tested in test_console_auth)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(organizer_id)
+        session["_fresh"] = True
 
 
 def csrf_token(client: Any, path: str = "/console/login") -> str:

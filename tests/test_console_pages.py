@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from console_support import csrf_token, login, make_organizer, post
+from console_support import csrf_token, login_as, make_organizer, post
 from sqlalchemy import func, select
 
 from sms import compliance, dashboard, export, subscribers
@@ -19,8 +19,7 @@ XSS = '<script>alert("x")</script>'
 
 @pytest.fixture
 def console(client, svc):
-    make_organizer(svc)
-    login(client)
+    login_as(client, make_organizer(svc))
     return client
 
 
@@ -100,7 +99,6 @@ def test_inbox_masks_numbers_and_conversation_shows_them(console, phone):
     phone.text("CHOKEHOLD")
     page = console.get("/console/inbox").get_data(as_text=True)
     assert phone.number not in page and compliance.mask(phone.number) in page
-    assert phone.number in console.get("/console/inbox/1").get_data(as_text=True).replace(" ", "") or True
 
 
 def test_conversation_page_shows_full_number_and_messages(console, svc, phone):
@@ -187,7 +185,6 @@ def _rows(response) -> list[dict[str, str]]:
 
 
 def test_exports(console, client, svc):
-    a, b = (type("P", (), {})() for _ in range(2))
     from conftest import Phone
 
     a, b = Phone(client, "+16175550101"), Phone(client, "+16175550102")
@@ -220,13 +217,17 @@ def test_dashboard_counts_and_series(console, svc, client):
     Phone(client, "+16175550102").text("CHOKEHOLD")
     Phone(client, "+16175550102").text("STOP")
     stats = console.get("/console/api/stats?days=7").get_json()
-    assert stats["totals"] == {"subscribers": 2, "active": 1, "opted_out": 1, "texts_in": 3,
-                               "texts_out": stats["totals"]["texts_out"]}
+    with svc.db.session() as session:
+        sent = session.scalar(select(func.count()).select_from(Message).where(
+            Message.direction == "out", Message.status == "replied"))
+        planned = session.scalar(select(func.count()).select_from(Message).where(Message.status == "scheduled"))
+    assert planned >= 1  # the follow-ups are not "texts out" until sent
+    assert stats["totals"] == {"subscribers": 2, "active": 1, "opted_out": 1, "texts_in": 3, "texts_out": sent}
     assert len(stats["days"]) == 7 and stats["days"][-1] == utcnow().date().isoformat()
     people = {s["name"]: s["data"] for s in stats["groups"]["people"]}
     assert people["new_subscribers"][-1] == 2 and people["opt_outs"][-1] == 1 and people["opt_ins"][-1] == 2
     texts = {s["name"]: s["data"] for s in stats["groups"]["texts"]}
-    assert texts["texts_in"][-1] == 3 and sum(texts["texts_in"]) == 3
+    assert texts["texts_in"][-1] == 3 and sum(texts["texts_in"]) == 3 and texts["texts_out"][-1] == sent
     assert stats["interests"] == [{"keyword": "CHOKEHOLD", "subscribers": 2, "texts": 2}]
     assert stats["calls_available"] is False
     assert "No calls yet" in console.get("/console/").get_data(as_text=True)

@@ -169,13 +169,35 @@ def test_console_pages_send_security_headers(client, organizer):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_queue_dashboard_behind_login_and_admin_for_actions(client, svc, organizer):
+def _fail() -> None:
+    raise RuntimeError("boom")
+
+
+def test_queue_dashboard_behind_login_and_admin_for_actions(client, svc, organizer, admin, run_jobs):
+    job = svc.enqueue("default", _fail)
+    run_jobs()
     login(client)
     assert client.get("/console/queues/").status_code == 200
-    assert client.get("/console/queues/0/data/queues.json").status_code == 200
-    response = client.post("/console/queues/queue/default/queued/empty",
-                           headers={"Origin": "https://actionline.test"})
-    assert response.status_code == 403
+    failed = client.get("/console/queues/0/data/jobs/default/failed/8/asc/1.json").get_json()
+    assert [j["id"] for j in failed["jobs"]] == [job.id]
+    assert client.get(f"/console/queues/0/view/job/{job.id}").status_code == 200
+    same_origin = {"Origin": "https://localhost"}
+    assert client.post(f"/console/queues/job/{job.id}/requeue", headers=same_origin).status_code == 403
+    assert client.get("/console/queues/requeue/default").status_code == 403
+    post(client, "/console/logout", {})
+    login(client, admin)
+    assert client.post(f"/console/queues/job/{job.id}/requeue", headers={"Origin": "https://evil.example"}
+                       ).status_code == 403
+    assert client.post(f"/console/queues/job/{job.id}/requeue", headers=same_origin).get_json()["status"] == "OK"
+    assert svc.queue("default").job_ids == [job.id]
+
+
+def test_deactivated_organizer_is_logged_out(client, svc, organizer):
+    login(client)
+    with svc.db.session() as session:
+        session.scalars(select(organizers.Organizer)).one().active = False
+        session.commit()
+    assert client.get("/console/").status_code == 302
 
 
 def test_create_organizer_command(runner, svc):

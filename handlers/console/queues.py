@@ -16,6 +16,7 @@ from flask import Flask, abort, request
 from flask_login import current_user
 
 PREFIX = "/console/queues"
+UNSAFE_GETS = frozenset({"rq_dashboard.requeue_all"})  # rq-dashboard requeues on GET too
 
 
 def mount(app: Flask) -> None:
@@ -35,7 +36,7 @@ def _guard() -> Any:
         from handlers.console import refuse_anonymous
 
         return refuse_anonymous()
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if request.method not in ("GET", "HEAD", "OPTIONS") or request.endpoint in UNSAFE_GETS:
         if not current_user.is_admin or not _same_origin():
             abort(403)
     return None

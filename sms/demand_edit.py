@@ -143,3 +143,44 @@ def save(session: Session, original: str, edit: DemandEdit) -> Demand:
     catalogue.bump_version(session)
     session.commit()
     return demand
+
+
+# -- service texts (welcome, help, disclosure...) -----------------------------------------
+
+TEXT_PLACEHOLDERS = {"followup": frozenset({"org", "title", "keyword"})}
+MUST_MENTION = {"help": ("STOP",), "disclosure": ("HELP", "STOP"), "start_confirm": ("STOP",)}
+"""Compliance: these texts must keep telling people how to stop (and get help)."""
+
+
+def text_problem(key: str, text: str) -> str | None:
+    """Why service text ``key`` cannot be ``text``, or None when it can."""
+    if not text.strip():
+        return "Required."
+    allowed = TEXT_PLACEHOLDERS.get(key, frozenset({"org"}))
+    unknown = set(re.findall(r"\{(\w+)\}", text)) - allowed
+    if unknown:
+        return f"Unknown placeholder(s): {', '.join(sorted(unknown))}. Allowed: " + \
+            ", ".join("{" + p + "}" for p in sorted(allowed)) + "."
+    missing = [word for word in MUST_MENTION.get(key, ()) if word not in text.upper()]
+    if missing:
+        return f"This text must tell people about {' and '.join(missing)}."
+    try:
+        catalogue.check_text(key, text)
+    except catalogue.CatalogueError as exc:
+        return str(exc)
+    return None
+
+
+def save_text(session: Session, key: str, text: str) -> None:
+    """Store a checked service text and bump the catalogue version; commit."""
+    row = session.get(CatalogueText, key)
+    if row is None or key == catalogue.VERSION_KEY:
+        raise catalogue.CatalogueError(f"no service text {key}")
+    row.text = text
+    catalogue.bump_version(session)
+    session.commit()
+
+
+def service_texts(session: Session) -> dict[str, str]:
+    rows = session.scalars(select(CatalogueText).order_by(CatalogueText.key))
+    return {t.key: t.text for t in rows if t.key != catalogue.VERSION_KEY}

@@ -249,3 +249,36 @@ def test_dashboard_series_bucket_by_utc_day(svc):
 def test_shell_pages_say_what_is_coming(console, path, text):
     response = console.get(path)
     assert response.status_code == 200 and text in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def admin_console(client, svc):
+    login_as(client, make_organizer(svc, "boss@example.org", "admin"))
+    return client
+
+
+def test_admin_edits_a_service_text_and_the_service_says_it(admin_console, phone):
+    response = post(admin_console, "/console/settings/texts/help",
+                    {"text": "{org}: call your reps. Reply STOP to stop, MENU for demands."})
+    assert response.status_code == 302
+    assert phone.text("HELP")[0].startswith("Action Line Test: call your reps. Reply STOP to stop, MENU for demands.")
+
+
+@pytest.mark.parametrize("key, text, message", [
+    ("help", "", "Required."),
+    ("help", "{org}: we help. Reply MENU.", "about STOP"),
+    ("welcome", "Hi {name}", "Unknown placeholder(s): name"),
+    ("welcome", "w" * 400, "SMS segments"),
+])
+def test_service_text_validation(admin_console, svc, key, text, message):
+    response = post(admin_console, f"/console/settings/texts/{key}", {"text": text})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page.split(f'id="err-{key}">', 1)[1].split("</span>", 1)[0]
+    with svc.db.session() as session:
+        assert session.get(CatalogueText, key).text != text
+
+
+def test_service_texts_are_admin_only(console):
+    assert post(console, "/console/settings/texts/help", {"text": "x STOP"}).status_code == 403
+    assert console.get("/console/settings").status_code == 403

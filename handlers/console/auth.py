@@ -9,7 +9,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from handlers.console import admin_required, bp, services
-from sms import organizers, ratelimit
+from sms import demand_edit, organizers, ratelimit
+from sms.defaults import MAX_SEGMENTS
 
 log = logging.getLogger(__name__)
 LOGIN_WINDOW = 15 * 60
@@ -119,6 +120,25 @@ def _apply(session: Any, person: organizers.Organizer, action: str, form: Any) -
 @bp.get("/settings")
 @admin_required
 def settings_page() -> str:
+    return _settings()
+
+
+@bp.post("/settings/texts/<key>")
+@admin_required
+def save_text(key: str) -> Any:
+    text = (request.form.get("text") or "").strip()
+    problem = demand_edit.text_problem(key, text)
+    with services().db.session() as session:
+        if key not in demand_edit.service_texts(session):
+            return "No such text.", 404
+        if problem:
+            return _settings(problem=(key, problem), draft=text), 400
+        demand_edit.save_text(session, key, text)
+    flash(f"Saved the {key} text.", "ok")
+    return redirect(url_for("console.settings_page") + f"#text-{key}")
+
+
+def _settings(problem: tuple[str, str] | None = None, draft: str = "") -> str:
     settings = services().settings
     shown = {
         "Organisation name (ORG_NAME)": settings.org_name,
@@ -132,7 +152,12 @@ def settings_page() -> str:
         "Console login attempts per 15 minutes": settings.console_login_limit,
         "Signed with development token": "yes" if settings.dev_token else "no",
     }
-    return render_template("console/settings.html", shown=shown)
+    with services().db.session() as session:
+        texts = demand_edit.service_texts(session)
+    if problem:
+        texts[problem[0]] = draft
+    return render_template("console/settings.html", shown=shown, texts=texts, problem=problem,
+                           max_segments=MAX_SEGMENTS)
 
 
 def _quiet(hours: tuple[int, int] | None) -> str:

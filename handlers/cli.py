@@ -58,7 +58,10 @@ def simulate(sender: str, body: str, url: str | None) -> None:
     if url:
         target = url.rstrip("/") + "/sms"
         signature = simulator.sign(svc.settings.auth_token, target, params)
-        response = requests.post(target, data=params, headers={"X-Twilio-Signature": signature}, timeout=15)
+        try:
+            response = requests.post(target, data=params, headers={"X-Twilio-Signature": signature}, timeout=15)
+        except requests.RequestException as exc:
+            raise click.ClickException(f"cannot reach {target}: is the service running? ({exc.__class__.__name__})")
         status, xml = response.status_code, response.text
     else:
         target = svc.url("/sms") if svc.settings.public_base_url else "http://localhost/sms"

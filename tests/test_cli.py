@@ -35,3 +35,9 @@ def test_simulate_prints_the_reply_and_stores_the_exchange(runner, svc):
     assert "Reply CALL to be connected" in result.output
     with svc.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Message).where(Message.phone == "+16175550199")) >= 2
+
+
+def test_simulate_against_a_server_that_is_not_running_says_so(runner):
+    result = runner.invoke(args=["simulate", "+16175550199", "MENU", "--url", "http://127.0.0.1:1"])
+    assert result.exit_code == 1
+    assert "cannot reach http://127.0.0.1:1/sms: is the service running?" in result.output

@@ -210,3 +210,31 @@ def test_create_organizer_command(runner, svc):
     with svc.db.session() as session:
         roles = {o.email: o.role for o in organizers.listing(session)}
     assert roles == {"cli@example.org": "admin", "prompt@example.org": "organizer"}
+
+
+@pytest.mark.parametrize("data, status, message", [
+    ({"action": "role", "role": "king"}, 400, "Unknown role"),
+    ({"action": "explode"}, 400, "Unknown action"),
+    ({"action": "password", "password": "short"}, 400, "at least 10"),
+])
+def test_organizer_update_validation(client, svc, admin, organizer, data, status, message):
+    login(client, admin)
+    with svc.db.session() as session:
+        target = organizers.find(session, organizer)
+    response = post(client, f"/console/organizers/{target.id}", data)
+    assert response.status_code == status and message in response.get_data(as_text=True)
+    with svc.db.session() as session:
+        unchanged = session.get(organizers.Organizer, target.id)
+    assert (unchanged.role, unchanged.active, unchanged.password_hash) == ("organizer", True, target.password_hash)
+    assert post(client, "/console/organizers/99999", {"action": "activate"}).status_code == 404
+
+
+def test_admin_resets_a_password(client, svc, admin, organizer):
+    login(client, admin)
+    with svc.db.session() as session:
+        target_id = organizers.find(session, organizer).id
+    assert post(client, f"/console/organizers/{target_id}", {"action": "password",
+                                                             "password": "a brand new secret"}).status_code == 302
+    post(client, "/console/logout", {})
+    assert login(client, organizer, PASSWORD).status_code == 401
+    assert login(client, organizer, "a brand new secret").status_code == 302

@@ -2,7 +2,7 @@
 
 Seeds BENCH_SUBSCRIBERS subscribers (default 100,000) with 3 messages, 1 consent event
 and 1 interest each, then times ``dashboard.compute`` (30 days, every series) and the
-full opted-in subscribers CSV, against a baseline measured in the same run: one
+full opted-in subscribers CSV and the inbox's first page, against a baseline measured in the same run: one
 ``SELECT count(*)`` over each table the dashboard reads. Printed: seconds and ratios.
 """
 
@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
-from sms import dashboard, export, store
+from sms import dashboard, export, inbox, store
 from sms.store import ConsentEvent, Interest, Message, Subscriber, utcnow
 
 N = int(os.environ.get("BENCH_SUBSCRIBERS", "100000"))
@@ -63,10 +63,12 @@ def main() -> None:
                                       for m in (Subscriber, ConsentEvent, Interest, Message)])
             compute = timed(lambda: dashboard.compute(session, 30))
             csv_time = timed(lambda: sum(len(chunk) for chunk in export.subscribers_csv(session)))
+            inbox_time = timed(lambda: inbox.threads(session, 1))
         db.dispose()
     print(f"baseline (count(*) x4): {baseline:.3f}s")
     print(f"dashboard.compute:      {compute:.3f}s  ratio {compute / baseline:.1f}x")
     print(f"opted-in CSV export:    {csv_time:.3f}s  ratio {csv_time / baseline:.1f}x")
+    print(f"inbox first page:       {inbox_time:.3f}s  ratio {inbox_time / baseline:.1f}x")
 
 
 if __name__ == "__main__":

@@ -41,27 +41,26 @@ class ThreadSummary:
 
 
 def threads(session: Session, page: int = 1, query: str = "") -> list[ThreadSummary]:
-    """Subscribers with messages, most recent activity first; numbers masked."""
-    last = (
-        select(Message.subscriber_id, func.max(Message.id).label("last_id"), func.count(Message.id).label("n"))
-        .where(Message.subscriber_id.is_not(None)).group_by(Message.subscriber_id).subquery()
-    )
-    stmt = (
-        select(Subscriber, Message, last.c.n)
-        .join(last, last.c.subscriber_id == Subscriber.id).join(Message, Message.id == last.c.last_id)
-        .order_by(last.c.last_id.desc()).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
-    )
+    """Subscribers by latest activity (the indexed ``last_active_at``), with their last message; masked."""
+    stmt = select(Subscriber).order_by(Subscriber.last_active_at.desc(), Subscriber.id.desc())
     digits = "".join(ch for ch in query if ch.isdigit())
     if digits:
         stmt = stmt.where(Subscriber.phone.contains(digits))
-    return [
-        ThreadSummary(
-            subscriber_id=sub.id, masked_phone=compliance.mask(sub.phone), status=sub.status,
-            last_body=(msg.body or "")[:120], last_direction=msg.direction,
-            last_at=msg.created_at.strftime("%Y-%m-%d %H:%M UTC"), messages=n,
-        )
-        for sub, msg, n in session.execute(stmt)
-    ]
+    people = session.scalars(stmt.limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)).all()
+    ids = [p.id for p in people]
+    stats = {sid: (last, n) for sid, last, n in session.execute(
+        select(Message.subscriber_id, func.max(Message.id), func.count(Message.id))
+        .where(Message.subscriber_id.in_(ids)).group_by(Message.subscriber_id))}
+    last = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_([v[0] for v in stats.values()])))}
+    return [_summary(sub, last[stats[sub.id][0]], stats[sub.id][1]) for sub in people if sub.id in stats]
+
+
+def _summary(sub: Subscriber, message: Message, count: int) -> ThreadSummary:
+    return ThreadSummary(
+        subscriber_id=sub.id, masked_phone=compliance.mask(sub.phone), status=sub.status,
+        last_body=(message.body or "")[:120], last_direction=message.direction,
+        last_at=message.created_at.strftime("%Y-%m-%d %H:%M UTC"), messages=count,
+    )
 
 
 def thread(session: Session, subscriber_id: int, limit: int = 200) -> tuple[Subscriber | None, list[Message]]:

@@ -282,3 +282,16 @@ def test_service_text_validation(admin_console, svc, key, text, message):
 def test_service_texts_are_admin_only(console):
     assert post(console, "/console/settings/texts/help", {"text": "x STOP"}).status_code == 403
     assert console.get("/console/settings").status_code == 403
+
+
+def test_inbox_lists_latest_activity_first_and_searches_digits(console, client):
+    from conftest import Phone
+
+    first, second = Phone(client, "+16175550101"), Phone(client, "+16175550202")
+    first.text("MENU")
+    second.text("MENU")
+    first.text("DEFUND")
+    page = console.get("/console/inbox").get_data(as_text=True)
+    assert page.index(compliance.mask(first.number)) < page.index(compliance.mask(second.number))
+    found = console.get("/console/inbox?q=555-0202").get_data(as_text=True)
+    assert compliance.mask(second.number) in found and compliance.mask(first.number) not in found

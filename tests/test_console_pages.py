@@ -172,6 +172,7 @@ def test_simulator_texts_the_signed_webhook_and_returns_replies(console, svc):
 
 
 @pytest.mark.parametrize("payload, message", [({"from": "hello", "body": "MENU"}, "not a phone number"),
+                                              ({"from": "+16175551234", "body": "MENU"}, "fictional number"),
                                               ({"from": "+12025550143", "body": "  "}, "Type a text")])
 def test_simulator_validation(console, payload, message):
     token = csrf_token(console, "/console/simulator")

@@ -2,6 +2,10 @@
 
 The shells (targets data, broadcasts, reminders, calls) are real routes in the
 navigation that say what will appear there; they show no invented numbers.
+To fill one: replace its view below (keep the endpoint name, the nav links to it)
+with a template of its own extending ``console/base.html``; dashboard series come
+from ``@sms.dashboard.series(name, label, group="calls")`` in the feature's module,
+listed in ``sms.dashboard.SERIES_MODULES``.
 """
 
 from __future__ import annotations

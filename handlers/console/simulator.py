@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -11,7 +12,10 @@ from handlers.console import bp, services
 from sms import simulator, subscribers
 from sms.errors import InvalidNumber
 
-DEFAULT_NUMBER = "+12025550143"  # 555-01xx numbers are reserved for fiction
+DEFAULT_NUMBER = "+12025550143"
+FICTIONAL = re.compile(r"^\+1\d{3}55501\d{2}$")
+"""555-0100..0199 numbers are reserved for fiction: the simulated texter (who gets real
+follow-ups through the real transport) can never be a real person's phone."""
 
 
 @bp.get("/simulator")
@@ -29,6 +33,8 @@ def simulator_send() -> Any:
         sender = subscribers.normalise_phone(str(data.get("from") or DEFAULT_NUMBER))
     except InvalidNumber:
         return jsonify(error="That is not a phone number."), 400
+    if not FICTIONAL.match(sender):
+        return jsonify(error="Use a fictional number, +1 NPA 555-01XX, so no real phone gets texts."), 400
     if not body.strip():
         return jsonify(error="Type a text first."), 400
     status, replies = post_signed_text(sender, body)

@@ -35,11 +35,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    from handlers import cli, health, sms, status, voice
+    from handlers import cli, console, health, sms, status, voice
+    from handlers.console import commands
 
-    for module in (health, sms, status, voice):
+    for module in (health, sms, status, console, voice):
         app.register_blueprint(module.bp)
     cli.init_app(app)
+    console.init_app(app)
+    app.cli.add_command(commands.create_organizer)
 
 
 def _announce(app: Flask, settings: Settings) -> None:

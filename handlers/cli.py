@@ -18,6 +18,9 @@ CATALOGUE_HELP = "Catalogue YAML (default: data/demands.yaml)."
 def init_app(app: Flask) -> None:
     for cmd in (init_db, import_catalogue_command, simulate):
         app.cli.add_command(cmd)
+    from handlers import callcli
+
+    callcli.init_app(app)
 
 
 def services():  # noqa: ANN201 - sms.services.Services

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 PERIODIC: list[tuple[Callable[..., object], int]] = [
     (tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS),
     (tasks.purge_expired, 24 * 3600),
+    (tasks.sweep_calls, defaults.SWEEP_INTERVAL_SECONDS),
 ]
 """(job function, interval in seconds) pairs enqueued on the ``default`` queue."""
 

@@ -7,7 +7,7 @@ before it serves a request instead of failing halfway through one.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,14 @@ class Settings:
     stop_confirmation: bool = True
     retention_days: int = defaults.RETENTION_DAYS
     quiet_hours: tuple[int, int] | None = defaults.QUIET_HOURS
+    # -- patch-through calls (sms.calls) --
+    call_limit_per_day: int = defaults.CALL_LIMIT_PER_DAY
+    call_target_cap_per_day: int = defaults.CALL_TARGET_CAP_PER_DAY
+    call_allowed_countries: tuple[str, ...] = defaults.CALL_ALLOWED_COUNTRIES
+    call_split_districts: str = "ask"
+    call_featured_demand: str = ""
+    voice_name: str = defaults.VOICE_NAME
+    voice_language: str = defaults.VOICE_LANGUAGE
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,8 +89,28 @@ class Settings:
             stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
             retention_days=_int(env, "RETENTION_DAYS", defaults.RETENTION_DAYS),
             quiet_hours=parse_quiet_hours(get("QUIET_HOURS", "9-20")),
+            **_call_settings(env, get),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )
+
+
+def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
+    """The CALL_* and VOICE_* keys (see sms.defaults)."""
+    split = get("CALL_SPLIT_DISTRICTS", "ask").lower()
+    if split not in ("ask", "all"):
+        raise ConfigError(f"CALL_SPLIT_DISTRICTS must be ask or all, not {split!r}")
+    countries = tuple(c.strip().upper() for c in get("CALL_ALLOWED_COUNTRIES", "US").split(",") if c.strip())
+    if not countries or any(len(c) != 2 or not c.isalpha() for c in countries):
+        raise ConfigError("CALL_ALLOWED_COUNTRIES must be ISO country codes like US,CA")
+    return {
+        "call_limit_per_day": _int(env, "CALL_LIMIT_PER_DAY", defaults.CALL_LIMIT_PER_DAY),
+        "call_target_cap_per_day": _int(env, "CALL_TARGET_CAP_PER_DAY", defaults.CALL_TARGET_CAP_PER_DAY),
+        "call_allowed_countries": countries,
+        "call_split_districts": split,
+        "call_featured_demand": get("CALL_FEATURED_DEMAND").upper(),
+        "voice_name": get("VOICE_NAME", defaults.VOICE_NAME),
+        "voice_language": get("VOICE_LANGUAGE", defaults.VOICE_LANGUAGE),
+    }
 
 
 def default_database_url() -> str:

@@ -36,3 +36,19 @@ def purge_expired() -> int:
         total += erased
         if erased == 0:
             return total
+
+
+def place_call(session_id: int) -> str:
+    """Place the call-back for a call session (once; a repeat finds it claimed)."""
+    from sms import calls
+
+    result = calls.place(current(), session_id)
+    log.info("call session %s: %s", session_id, result)
+    return result
+
+
+def sweep_calls() -> dict[str, int]:
+    """Re-enqueue call-backs Redis lost; expire the ones too old to place."""
+    from sms import calls
+
+    return calls.sweep(current())

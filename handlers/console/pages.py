@@ -1,6 +1,6 @@
-"""Dashboard, and the page shells the calls and broadcasts features fill in.
+"""Dashboard, and the page shells the broadcasts feature fills in.
 
-The shells (targets data, broadcasts, reminders, calls) are real routes in the
+The shells (broadcasts, reminders) are real routes in the
 navigation that say what will appear there; they show no invented numbers.
 To fill one: replace its view below (keep the endpoint name, the nav links to it)
 with a template of its own extending ``console/base.html``; dashboard series come
@@ -13,11 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, render_template, request
-from sqlalchemy import select
 
 from handlers.console import bp, services
 from sms import dashboard
-from sms.store import Demand
 
 
 def _days() -> int:
@@ -40,14 +38,6 @@ def stats_api() -> Any:
         return jsonify(dashboard.compute(session, _days()).as_dict())
 
 
-@bp.get("/targets")
-def targets() -> str:
-    with services().db.session() as session:
-        demands = session.scalars(select(Demand).order_by(Demand.position)).all()
-    return render_template("console/targets.html", demands=demands,
-                           calls_available=_has("calls"))
-
-
 @bp.get("/broadcasts")
 def broadcasts() -> str:
     return render_template("console/shell.html", title="Broadcasts", feature="broadcasts", issue=6,
@@ -62,15 +52,3 @@ def reminders() -> str:
     return render_template("console/shell.html", title="Reminders", feature="reminders", issue=6,
                            coming=["Create a reminder for a subscriber or a segment",
                                    "List scheduled reminders", "Cancel a reminder"])
-
-
-@bp.get("/calls")
-def calls() -> str:
-    return render_template("console/shell.html", title="Calls", feature="calls", issue=4,
-                           coming=["Call log with outcome and duration per leg",
-                                   "Filter by demand and by lawmaker's office", "CSV export of calls"])
-
-
-def _has(table: str) -> bool:
-    with services().db.session() as session:
-        return dashboard.has_table(session, table)

@@ -32,4 +32,20 @@
                 scales: {x: {beginAtZero: true, ticks: {precision: 0}}}}
     });
   }
+
+  var byDemand = document.getElementById("chart-calls-demand");
+  var demandRows = stats.tables && stats.tables.calls_by_demand ? stats.tables.calls_by_demand.rows : [];
+  if (byDemand && demandRows.length) {
+    byDemand.parentNode.style.height = Math.max(160, 34 * demandRows.length + 60) + "px";
+    new Chart(byDemand, {
+      type: "bar",
+      data: {labels: demandRows.map(function (r) { return r.label; }),
+             datasets: [{label: "Offices dialed", data: demandRows.map(function (r) { return r.dialed; }),
+                         backgroundColor: palette[0]},
+                        {label: "Connected", data: demandRows.map(function (r) { return r.connected; }),
+                         backgroundColor: palette[1]}]},
+      options: {indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false,
+                scales: {x: {beginAtZero: true, ticks: {precision: 0}}}}
+    });
+  }
 }());

@@ -165,20 +165,23 @@ class Lookup:
     zip: str
     place: targets.Place | None
     seats: list[str]
-    plans: list[tuple[str, str, calls.Plan]]  # (keyword, title, plan)
+    plans: list[tuple[list[str], calls.Plan]]  # (demand keywords that call the same offices, plan)
     split_rule: str
 
 
 def lookup(session: Session, settings: Settings, zip_code: str, keyword: str = "") -> Lookup:
-    """The plan for each demand (or one) as ``CALL`` would make it for a texter from ``zip_code``."""
+    """The plan for each demand (or one) as ``CALL`` would make it for a texter from ``zip_code``;
+    demands that would call the same offices are listed together."""
     place = targets.place_of(session, zip_code)
     seats = list(place.districts) if place else []
     state = seats[0][0] if seats else None
-    plans: list[tuple[str, str, Any]] = []
+    grouped: dict[Any, tuple[list[str], calls.Plan]] = {}
     for demand in catalogue.current(session).demands:
-        if keyword and demand.keyword != keyword:
+        if (keyword and demand.keyword != keyword) or (place is None and not demand.targets.startswith("custom:")):
             continue
-        if place is None and not demand.targets.startswith("custom:"):
-            continue
-        plans.append((demand.keyword, demand.title, calls.plan(session, settings, demand, state, seats)))
-    return Lookup(zip_code, place, [targets.district_label(*s) for s in seats], plans, settings.call_split_districts)
+        plan = calls.plan(session, settings, demand, state, seats)
+        key = (tuple(t.ref for t in plan.targets), tuple(plan.notes))
+        grouped.setdefault(key, ([], plan))[0].append(demand.keyword)
+    plans = list(grouped.values())
+    return Lookup(zip_code, place, [targets.district_label(*s) for s in seats], plans,
+                  settings.call_split_districts)

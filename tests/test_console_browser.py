@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from calls_fixtures import targets_db  # noqa: F401 - fixture
 from console_support import PASSWORD, make_organizer
 from werkzeug.serving import make_server
 
@@ -148,3 +149,30 @@ def test_dashboard_draws_charts(page):
     assert page.locator(".tile b").first.inner_text() == "1"
     assert "No calls yet" in page.locator("#calls-panel").inner_text()
     shot(page, "dashboard")
+
+
+def test_text_the_simulator_and_see_the_call_flow(page, targets_db):  # noqa: F811
+    log_in(page)
+    page.goto("/console/simulator")
+    simulate(page, "ZIP 99501")  # Anchorage: one district, so CALL asks nothing more
+    assert simulate(page, "CALL CHOKEHOLD").startswith("Calling you now to connect you with Rep. ")
+    page.fill("#call-status", "completed,busy")
+    page.click("#call-answer")
+    page.locator("#call-flow .step.hangup").wait_for()
+    dialed = page.locator("#call-flow .step.dial")
+    assert dialed.count() == 3 and dialed.first.inner_text().startswith("Dialing Rep. ")
+    assert page.locator("#call-flow .step.office").nth(1).inner_text() == "Office answers busy"
+    assert "Thank you for calling!" in page.locator("#call-flow .step.text").inner_text()
+    shot(page, "simulator-call")
+
+    page.click("nav >> text=Calls")
+    row = page.locator("#call-log tbody tr").first
+    assert "+1202***0143" in row.inner_text() and "connected" in row.inner_text() and "busy" in row.inner_text()
+    shot(page, "calls")
+    page.goto("/console/targets?zip=02139")
+    assert "MA-5, MA-7" in page.locator("#zip-place").inner_text()
+    shot(page, "targets")
+    page.goto("/console/")
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 5")
+    assert "1 call ·" in page.locator("#calls-totals").inner_text()
+    shot(page, "dashboard-calls")

@@ -182,6 +182,7 @@ def test_zip_lookup_and_data_status(console, targets_db):  # noqa: F811
     assert "Rep. Jerrold Nadler" in result and NADLER in result and "Sen. " in result and "DEFUND" not in result
     split = console.get("/console/targets?zip=02139").get_data(as_text=True)
     assert "MA-5, MA-7" in split and "texter is asked which one" in split and "louisville" in split.lower()
+    assert "UNIONS, IMMUNITY, DECREES" in split  # demands calling the same offices are listed together
     assert "A ZIP is 5 digits." in console.get("/console/targets?zip=abc").get_data(as_text=True)
     assert "not in the ZIP table" in console.get("/console/targets?zip=20500").get_data(as_text=True)
     status = page.split('id="data-status"', 1)[1].split("</section>", 1)[0]

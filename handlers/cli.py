@@ -15,8 +15,11 @@ CATALOGUE_HELP = "Catalogue YAML (default: data/demands.yaml)."
 
 
 def init_app(app: Flask) -> None:
+    from handlers import broadcast_cli
+
     for cmd in (init_db, import_catalogue_command, simulate):
         app.cli.add_command(cmd)
+    broadcast_cli.init_app(app)
 
 
 def services():  # noqa: ANN201 - sms.services.Services

@@ -19,7 +19,10 @@ from rq import Queue
 from sms import defaults, tasks
 
 log = logging.getLogger(__name__)
-PERIODIC: list[tuple[Callable[..., object], int]] = [(tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS)]
+PERIODIC: list[tuple[Callable[..., object], int]] = [
+    (tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS),
+    (tasks.broadcast_sweep, defaults.BROADCAST_SWEEP_SECONDS),
+]
 """(job function, interval in seconds) pairs enqueued on the ``default`` queue."""
 
 

@@ -20,3 +20,31 @@ def deliver_message(message_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Re-enqueue work that Redis lost and settle sends whose outcome is unknown."""
     return outbound.sweep(current())
+
+
+def start_broadcast(broadcast_id: int) -> str:
+    """Plan a scheduled broadcast whose time has come and start dispatching it."""
+    from sms import broadcasts
+
+    return broadcasts.start(current(), broadcast_id)
+
+
+def dispatch_broadcast(broadcast_id: int) -> dict[str, int]:
+    """Send one paced batch of a broadcast (bulk queue) and enqueue the next."""
+    from sms import dispatch
+
+    return dispatch.run_batch(current(), broadcast_id)
+
+
+def fire_reminder(reminder_id: int, fired: int) -> int | None:
+    """Turn a reminder's due occurrence into a broadcast (a no-op if it already fired)."""
+    from sms import reminders
+
+    return reminders.fire(current(), reminder_id, fired)
+
+
+def broadcast_sweep() -> dict[str, int]:
+    """Start due broadcasts, settle unknown sends, revive stalled dispatch, fire lost reminders."""
+    from sms import recovery
+
+    return recovery.sweep(current())

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from sms import audiences, broadcasts, recovery, reminders  # recovery registers the status listener
 from sms.broadcasts import BroadcastError
@@ -53,7 +54,7 @@ def parse_time(value: str | None) -> datetime | None:
     return audiences.parse_when(value, "--send-at") if value else None
 
 
-@click.group("segment")
+@click.group("segment", cls=AppGroup)
 def segment_cli() -> None:
     """Saved audiences (opted-in subscribers only)."""
 
@@ -93,7 +94,7 @@ def segment_preview(name: str) -> None:
         click.echo(audiences.count(session, audiences.get(session, name).filters))
 
 
-@click.group("broadcast")
+@click.group("broadcast", cls=AppGroup)
 def broadcast_cli() -> None:
     """Compose, preview, send and steer broadcasts."""
 
@@ -197,7 +198,7 @@ def _watch(broadcast_id: int, planned: int) -> None:
             time.sleep(1)
 
 
-@click.group("remind")
+@click.group("remind", cls=AppGroup)
 def remind_cli() -> None:
     """Organizer reminders: one-off or recurring, to a demand's texters or a segment."""
 

@@ -18,8 +18,8 @@ def crowd(svc):
     with svc.db.session() as session:
         session.execute(update(Subscriber).where(Subscriber.phone == "+16175550000").values(status="opted_out"))
         session.execute(update(Subscriber).where(Subscriber.phone == "+16175550001").values(tier="low"))
-        session.execute(update(Subscriber).where(Subscriber.phone == "+16175550200")
-                        .values(created_at=utcnow() - timedelta(days=400), last_active_at=utcnow() - timedelta(days=90)))
+        old = {"created_at": utcnow() - timedelta(days=400), "last_active_at": utcnow() - timedelta(days=90)}
+        session.execute(update(Subscriber).where(Subscriber.phone == "+16175550200").values(**old))
         caller = session.scalar(select(Subscriber.id).where(Subscriber.phone == "+16175550100"))
         session.execute(insert(Message), [{"subscriber_id": caller, "direction": "in", "kind": "inbound",
                                            "phone": "+16175550100", "body": "call chokehold"}])

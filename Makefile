@@ -25,7 +25,8 @@ db: setup ## migrate and load the catalogue
 	$(BIN)/flask --app app import-catalogue
 
 run: setup redis db ## set up and run web + worker in the foreground (Ctrl-C stops both)
-	$(BIN)/honcho start -f Procfile
+	@echo "Action Line on http://127.0.0.1:$(PORT)  (simulate a text: $(BIN)/flask --app app simulate +15555550123 MENU --url http://127.0.0.1:$(PORT))"
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: setup redis ## set up and run the whole test suite
 	$(BIN)/python -m pytest

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import requests
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from sms import catalogue, simulator, store
 
@@ -27,6 +28,7 @@ def services():  # noqa: ANN201 - sms.services.Services
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     store.upgrade(services().settings.database_url)
@@ -34,6 +36,7 @@ def init_db() -> None:
 
 
 @click.command("import-catalogue")
+@with_appcontext
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def import_catalogue_command(path: Path | None) -> None:
     """Load demands, campaigns and texts from YAML (idempotent)."""
@@ -47,6 +50,7 @@ def import_catalogue_command(path: Path | None) -> None:
 
 
 @click.command("simulate")
+@with_appcontext
 @click.argument("sender")
 @click.argument("body")
 @click.option("--url", default=None, help="Base URL of a running app (default: in-process).")
@@ -57,7 +61,10 @@ def simulate(sender: str, body: str, url: str | None) -> None:
     if url:
         target = url.rstrip("/") + "/sms"
         signature = simulator.sign(svc.settings.auth_token, target, params)
-        response = requests.post(target, data=params, headers={"X-Twilio-Signature": signature}, timeout=15)
+        try:
+            response = requests.post(target, data=params, headers={"X-Twilio-Signature": signature}, timeout=15)
+        except requests.RequestException as exc:
+            raise click.ClickException(f"cannot reach {target}: is the service running? ({exc.__class__.__name__})")
         status, xml = response.status_code, response.text
     else:
         target = svc.url("/sms") if svc.settings.public_base_url else "http://localhost/sms"

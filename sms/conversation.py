@@ -109,15 +109,14 @@ def respond(turn: Turn) -> None:
         if ANSWERS[pending](turn):
             return None
         turn.ask(None)
-    first = turn.words[0] if turn.words else ""
-    first_key = keyword_key(first)
-    if first_key in COMMANDS:
-        return COMMANDS[first_key](turn, " ".join(turn.text.split()[1:]))
     if key in COMMANDS:
         return COMMANDS[key](turn, "")
     item = turn.catalogue.lookup(key)
-    if item is not None:
+    if item is not None:  # before first-word commands, so "NO KNOCK" is not "NO"
         return send_item(turn, item)
+    first_key = keyword_key(turn.words[0]) if turn.words else ""
+    if first_key in COMMANDS:
+        return COMMANDS[first_key](turn, " ".join(turn.text.split()[1:]))
     if key.isdigit() and _pick_from_menu(turn, int(key)):
         return None
     if turn.is_new or key in MENU_WORDS or not turn.text and not turn.media_count:

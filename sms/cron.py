@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 PERIODIC: list[tuple[Callable[..., object], int]] = [
     (tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS),
     (tasks.broadcast_sweep, defaults.BROADCAST_SWEEP_SECONDS),
+    (tasks.purge_expired, 24 * 3600),
 ]
 """(job function, interval in seconds) pairs enqueued on the ``default`` queue."""
 

@@ -38,6 +38,9 @@ SWEEP_GRACE_SECONDS = 60
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 """How long Redis remembers a job's idempotency key (SQL stays the source of truth)."""
 
+RETENTION_DAYS = 730
+"""Personal data of a texter silent this long is erased (the PRIVACY text promises 2 years)."""
+
 QUIET_HOURS = (9, 20)
 """Non-urgent messages go out between these local hours only."""
 

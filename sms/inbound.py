@@ -21,6 +21,12 @@ from sms.store import Conversation, Message, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1600
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+def clean(value: str | None, limit: int) -> str:
+    """Drop control characters (PostgreSQL refuses NUL) and cap the length."""
+    return (value or "").translate(_CONTROL)[:limit]
 
 
 @dataclass(frozen=True)
@@ -33,15 +39,15 @@ class InboundSms:
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> InboundSms:
         """Read Twilio's webhook fields; raise ValueError for a request that is not an SMS."""
-        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-        sender = (form.get("From") or "").strip()
+        sid = clean(form.get("MessageSid") or form.get("SmsSid"), 64).strip()
+        sender = clean(form.get("From"), 40).strip()
         if not sid or not sender:
             raise ValueError("MessageSid and From are required")
         try:
-            media = int(form.get("NumMedia") or 0)
+            media = min(max(int(form.get("NumMedia") or 0), 0), 10)  # Twilio sends at most 10
         except ValueError:
             media = 0
-        return cls(sid=sid[:64], phone=sender, body=(form.get("Body") or "")[:MAX_BODY], media_count=media)
+        return cls(sid=sid, phone=sender, body=clean(form.get("Body"), MAX_BODY), media_count=media)
 
 
 def receive(services: Services, sms: InboundSms) -> list[str]:

@@ -37,6 +37,7 @@ class Settings:
     inbound_limit_per_hour: int = defaults.INBOUND_LIMIT_PER_HOUR
     followup_delay_seconds: int = defaults.FOLLOWUP_DELAY_SECONDS
     stop_confirmation: bool = True
+    retention_days: int = defaults.RETENTION_DAYS
     quiet_hours: tuple[int, int] | None = defaults.QUIET_HOURS
     broadcast_mps: float = defaults.BROADCAST_MPS
     broadcast_cap_day: int = defaults.BROADCAST_CAP_DAY
@@ -82,6 +83,7 @@ class Settings:
             inbound_limit_per_hour=_int(env, "INBOUND_LIMIT_PER_HOUR", defaults.INBOUND_LIMIT_PER_HOUR),
             followup_delay_seconds=_int(env, "FOLLOWUP_DELAY_SECONDS", defaults.FOLLOWUP_DELAY_SECONDS),
             stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
+            retention_days=_int(env, "RETENTION_DAYS", defaults.RETENTION_DAYS),
             quiet_hours=parse_quiet_hours(get("QUIET_HOURS", "9-20")),
             broadcast_mps=_positive(env, "BROADCAST_MPS", defaults.BROADCAST_MPS),
             broadcast_cap_day=_int(env, "BROADCAST_CAP_DAY", defaults.BROADCAST_CAP_DAY),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sms import compliance, defaults
+from sms.inbound import clean
 from sms.services import Services
 from sms.store import Message, Subscriber
 
@@ -21,7 +22,7 @@ LISTENERS: list[Callable[[Session, str, str, int | None], None]] = []
 
 def record(services: Services, form: Mapping[str, str]) -> bool:
     """Apply one status callback; return False when it names no message we know."""
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    sid = clean(form.get("MessageSid") or form.get("SmsSid"), 64).strip()
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or status not in STATUS_ORDER:
         return False
@@ -32,7 +33,7 @@ def record(services: Services, form: Mapping[str, str]) -> bool:
         if known and STATUS_ORDER.get(message.status, -1) <= STATUS_ORDER[status]:
             message.status, message.error_code = status, error_code or message.error_code
         if error_code == defaults.OPTED_OUT_ERROR_CODE:
-            _opt_out(session, form.get("To", ""), message)
+            _opt_out(session, clean(form.get("To"), 20), message)
         for listener in LISTENERS:
             known = listener(session, sid, status, error_code) or known
         session.commit()
@@ -47,7 +48,9 @@ def _opt_out(session: Session, to: str, message: Message | None) -> None:
 
 
 def _int(value: str | None) -> int | None:
+    """Twilio error codes are 5-digit; anything else is noise, not a number to store."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is not None and 0 < number < 1_000_000 else None

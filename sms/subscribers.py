@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import phonenumbers
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -83,3 +85,18 @@ def erase(session: Session, subscriber: Subscriber) -> None:
     subscriber.zip = subscriber.state = subscriber.timezone = subscriber.first_name = None
     subscriber.district = None
     subscriber.last_demand = None
+
+
+def purge_inactive(session: Session, cutoff: datetime, batch: int = 500) -> int:
+    """Erase the personal data of subscribers silent since ``cutoff``; return how many."""
+    stale = session.scalars(
+        select(Subscriber).where(
+            Subscriber.last_active_at < cutoff,
+            (Subscriber.zip.is_not(None)) | (Subscriber.last_demand.is_not(None))
+            | Subscriber.id.in_(select(Interest.subscriber_id)) | Subscriber.id.in_(
+                select(Message.subscriber_id).where(Message.body.is_not(None))),
+        ).limit(batch)
+    ).all()
+    for subscriber in stale:
+        erase(session, subscriber)
+    return len(stale)

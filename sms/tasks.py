@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from sms import outbound
+from sms import outbound, subscribers
 from sms.services import current
+from sms.store import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,20 @@ def deliver_message(message_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Re-enqueue work that Redis lost and settle sends whose outcome is unknown."""
     return outbound.sweep(current())
+
+
+def purge_expired() -> int:
+    """Erase personal data past the retention period (see PRIVACY)."""
+    svc = current()
+    cutoff = utcnow() - timedelta(days=svc.settings.retention_days)
+    total = 0
+    while True:
+        with svc.db.session() as session:
+            erased = subscribers.purge_inactive(session, cutoff)
+            session.commit()
+        total += erased
+        if erased == 0:
+            return total
 
 
 def start_broadcast(broadcast_id: int) -> str:

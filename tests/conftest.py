@@ -88,31 +88,45 @@ def config(database_url: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def app(config: dict[str, Any], redis: Redis, transport: MemoryTransport):  # noqa: ANN201
-    from app import create_app
+CATALOGUE_TABLES = {"areas", "demands", "campaigns", "catalogue_texts"}
+_seeded_versions: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def catalogue_data() -> dict[str, Any]:
     from sms import catalogue
+
+    return catalogue.load_yaml()
+
+
+@pytest.fixture
+def app(config: dict[str, Any], redis: Redis, transport: MemoryTransport, catalogue_data: dict[str, Any]):  # noqa: ANN201
+    from app import create_app
 
     application = create_app({**config, "TRANSPORT": transport})
     svc = application.extensions["actionline"]
-    _empty_tables(svc.db)
-    with svc.db.session() as session:
-        catalogue.import_catalogue(session, catalogue.load_yaml())
+    _reset_database(svc.db, catalogue_data)
     services.bind(svc)
     yield application
     services.bind(None)
     svc.close()
 
 
-def _empty_tables(db: store.Database) -> None:
-    tables = list(reversed(store.load_models().metadata.sorted_tables))
+def _reset_database(db: store.Database, catalogue_data: dict[str, Any]) -> None:
+    """Empty every table but the catalogue, and re-seed the catalogue only if a test changed it."""
+    import copy
+
+    from sms import catalogue
+
+    tables = [t for t in reversed(store.load_models().metadata.sorted_tables) if t.name not in CATALOGUE_TABLES]
     with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in tables:
+            conn.execute(table.delete())
+    with db.session() as session:
+        version = session.get(store.CatalogueText, catalogue.VERSION_KEY)
+        if version is None or _seeded_versions.get(db.url) != version.text:
+            catalogue.import_catalogue(session, copy.deepcopy(catalogue_data))
+            _seeded_versions[db.url] = session.get(store.CatalogueText, catalogue.VERSION_KEY).text
 
 
 @pytest.fixture
@@ -162,7 +176,7 @@ def run_jobs(svc: services.Services):  # noqa: ANN201
 
     def run() -> None:
         queues = [svc.queue(name) for name in defaults.QUEUES]
-        SimpleWorker(queues, connection=svc.redis).work(burst=True)
+        SimpleWorker(queues, connection=svc.redis).work(burst=True, with_scheduler=True)
 
     return run
 

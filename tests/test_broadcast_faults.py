@@ -43,19 +43,31 @@ def workers(svc, tmp_path):
 
     def start() -> subprocess.Popen:
         log = open(tmp_path / f"worker{len(started)}.log", "w")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        # A session of its own, so a kill reaches RQ's scheduler child process too.
+        proc = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=log,
+                                start_new_session=True)
         started.append(proc)
         return proc
 
     yield start
     for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc, signal.SIGTERM)
+
+
+def stop(proc: subprocess.Popen, sig: int) -> None:
+    """Signal the worker's whole process group and wait for the worker to end (SIGKILL after 10 s)."""
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # leave no scheduler child behind
+    except ProcessLookupError:
+        pass
 
 
 def outbox_count(svc) -> int:
@@ -102,8 +114,7 @@ def test_worker_killed_mid_broadcast_resumes_without_duplicates(outbox_svc, work
     phones, broadcast_id = start_broadcast(outbox_svc)
     first = workers()
     wait_for(lambda: outbox_count(outbox_svc) >= 10)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
+    stop(first, signal.SIGKILL)
     assert outbox_count(outbox_svc) < RECIPIENTS
     assert statuses(outbox_svc, broadcast_id).get("sending", 0) > 0  # killed mid-batch: outcomes unknown
     finish(outbox_svc, broadcast_id, workers, workers())

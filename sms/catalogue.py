@@ -7,6 +7,7 @@ snapshot, rebuilt only when the stored version changes.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from sms import segments
 from sms.store import Area, Campaign, CatalogueText, Demand
 
+log = logging.getLogger(__name__)
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "demands.yaml"
 VERSION_KEY = "__version__"
 RESERVED_WORDS = frozenset(
@@ -254,21 +256,36 @@ def current(session: Session) -> Catalogue:
     if cached is not None:
         return cached
     snapshot = build(session, version)
+    if not snapshot.texts:  # nothing imported yet: answer from the shipped seed rather than fail
+        log.warning("catalogue tables are empty; using %s (run flask import-catalogue)", DEFAULT_PATH.name)
+        snapshot = from_data(load_yaml())
     with _cache_lock:
         _cache.clear()
         _cache[cache_key] = snapshot
     return snapshot
 
 
+def from_data(data: dict[str, Any]) -> Catalogue:
+    """A snapshot straight from catalogue data (a validated YAML mapping)."""
+    demands = tuple(_demand_view(str(d["keyword"]), _demand_fields(d, 0)) for d in data.get("demands") or [])
+    campaigns = tuple(CampaignView(str(c["keyword"]), c["name"], c["reply"]) for c in data.get("campaigns") or [])
+    areas = {a["number"]: a["title"] for a in data["areas"]}
+    return Catalogue(areas=areas, demands=demands, campaigns=campaigns, texts=dict(data.get("messages") or {}))
+
+
+def _demand_view(keyword: str, fields: dict[str, Any]) -> DemandView:
+    fields = {k: v for k, v in fields.items() if k in DemandView.__dataclass_fields__ and k != "keyword"}
+    return DemandView(
+        keyword=keyword, **{**fields, "aliases": tuple(fields["aliases"] or ()),
+                            "target_order": tuple(fields["target_order"] or ())}
+    )
+
+
 def build(session: Session, version: str = "") -> Catalogue:
     """Read every catalogue table into a snapshot."""
     areas = {a.number: a.title for a in session.scalars(select(Area).order_by(Area.number))}
     demands = tuple(
-        DemandView(
-            keyword=d.keyword, aliases=tuple(d.aliases or ()), area=d.area, title=d.title,
-            summary=d.summary, ask=d.ask, reply=d.reply, targets=d.targets,
-            target_order=tuple(d.target_order or ()), script=d.script, followup=d.followup,
-        )
+        _demand_view(d.keyword, {name: getattr(d, name) for name in DemandView.__dataclass_fields__})
         for d in session.scalars(select(Demand).where(Demand.active).order_by(Demand.position))
     )
     campaigns = tuple(

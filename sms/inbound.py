@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -69,7 +70,10 @@ def receive(services: Services, sms: InboundSms) -> list[str]:
             session.rollback()
             return _replies_to(session, sms.sid) or []
     for effect in turn.after_commit:
-        effect()
+        try:
+            effect()
+        except RedisError as exc:  # the SQL row is the promise; the sweeper enqueues it later
+            log.error("could not enqueue after inbound %s: %s", sms.sid, type(exc).__name__)
     return turn.replies
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from sms import compliance, defaults, segments
 from sms.catalogue import DemandView
@@ -20,11 +22,14 @@ from sms.errors import TransportError
 from sms.services import Services
 from sms.store import Message, Subscriber, utcnow
 
+if TYPE_CHECKING:
+    from sms.conversation import Turn
+
 log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(minutes=5)
 
 
-def schedule_followup(turn, demand: DemandView) -> None:  # noqa: ANN001 - a conversation.Turn
+def schedule_followup(turn: Turn, demand: DemandView) -> None:
     """Plan the follow-up for a new subscriber's first demand; enqueued after the commit."""
     settings = turn.settings
     body = turn.text_of("followup", title=demand.title, keyword=demand.keyword)
@@ -82,13 +87,13 @@ def deliver(services: Services, message_id: int, now: datetime | None = None) ->
         return _send(services, session, message)
 
 
-def _followup_obsolete(session, message: Message) -> bool:  # noqa: ANN001
+def _followup_obsolete(session: Session, message: Message) -> bool:
     from sms import preferences  # imports the conversation layer; keep it out of import time
 
     return preferences.followup_obsolete(session, message)
 
 
-def _send(services: Services, session, message: Message) -> str:  # noqa: ANN001
+def _send(services: Services, session: Session, message: Message) -> str:
     try:
         sid = services.transport.send_sms(message.phone, message.body or "", services.url("/sms/status"))
     except TransportError as exc:
@@ -99,7 +104,7 @@ def _send(services: Services, session, message: Message) -> str:  # noqa: ANN001
     return "sent"
 
 
-def _failed(services: Services, session, message: Message, exc: TransportError) -> str:  # noqa: ANN001
+def _failed(services: Services, session: Session, message: Message, exc: TransportError) -> str:
     message.error_code = exc.code
     if exc.opted_out:
         subscriber = session.get(Subscriber, message.subscriber_id) if message.subscriber_id else None

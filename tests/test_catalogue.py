@@ -28,7 +28,9 @@ def test_catalogue_has_the_seed_areas_demands_and_campaigns():
     assert [a["number"] for a in DATA["areas"]] == [1, 2, 3, 4]
     assert [str(d["keyword"]) for d in DEMANDS] == REQUIRED_KEYWORDS
     names = " ".join(c["name"] for c in CAMPAIGNS)
-    for expected in ("Movement for Black Lives", "Campaign Zero", "NAACP", "Petition", "Prosecutor Project"):
+    assert len(CAMPAIGNS) == 6
+    for expected in ("Movement for Black Lives", "Campaign Zero", "Use of Force Project", "NAACP", "Petition",
+                     "Prosecutor Project"):
         assert expected.lower() in names.lower()
 
 

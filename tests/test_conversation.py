@@ -182,3 +182,28 @@ def test_inbound_limit_stops_answering_but_keeps_recording(phone, svc):
     with svc.db.session() as session:
         inbound = session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
     assert inbound == 7
+
+
+def test_an_empty_catalogue_falls_back_to_the_shipped_seed(known, svc):
+    from sms.store import Area, Campaign, CatalogueText, Demand
+
+    with svc.db.session() as session:
+        for model in (Demand, Area, Campaign, CatalogueText):
+            session.query(model).delete()
+        session.commit()
+    assert known.text("CHOKEHOLD") == [REPLY_BY_KEYWORD["CHOKEHOLD"]]
+    assert "1 Remove barriers" in known.text("MENU")[0]
+
+
+def test_redis_down_still_answers_and_keeps_the_followup_for_the_sweeper(config, transport):
+    from app import create_app
+    from tests.conftest import Phone
+
+    application = create_app({**config, "REDIS_URL": "redis://127.0.0.1:1/0", "TRANSPORT": transport})
+    svc = application.extensions["actionline"]
+    phone = Phone(application.test_client(), "+16175550777")
+    assert phone.text("CHOKEHOLD")[0].startswith(REPLY_BY_KEYWORD["CHOKEHOLD"])
+    with svc.db.session() as session:
+        followup = session.scalar(select(Message).where(Message.kind == "followup", Message.phone == phone.number))
+    assert followup.status == "scheduled"
+    svc.close()

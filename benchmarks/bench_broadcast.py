@@ -44,12 +44,15 @@ class CountingTransport:
 
     phone_number = "+15005550006"
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "bench") -> None:
+        self.prefix = prefix
         self.times: list[float] = []
+        self.sent = 0
 
     def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
         self.times.append(time.perf_counter())
-        return f"SMbench{len(self.times):026d}"
+        self.sent += 1
+        return f"SM{self.prefix}{self.sent:026d}"
 
     def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
         raise NotImplementedError
@@ -113,7 +116,8 @@ def plan_child(database_url: str) -> None:
 
 
 def run_worker(svc: services.Services) -> None:
-    SimpleWorker([svc.queue(name) for name in defaults.QUEUES], connection=svc.redis).work(burst=True)
+    worker = SimpleWorker([svc.queue(name) for name in defaults.QUEUES], connection=svc.redis)
+    worker.work(burst=True, logging_level="WARNING")
 
 
 def dispatch_rate(svc: services.Services, transport: CountingTransport) -> tuple[float, float]:
@@ -130,7 +134,7 @@ def dispatch_rate(svc: services.Services, transport: CountingTransport) -> tuple
 
 def naive_rate(svc: services.Services, n: int) -> float:
     """One SELECT, opt-out check, send, UPDATE and COMMIT per message (the obvious loop)."""
-    transport = CountingTransport()
+    transport = CountingTransport("naive")
     with svc.db.session() as session:
         broadcast = broadcasts.create(session, svc.settings, "Naive", {"states": ["DC"]})
         session.commit()

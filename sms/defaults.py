@@ -59,6 +59,9 @@ BROADCAST_MPS = 1.0
 BROADCAST_BATCH_SECONDS = 1.0
 """A dispatch job sends about this many seconds' worth of messages, so `high` waits at most that long."""
 
+BROADCAST_CATCH_UP_SECONDS = 1.0
+"""Send slots missed by less than this (job overhead) are still used; the pacing bucket's depth."""
+
 BROADCAST_MAX_BATCH = 500
 """Upper bound on the rows one dispatch job claims, whatever the rate."""
 

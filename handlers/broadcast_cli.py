@@ -193,7 +193,7 @@ def _watch(broadcast_id: int, planned: int) -> None:
             finished = planned - counts.get("pending", 0) - counts.get("sending", 0)
             bar.update(finished - done)
             done = finished
-            if state not in ("sending", "planning"):
+            if state != "sending":
                 break
             time.sleep(1)
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -75,7 +76,9 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("broadcast_id", "subscriber_id"),
         Index("ix_deliveries_due", "broadcast_id", "status", "send_at"),
-        Index("ix_deliveries_recent", "subscriber_id", "send_at"),
+        # Partial: a million freshly planned rows have no SID yet and cost this index nothing.
+        Index("ix_deliveries_twilio_sid", "twilio_sid", unique=True, sqlite_where=text("twilio_sid IS NOT NULL"),
+              postgresql_where=text("twilio_sid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -84,10 +87,10 @@ class Delivery(Base):
     phone: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     send_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    claim: Mapped[str | None] = mapped_column(String(32), index=True)
+    claim: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -216,7 +219,12 @@ def _capped(query: Any, settings: Settings, now: datetime) -> Any:
 
 def start(services: Services, broadcast_id: int, now: datetime | None = None,
           on_progress: Callable[[int], None] | None = None) -> str:
-    """Plan a draft or due scheduled broadcast and hand it to the dispatcher (idempotent)."""
+    """Plan a draft or due scheduled broadcast and hand it to the dispatcher (idempotent).
+
+    The state change and every delivery row commit together: a crash mid-plan
+    leaves the broadcast as it was (the sweeper retries scheduled ones), and two
+    racing starters cannot both plan (the loser's UPDATE matches no row).
+    """
     from sms import dispatch
 
     now = now or utcnow()
@@ -224,13 +232,12 @@ def start(services: Services, broadcast_id: int, now: datetime | None = None,
         claimed = session.execute(
             update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status.in_(("draft", "scheduled")),
                                     (Broadcast.send_at.is_(None)) | (Broadcast.send_at <= now + timedelta(seconds=1)))
-            .values(status="planning", started_at=now)).rowcount
-        session.commit()
+            .values(status="sending", started_at=now)).rowcount
         if not claimed:
+            session.rollback()
             return "skipped"
         broadcast = session.get(Broadcast, broadcast_id)
         planned = plan(session, services.settings, broadcast, now, on_progress)
-        broadcast.status = "sending"
         session.commit()
     log.info("broadcast %s planned for %s recipients", broadcast_id, planned)
     dispatch.kick(services, broadcast_id)

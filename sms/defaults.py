@@ -62,6 +62,12 @@ BROADCAST_BATCH_SECONDS = 1.0
 BROADCAST_CATCH_UP_SECONDS = 1.0
 """Send slots missed by less than this (job overhead) are still used; the pacing bucket's depth."""
 
+OPTOUT_FRESH_SECONDS = 0.1
+"""An opt-out read is reused for at most this long of sends (at 1 msg/s: every message reads)."""
+
+OPTOUT_CHECK_MAX = 50
+"""At most this many sends share one opt-out read."""
+
 BROADCAST_MAX_BATCH = 500
 """Upper bound on the rows one dispatch job claims, whatever the rate."""
 

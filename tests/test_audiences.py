@@ -79,3 +79,13 @@ def test_saved_segment_round_trips_and_combines(svc, crowd):
 def test_bad_filters_are_refused(filters, message):
     with pytest.raises(audiences.AudienceError, match=message):
         audiences.clean(filters)
+
+
+def test_segment_cli_save_list_preview(runner, svc, crowd):
+    saved = runner.invoke(args=["segment", "save", "ky-callers", "--state", "KY", "--called"])
+    assert saved.exit_code == 0 and saved.output.strip() == "Segment ky-callers: 1 subscribers"
+    assert "ky-callers" in runner.invoke(args=["segment", "list"]).output
+    assert runner.invoke(args=["segment", "preview", "ky-callers"]).output.strip() == "1"
+    bad = runner.invoke(args=["segment", "save", "x", "--zip", "123"])
+    assert bad.exit_code == 1 and "5 digits" in bad.output
+    assert runner.invoke(args=["segment", "preview", "nope"]).exit_code == 1

@@ -49,22 +49,26 @@ def test_pacing_slots_are_shared_by_every_job_on_the_sender(svc):
     assert (first, second, third) == (100.0, 100.5, 500.0)
 
 
-def test_stop_mid_broadcast_stops_the_next_send(client, svc, transport, run_jobs):
-    phones = add_people(svc, 3)
-    broadcast_id = new_broadcast(svc, mps=1000)
+@pytest.mark.parametrize(("mps", "people", "stopper"), [(5, 3, 1), (1000, 120, 50)])
+def test_stop_mid_broadcast_stops_the_next_send(client, svc, transport, mps, people, stopper):
+    """At 5 msg/s every send reads the opt-out; at 1000 msg/s one read covers 0.1 s (50 sends)."""
+    phones = add_people(svc, people)
+    broadcast_id = new_broadcast(svc, mps=mps)
     broadcasts.send(svc, broadcast_id)
     original = transport.send_sms
 
     def send_and_meanwhile_stop(to, body, callback=None):
         if to == phones[0]:
-            Phone(client, phones[1]).text("STOP")
+            Phone(client, phones[stopper]).text("STOP")
         return original(to, body, callback)
 
     transport.send_sms = send_and_meanwhile_stop
-    run_jobs()
-    assert [m["to"] for m in transport.messages] == [phones[0], phones[2]]
-    assert delivery(svc, broadcast_id, phones[1]).status == "skipped"
-    assert broadcast_status(svc, broadcast_id) == "sent"
+    clock = FakeClock()
+    while broadcast_status(svc, broadcast_id) == "sending":
+        dispatch.run_batch(svc, broadcast_id, clock, clock.sleep)
+    sent = [m["to"] for m in transport.messages]
+    assert phones[stopper] not in sent and len(sent) == people - 1
+    assert delivery(svc, broadcast_id, phones[stopper]).status == "skipped"
 
 
 def test_error_21610_opts_the_subscriber_out(svc, transport, run_jobs):

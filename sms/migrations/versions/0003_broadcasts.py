@@ -63,13 +63,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['broadcast_id'], ['broadcasts.id'], ),
     sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('broadcast_id', 'subscriber_id'),
-    sa.UniqueConstraint('twilio_sid')
+    sa.UniqueConstraint('broadcast_id', 'subscriber_id')
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_deliveries_claim'), ['claim'], unique=False)
         batch_op.create_index('ix_deliveries_due', ['broadcast_id', 'status', 'send_at'], unique=False)
-        batch_op.create_index('ix_deliveries_recent', ['subscriber_id', 'send_at'], unique=False)
+        batch_op.create_index('ix_deliveries_twilio_sid', ['twilio_sid'], unique=True,
+                              sqlite_where=sa.text('twilio_sid IS NOT NULL'),
+                              postgresql_where=sa.text('twilio_sid IS NOT NULL'))
 
     op.create_table('reminders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,9 +100,8 @@ def downgrade() -> None:
 
     op.drop_table('reminders')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.drop_index('ix_deliveries_recent')
+        batch_op.drop_index('ix_deliveries_twilio_sid')
         batch_op.drop_index('ix_deliveries_due')
-        batch_op.drop_index(batch_op.f('ix_deliveries_claim'))
 
     op.drop_table('deliveries')
     with op.batch_alter_table('broadcasts', schema=None) as batch_op:

@@ -86,6 +86,7 @@ def seed(svc: services.Services) -> None:
                f"INSERT INTO subscribers ({columns}) SELECT {values} FROM n")
     with svc.db.engine.begin() as conn:
         conn.execute(text(sql), {"now": store.utcnow()})
+        conn.execute(text("ANALYZE"))  # statistics as a long-running database would have them
 
 
 def plan_child(database_url: str) -> None:

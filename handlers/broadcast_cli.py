@@ -258,6 +258,14 @@ def remind_preview(reminder_id: int) -> None:
                f"${p.estimated_cost:,.2f}")
 
 
+@remind_cli.command("send")
+@click.argument("reminder_id", type=int)
+@fail_on_bad_input
+def remind_send(reminder_id: int) -> None:
+    """Send the reminder's message now (an extra broadcast; the schedule is unchanged)."""
+    click.echo(f"Reminder {reminder_id}: sending as broadcast {reminders.send_now(svc(), reminder_id)}")
+
+
 @remind_cli.command("list")
 def remind_list() -> None:
     """List reminders."""

@@ -195,6 +195,9 @@ def plan(session: Session, settings: Settings, broadcast: Broadcast, now: dateti
             on_progress(max(result.rowcount, 0))
     planned = session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id)) or 0
     broadcast.planned = planned
+    if planned >= defaults.ANALYZE_AFTER_ROWS and session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, or the planner may still think deliveries is small and scan it per batch.
+        session.execute(text("ANALYZE deliveries"))
     return planned
 
 

@@ -65,13 +65,16 @@ BROADCAST_CATCH_UP_SECONDS = 1.0
 OPTOUT_FRESH_SECONDS = 0.1
 """An opt-out read is reused for at most this long of sends (at 1 msg/s: every message reads)."""
 
-OPTOUT_CHECK_MAX = 50
+OPTOUT_CHECK_MAX = 100
 """At most this many sends share one opt-out read."""
+
+ANALYZE_AFTER_ROWS = 50_000
+"""PostgreSQL: refresh table statistics after planning this many deliveries at once."""
 
 BROADCAST_MAX_BATCH = 500
 """Upper bound on the rows one dispatch job claims, whatever the rate."""
 
-BROADCAST_COMMIT_EVERY = 100
+BROADCAST_COMMIT_EVERY = 250
 """Results are committed every this many sends, bounding what a killed worker leaves unknown."""
 
 BROADCAST_CAP_DAY = 2

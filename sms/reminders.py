@@ -118,6 +118,21 @@ def fire(services: Services, reminder_id: int, fired: int, now: datetime | None 
     return broadcast_id
 
 
+def send_now(services: Services, reminder_id: int, now: datetime | None = None) -> int:
+    """Send the reminder's message now as an extra broadcast; its schedule is unchanged."""
+    with services.db.session() as session:
+        reminder = get(session, reminder_id)
+        if reminder.status not in ("active", "paused", "done"):
+            raise BroadcastError(f"reminder {reminder_id} is {reminder.status}")
+        broadcast = broadcasts.Broadcast(kind="reminder", body=reminder.body, filters=reminder.filters,
+                                         urgent=reminder.urgent, mps=reminder.mps, status="draft")
+        session.add(broadcast)
+        session.commit()
+        broadcast_id = broadcast.id
+    broadcasts.start(services, broadcast_id, now)
+    return broadcast_id
+
+
 def _next(reminder: Reminder, now: datetime) -> datetime | None:
     if not reminder.every_seconds:
         return None

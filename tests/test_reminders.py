@@ -69,13 +69,18 @@ def test_paused_reminder_does_not_fire(svc, transport):
         reminders.set_status(svc, reminder_id, "paused")
 
 
-def test_cli_remind_create_and_errors(runner):
+def test_cli_remind_create_send_cancel_and_errors(runner, svc, transport, run_jobs):
+    add_people(svc, 2, interests=("CHOKEHOLD",))
     at = (utcnow() + timedelta(hours=1)).isoformat()
     result = runner.invoke(args=["remind", "create", "--message", "Vote Thursday", "--demand", "CHOKEHOLD",
                                  "--send-at", at, "--every", "weekly"])
     assert result.exit_code == 0, result.output
     reminder_id = result.output.strip().splitlines()[-1]
     assert "(every 168h)" in runner.invoke(args=["remind", "status", reminder_id]).output
+    assert runner.invoke(args=["remind", "preview", reminder_id]).output.startswith("Recipients: 2")
+    assert "sending as broadcast" in runner.invoke(args=["remind", "send", reminder_id]).output
+    run_jobs()
+    assert len(transport.messages) == 2 and reminder(svc, int(reminder_id)).fired == 0
     assert runner.invoke(args=["remind", "cancel", reminder_id]).output.strip() == f"Reminder {reminder_id}: cancelled"
     bad = runner.invoke(args=["remind", "create", "--message", "x", "--send-at", at, "--every", "fortnightly"])
     assert bad.exit_code == 1 and "--every must be" in bad.output

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test setup redis db lint bench clean
+.PHONY: run test setup redis db lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ run: setup redis db ## set up and run web + worker in the foreground (Ctrl-C sto
 	@echo "Action Line on http://127.0.0.1:$(PORT)  (simulate a text: $(BIN)/flask --app app simulate +15555550123 MENU --url http://127.0.0.1:$(PORT))"
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: setup redis ## set up and run the whole test suite
+# Browser tests drive Debian's Chromium through Playwright (which never downloads a browser of its own).
+chromium: ## install Debian's chromium if it is missing (root, or passwordless sudo; no prompts)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq </dev/null && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium </dev/null >/dev/null; }
+
+test: setup redis chromium ## set up and run the whole test suite
 	$(BIN)/python -m pytest
 
 lint: setup

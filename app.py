@@ -35,11 +35,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    from handlers import cli, health, sms, status
+    from handlers import cli, console, health, sms, status
+    from handlers.console import commands
 
-    for module in (health, sms, status):
+    for module in (health, sms, status, console):
         app.register_blueprint(module.bp)
     cli.init_app(app)
+    console.init_app(app)
+    app.cli.add_command(commands.create_organizer)
 
 
 def _announce(app: Flask, settings: Settings) -> None:

@@ -37,7 +37,7 @@ def free_port() -> int:
 
 def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
-           "--log-level", "warning", app_spec]
+           "--threads", os.environ.get("BENCH_THREADS", "4"), "--log-level", "warning", app_spec]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -129,7 +129,8 @@ def main() -> None:
                 proc.terminate()
                 proc.wait()
     (bare_rps, _, bare_p99), (ours_rps, _, ours_p99) = results.values()
-    print(f"throughput ratio (ours / bare): {ours_rps / bare_rps:.2f}   p99 ratio (ours / bare): {ours_p99 / bare_p99:.1f}x")
+    print(f"throughput ratio (ours / bare): {ours_rps / bare_rps:.2f}   "
+          f"p99 ratio (ours / bare): {ours_p99 / bare_p99:.1f}x")
 
 
 if __name__ == "__main__":

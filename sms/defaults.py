@@ -26,6 +26,9 @@ MAX_SEGMENTS = 2
 INBOUND_LIMIT_PER_HOUR = 30
 """Texts per sender per hour that get an answer; beyond it they are only recorded."""
 
+CONSOLE_LOGIN_LIMIT = 10
+"""Console login attempts per 15 minutes, per email and (x3) per client address."""
+
 FOLLOWUP_DELAY_SECONDS = 24 * 3600
 """Delay before the follow-up to a new subscriber's first keyword."""
 

@@ -35,6 +35,7 @@ class Settings:
     public_base_url: str = ""
     api_base_url: str = ""
     inbound_limit_per_hour: int = defaults.INBOUND_LIMIT_PER_HOUR
+    console_login_limit: int = defaults.CONSOLE_LOGIN_LIMIT
     followup_delay_seconds: int = defaults.FOLLOWUP_DELAY_SECONDS
     stop_confirmation: bool = True
     retention_days: int = defaults.RETENTION_DAYS
@@ -81,6 +82,7 @@ class Settings:
             public_base_url=base_url,
             api_base_url=get("TWILIO_API_BASE_URL").rstrip("/"),
             inbound_limit_per_hour=_int(env, "INBOUND_LIMIT_PER_HOUR", defaults.INBOUND_LIMIT_PER_HOUR),
+            console_login_limit=_int(env, "CONSOLE_LOGIN_LIMIT", defaults.CONSOLE_LOGIN_LIMIT),
             followup_delay_seconds=_int(env, "FOLLOWUP_DELAY_SECONDS", defaults.FOLLOWUP_DELAY_SECONDS),
             stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
             retention_days=_int(env, "RETENTION_DAYS", defaults.RETENTION_DAYS),

@@ -125,6 +125,11 @@ def _reset_database(db: store.Database, catalogue_data: dict[str, Any]) -> None:
     with db.session() as session:
         version = session.get(store.CatalogueText, catalogue.VERSION_KEY)
         if version is None or _seeded_versions.get(db.url) != version.text:
+            # Start from empty catalogue tables: an upsert would keep rows a test added or renamed.
+            for table in reversed(store.load_models().metadata.sorted_tables):
+                if table.name in CATALOGUE_TABLES:
+                    session.execute(table.delete())
+            session.expunge_all()
             catalogue.import_catalogue(session, copy.deepcopy(catalogue_data))
             _seeded_versions[db.url] = session.get(store.CatalogueText, catalogue.VERSION_KEY).text
 

@@ -1,0 +1,50 @@
+"""The inbox: conversations per subscriber (masked in the list) and replies by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from handlers.console import bp, services
+from sms import compliance, inbox
+
+
+@bp.get("/inbox")
+def inbox_page() -> str:
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() else 1
+    with services().db.session() as session:
+        rows = inbox.threads(session, page_number, request.args.get("q", ""))
+    return render_template("console/inbox.html", threads=rows, page=page_number, q=request.args.get("q", ""),
+                           page_size=inbox.PAGE_SIZE)
+
+
+@bp.get("/inbox/<int:subscriber_id>")
+def conversation(subscriber_id: int) -> Any:
+    return _conversation(subscriber_id)
+
+
+def _conversation(subscriber_id: int, error: str = "", draft: str = "", status: int = 200) -> Any:
+    with services().db.session() as session:
+        subscriber, messages = inbox.thread(session, subscriber_id)
+        if subscriber is None:
+            return render_template("console/error.html", message="No such subscriber."), 404
+        title = inbox.keyword_title(session, subscriber.last_demand)
+    return render_template("console/conversation.html", subscriber=subscriber, messages=messages, error=error,
+                           draft=draft, last_demand_title=title, masked=compliance.mask(subscriber.phone),
+                           max_segments=inbox.MAX_MANUAL_SEGMENTS), status
+
+
+@bp.post("/inbox/<int:subscriber_id>/reply")
+def reply(subscriber_id: int) -> Any:
+    body = request.form.get("body", "")
+    try:
+        message = inbox.send_manual(services(), subscriber_id, body, current_user.email)
+    except inbox.ReplyRefused as exc:
+        return _conversation(subscriber_id, error=str(exc), draft=body, status=400)
+    flash({"sent": "Reply sent.", "scheduled": "The carrier was busy; the reply will be retried shortly.",
+           }.get(message.status, f"The reply could not be sent (error {message.error_code})."),
+          "ok" if message.status != "failed" else "error")
+    return redirect(url_for("console.conversation", subscriber_id=subscriber_id) + "#reply")

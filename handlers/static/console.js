@@ -1,0 +1,99 @@
+/* Action Line console: SMS segment counter, SMS preview and the phone simulator.
+   Mirrors sms/segments.py (GSM-7 vs UCS-2) so organizers see the cost while typing;
+   the server checks again on save. No third-party code, no network but this origin. */
+(function () {
+  "use strict";
+  var GSM7_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM7_EXT = "^{}\\[~]|€\f";
+  var SAFE = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u2013": "-", "\u2014": "-",
+    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2026": "...", "\u00a0": " ", "\u2007": " ",
+    "\u202f": " ", "\u2022": "-", "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": ""};
+
+  function gsmSafe(text) {
+    return Array.from(text).map(function (ch) { return ch in SAFE ? SAFE[ch] : ch; }).join("");
+  }
+
+  function count(text) {
+    var chars = Array.from(text), units = 0, single, multi, encoding;
+    var gsm = chars.every(function (ch) { return GSM7_BASIC.indexOf(ch) >= 0 || GSM7_EXT.indexOf(ch) >= 0; });
+    if (gsm) {
+      chars.forEach(function (ch) { units += GSM7_EXT.indexOf(ch) >= 0 ? 2 : 1; });
+      single = 160; multi = 153; encoding = "GSM-7";
+    } else {
+      chars.forEach(function (ch) { units += ch.codePointAt(0) > 0xFFFF ? 2 : 1; });
+      single = 70; multi = 67; encoding = "UCS-2";
+    }
+    var segments = units <= single ? (units ? 1 : 0) : Math.ceil(units / multi);
+    return {encoding: encoding, units: units, segments: segments, perSegment: units <= single ? single : multi};
+  }
+  window.ActionLine = {count: count, gsmSafe: gsmSafe};
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  // Segment counters: <textarea data-segments data-max-segments=N data-preview="#id">
+  document.querySelectorAll("textarea[data-segments]").forEach(function (area) {
+    var output = document.querySelector('[data-counter-for="' + area.id + '"]');
+    var preview = area.dataset.preview ? document.querySelector(area.dataset.preview) : null;
+    var max = parseInt(area.dataset.maxSegments || "0", 10);
+    function update() {
+      var text = gsmSafe(area.value.trim());
+      var info = count(text);
+      if (output) {
+        output.textContent = info.units + " " + info.encoding + " characters · " + info.segments +
+          " segment" + (info.segments === 1 ? "" : "s") + (max ? " of " + max + " allowed" : "") +
+          (info.encoding === "UCS-2" ? " · a character outside GSM-7 makes every segment shorter" : "");
+        output.classList.toggle("over", max > 0 && info.segments > max);
+      }
+      if (preview) { preview.textContent = text; }
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+
+  // Simulator
+  var form = document.getElementById("sim-form");
+  if (!form) { return; }
+  var screen = document.getElementById("sim-screen");
+  var bodyInput = document.getElementById("sim-body");
+  var fromInput = document.getElementById("sim-from");
+
+  function bubble(text, side, extra) {
+    var div = document.createElement("div");
+    div.className = "bubble " + side + (extra ? " " + extra : "");
+    div.textContent = text;  // never innerHTML: replies are organizer-written text
+    screen.appendChild(div);
+    screen.scrollTop = screen.scrollHeight;
+    return div;
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = bodyInput.value;
+    if (!text.trim()) { return; }
+    bubble(text, "out");
+    bodyInput.value = "";
+    var button = form.querySelector("button");
+    button.disabled = true;
+    fetch(form.dataset.endpoint, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
+      body: JSON.stringify({from: fromInput.value, body: text})
+    }).then(function (response) {
+      return response.json().then(function (data) { return {ok: response.ok, data: data}; });
+    }).then(function (result) {
+      if (!result.ok) { bubble(result.data.error || "Error", "note", "error"); return; }
+      if (!result.data.replies.length) { bubble("(no reply)", "note"); }
+      result.data.replies.forEach(function (reply) { bubble(reply, "in"); });
+    }).catch(function () {
+      bubble("Could not reach the service.", "note", "error");
+    }).finally(function () {
+      button.disabled = false;
+      bodyInput.focus();
+    });
+  });
+}());

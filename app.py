@@ -35,10 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register(app: Flask) -> None:
-    from handlers import cli, console, health, sms, status
+    from handlers import cli, console, health, sms, status, voice
     from handlers.console import commands
 
-    for module in (health, sms, status, console):
+    for module in (health, sms, status, console, voice):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     console.init_app(app)

@@ -8,10 +8,9 @@ and reminders share one vocabulary::
      "active_before": ...}
 
 Opted-out subscribers are never part of an audience, whatever the filter says.
-"Called" is decided by ``CALLED_SOURCES``: subqueries of subscriber ids who called.
-The default source is inbound texts starting with ``CALL`` (the call-back request,
-which exists on every branch); the calls feature can append a source over its own
-call log without this module knowing its tables.
+"Called" is decided by ``CALLED_SOURCES``: subqueries of subscriber ids who called:
+inbound texts starting with ``CALL`` (the call-back request) and the calls
+feature's ``call_sessions`` log (call-backs and call-ins).
 """
 
 from __future__ import annotations
@@ -52,8 +51,14 @@ def _called_by_text() -> Select:
     )
 
 
-CALLED_SOURCES: list[Callable[[], Select]] = [_called_by_text]
-"""Subqueries of subscriber ids that count as "called" (the calls feature may add its log)."""
+def _called_by_call_log() -> Select:
+    from sms.calls import CallSession  # the calls feature's table (call-backs and call-ins)
+
+    return select(CallSession.subscriber_id).where(CallSession.subscriber_id.is_not(None))
+
+
+CALLED_SOURCES: list[Callable[[], Select]] = [_called_by_text, _called_by_call_log]
+"""Subqueries of subscriber ids that count as "called": a texted CALL, or any call session."""
 
 
 def clean(filters: Mapping[str, Any]) -> dict[str, Any]:

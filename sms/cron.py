@@ -23,6 +23,7 @@ PERIODIC: list[tuple[Callable[..., object], int]] = [
     (tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS),
     (tasks.broadcast_sweep, defaults.BROADCAST_SWEEP_SECONDS),
     (tasks.purge_expired, 24 * 3600),
+    (tasks.sweep_calls, defaults.SWEEP_INTERVAL_SECONDS),
 ]
 """(job function, interval in seconds) pairs enqueued on the ``default`` queue."""
 

@@ -103,3 +103,29 @@ DAYTIME = (9, 20)
 
 MAX_BROADCAST_SEGMENTS = 10
 """A broadcast longer than this many segments is refused (cost and carrier filtering)."""
+CALL_LIMIT_PER_DAY = 5
+"""Call sessions one caller may start per day (CALL_LIMIT_PER_DAY; 0 = no limit)."""
+
+CALL_TARGET_CAP_PER_DAY = 0
+"""Calls connected to one office per day before it is skipped (CALL_TARGET_CAP_PER_DAY; 0 = no cap)."""
+
+CALL_ALLOWED_COUNTRIES = ("US",)
+"""Countries (ISO codes) whose numbers may be called back (CALL_ALLOWED_COUNTRIES, comma-separated)."""
+
+VOICE_NAME = "Polly.Joanna"
+"""Twilio <Say> voice for the call script (VOICE_NAME)."""
+
+VOICE_LANGUAGE = "en-US"
+"""Twilio <Say> language (VOICE_LANGUAGE)."""
+
+CALL_DIAL_TIMEOUT = 30
+"""Seconds an office's line may ring before the caller moves on."""
+
+CALL_ACTIVE_MINUTES = 15
+"""A call session younger than this and not finished blocks a second CALL (no double call-backs)."""
+
+CALL_GATHER_TIMEOUT = 8
+"""Seconds to wait for the caller's key press before the voicemail guard hangs up."""
+
+CALL_PLACE_WINDOW_SECONDS = 120
+"""A queued call-back not placed within this is expired rather than placed late (the texter moved on)."""

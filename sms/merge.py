@@ -1,9 +1,9 @@
 """Merge fields in broadcast and reminder texts: ``{first_name}``, ``{rep}``, ``{zip}``.
 
-``{rep}`` is the subscriber's House member. The legislator tables belong to the
-calls feature, so the lookup goes through ``REP_LOOKUPS`` (callables taking
-``(session, state, district)`` and returning a name or None); with none
-registered, or no answer, the text reads "your Representative".
+``{rep}`` is the subscriber's House member, looked up through ``REP_LOOKUPS``
+(callables taking ``(session, state, district)``, returning a name or None); the
+default reads the calls feature's legislator table, and with no answer (unknown
+district, vacant seat, table not imported) the text reads "your Representative".
 """
 
 from __future__ import annotations
@@ -19,8 +19,18 @@ SAMPLE = {"first_name": "Alexandria", "rep": "Rep. Alexandria Ocasio-Cortez", "z
 """Long-ish typical values, so previews do not under-count segments."""
 _FIELD = re.compile(r"\{(\w*)\}")
 
-REP_LOOKUPS: list[Callable[[Session, str | None, int | None], str | None]] = []
-"""Who represents (state, district) in the House; the calls feature registers one."""
+def house_member(session: Session, state: str | None, district: int | None) -> str | None:
+    """``Rep. Jane Doe`` from the calls feature's legislator table (None when unknown or vacant)."""
+    from sms import targets
+
+    if not state or district is None:
+        return None
+    members = targets.house_members(session, [(state, district)])
+    return members[0].label if members else None
+
+
+REP_LOOKUPS: list[Callable[[Session, str | None, int | None], str | None]] = [house_member]
+"""Who represents (state, district) in the House: the legislator table, then "your Representative"."""
 
 
 def unknown_fields(body: str) -> list[str]:

@@ -7,7 +7,7 @@ before it serves a request instead of failing halfway through one.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,14 @@ class Settings:
     price_per_segment: float = defaults.PRICE_PER_SEGMENT
     broadcast_stale_seconds: int = defaults.BROADCAST_STALE_SECONDS
     later_delay_seconds: int = defaults.LATER_DELAY_SECONDS
+    # -- patch-through calls (sms.calls) --
+    call_limit_per_day: int = defaults.CALL_LIMIT_PER_DAY
+    call_target_cap_per_day: int = defaults.CALL_TARGET_CAP_PER_DAY
+    call_allowed_countries: tuple[str, ...] = defaults.CALL_ALLOWED_COUNTRIES
+    call_split_districts: str = "ask"
+    call_featured_demand: str = ""
+    voice_name: str = defaults.VOICE_NAME
+    voice_language: str = defaults.VOICE_LANGUAGE
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -93,8 +101,28 @@ class Settings:
             price_per_segment=_positive(env, "PRICE_PER_SEGMENT", defaults.PRICE_PER_SEGMENT, zero=True),
             broadcast_stale_seconds=_int(env, "BROADCAST_STALE_SECONDS", defaults.BROADCAST_STALE_SECONDS),
             later_delay_seconds=_int(env, "LATER_DELAY_SECONDS", defaults.LATER_DELAY_SECONDS),
+            **_call_settings(env, get),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )
+
+
+def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
+    """The CALL_* and VOICE_* keys (see sms.defaults)."""
+    split = get("CALL_SPLIT_DISTRICTS", "ask").lower()
+    if split not in ("ask", "all"):
+        raise ConfigError(f"CALL_SPLIT_DISTRICTS must be ask or all, not {split!r}")
+    countries = tuple(c.strip().upper() for c in get("CALL_ALLOWED_COUNTRIES", "US").split(",") if c.strip())
+    if not countries or any(len(c) != 2 or not c.isalpha() for c in countries):
+        raise ConfigError("CALL_ALLOWED_COUNTRIES must be ISO country codes like US,CA")
+    return {
+        "call_limit_per_day": _int(env, "CALL_LIMIT_PER_DAY", defaults.CALL_LIMIT_PER_DAY),
+        "call_target_cap_per_day": _int(env, "CALL_TARGET_CAP_PER_DAY", defaults.CALL_TARGET_CAP_PER_DAY),
+        "call_allowed_countries": countries,
+        "call_split_districts": split,
+        "call_featured_demand": get("CALL_FEATURED_DEMAND").upper(),
+        "voice_name": get("VOICE_NAME", defaults.VOICE_NAME),
+        "voice_language": get("VOICE_LANGUAGE", defaults.VOICE_LANGUAGE),
+    }
 
 
 def default_database_url() -> str:

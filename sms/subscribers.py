@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import phonenumbers
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sms.errors import InvalidNumber
-from sms.store import Conversation, Interest, Message, Subscriber, utcnow
+from sms.store import Conversation, Interest, Message, Subscriber, load_models, utcnow
 
 
 def normalise_phone(raw: str, region: str = "US") -> str:
@@ -71,6 +72,10 @@ def has_interests(session: Session, subscriber: Subscriber) -> bool:
     return session.scalar(select(Interest.id).where(Interest.subscriber_id == subscriber.id).limit(1)) is not None
 
 
+ERASERS: list[Callable[[Session, int], None]] = []
+"""Feature modules' own erasure of a subscriber's personal data (called by ``erase`` with the id)."""
+
+
 def erase(session: Session, subscriber: Subscriber) -> None:
     """Erase personal data but keep the number's consent record, as the law requires.
 
@@ -78,6 +83,7 @@ def erase(session: Session, subscriber: Subscriber) -> None:
     status and the consent history stay so the number is never messaged again
     against its wishes.
     """
+    load_models()  # feature modules register their ERASERS when imported
     sid = subscriber.id
     session.execute(delete(Interest).where(Interest.subscriber_id == sid))
     session.execute(delete(Conversation).where(Conversation.subscriber_id == sid))
@@ -85,6 +91,8 @@ def erase(session: Session, subscriber: Subscriber) -> None:
     subscriber.zip = subscriber.state = subscriber.timezone = subscriber.first_name = None
     subscriber.district = None
     subscriber.last_demand = None
+    for eraser in ERASERS:
+        eraser(session, sid)
 
 
 def purge_inactive(session: Session, cutoff: datetime, batch: int = 500) -> int:

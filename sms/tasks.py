@@ -38,6 +38,22 @@ def purge_expired() -> int:
             return total
 
 
+def place_call(session_id: int) -> str:
+    """Place the call-back for a call session (once; a repeat finds it claimed)."""
+    from sms import calls
+
+    result = calls.place(current(), session_id)
+    log.info("call session %s: %s", session_id, result)
+    return result
+
+
+def sweep_calls() -> dict[str, int]:
+    """Re-enqueue call-backs Redis lost; expire the ones too old to place."""
+    from sms import calls
+
+    return calls.sweep(current())
+
+
 def start_broadcast(broadcast_id: int) -> str:
     """Plan a scheduled broadcast whose time has come and start dispatching it."""
     from sms import broadcasts

@@ -96,7 +96,7 @@ def test_delete_needs_yes_then_erases_but_keeps_the_opt_out(known, svc):
     assert done == TEXTS["deleted"].replace("{org}", ORG)
     sub = subscriber(svc)
     with svc.db.session() as session:
-        bodies = session.scalars(select(Message.body).where(Message.subscriber_id == sub.id)).all()
+        bodies = session.scalars(select(Message.body).where(Message.subscriber_id == sub.id).order_by(Message.id)).all()
         interests = session.scalars(select(Interest)).all()
     assert sub.status == "opted_out" and sub.zip is None and sub.last_demand is None
     assert interests == []

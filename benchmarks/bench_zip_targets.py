@@ -1,0 +1,76 @@
+"""ZIP → targets lookups per second, against two baselines measured in the same run.
+
+    python -m benchmarks zip_targets [--seconds 2] [--database-url URL]
+
+Loads the shipped legislators and ZIP table into a fresh SQLite file (or the given
+database), then times, over the same random sample of real ZIPs:
+  1. a raw in-memory dict lookup ZIP → districts (the ceiling),
+  2. a bare SQL query of the ZIP's districts (the database's floor cost),
+  3. ``sms.targets`` end to end: ZIP → districts → House members + senators.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+
+from sms import store, targetdata, targets
+
+
+def rate(fn: Callable[[str], object], zips: list[str], seconds: float) -> float:
+    """Calls per second of ``fn`` cycling through ``zips`` for about ``seconds``."""
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for zip_code in zips[:200]:
+            fn(zip_code)
+        count += min(len(zips), 200)
+        zips = zips[200:] + zips[:200]
+    return count / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--database-url", default="")
+    args, _names = parser.parse_known_args()  # `python -m benchmarks zip_targets` passes names
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    store.upgrade(url)
+    db = store.Database(url)
+    with db.session() as session:
+        targetdata.import_legislators(session, targetdata.read_rows(targetdata.LEGISLATORS_CSV, ()))
+        targetdata.import_zips(session, targetdata.read_rows(targetdata.ZIPS_CSV, ()))
+    table: dict[str, list[tuple[str, int]]] = {}
+    for _line, row in targetdata.read_rows(targetdata.ZIPS_CSV, ()):
+        table.setdefault(row["zcta"], []).append((row["state_abbr"], int(row["cd"])))
+    sample = random.Random(7).sample(sorted(table), 2000)
+
+    with db.session() as session:
+        query = text("SELECT state, district FROM zip_districts WHERE zip = :zip")
+        conn = session.connection()
+
+        def full(zip_code: str) -> list[targets.Target]:
+            place = targets.place_of(session, zip_code)
+            seats = list(place.districts)
+            return targets.for_demand(session, "congress", ("house", "senate"), place.states[0], seats)
+
+        results = {
+            "dict lookup (baseline)": rate(table.get, sample, args.seconds),
+            "bare SQL query (baseline)": rate(lambda z: conn.execute(query, {"zip": z}).all(), sample,
+                                              args.seconds),
+            "ZIP -> targets (sms.targets)": rate(full, sample, args.seconds),
+        }
+    db.dispose()
+    sql = results["bare SQL query (baseline)"]
+    print(f"database: {db.engine.dialect.name}; {len(sample)} real ZIPs, {args.seconds:.1f}s each")
+    for name, per_second in results.items():
+        print(f"{name:32} {per_second:12,.0f}/s   {per_second / sql:6.2f}x bare SQL")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Organizer CLI for calls: data imports, the blocklist and the offline call simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from sms import calls, simulator, subscribers, targetdata, voicesim
+from sms.errors import InvalidNumber
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+class AppContextCommand(click.Command):
+    """Run inside the app context however invoked (``flask ...`` or a test runner on ``app.cli``)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.callback = with_appcontext(self.callback)
+
+
+def init_app(app) -> None:  # noqa: ANN001
+    for cmd in (import_legislators, import_zips, import_targets, call_block, call_unblock, simulate_call):
+        app.cli.add_command(cmd)
+
+
+def _services():  # noqa: ANN202
+    return current_app.extensions["actionline"]
+
+
+def _run_import(label: str, path: Path, columns: tuple[str, ...], importer, skip_bad: bool) -> None:  # noqa: ANN001
+    """Read ``path`` under a progress bar, import it, print the summary; errors name the line."""
+    length = max(sum(1 for _ in path.open("rb")) - 1, 0) if path.suffix == ".csv" and path.exists() else None
+    try:
+        with click.progressbar(targetdata.read_rows(path, columns), length=length, label=label) as rows:
+            with _services().db.session() as session:
+                summary = importer(session, rows, path, skip_bad)
+    except targetdata.DataError as exc:
+        raise click.ClickException(f"{exc} (nothing was changed)") from exc
+    for line in summary.rejected[:10]:
+        click.echo(f"  rejected {line}", err=True)
+    click.echo(f"{label}: {summary}.")
+
+
+@click.command(cls=AppContextCommand, name="import-legislators")
+@click.argument("path", required=False, type=FILE)
+@click.option("--offices", type=FILE, help="legislators-district-offices.csv (default: the shipped copy).")
+@click.option("--skip-bad", is_flag=True, help="Reject malformed rows and go on instead of stopping.")
+def import_legislators(path: Path | None, offices: Path | None, skip_bad: bool) -> None:
+    """Load current members of Congress (congress-legislators CSV or YAML) and their district offices."""
+    _run_import("Legislators", path or targetdata.LEGISLATORS_CSV, targetdata.LEGISLATOR_COLUMNS,
+                targetdata.import_legislators, skip_bad)
+    offices = offices or (targetdata.OFFICES_CSV if path is None else None)
+    if offices is not None:
+        _run_import("District offices", offices, targetdata.OFFICE_COLUMNS, targetdata.import_offices, skip_bad)
+
+
+@click.command(cls=AppContextCommand, name="import-zips")
+@click.argument("path", required=False, type=FILE)
+@click.option("--skip-bad", is_flag=True, help="Reject malformed rows and go on instead of stopping.")
+def import_zips(path: Path | None, skip_bad: bool) -> None:
+    """Load the ZIP (ZCTA) → congressional district table (zccd.csv)."""
+    _run_import("ZIP districts", path or targetdata.ZIPS_CSV, targetdata.ZIP_COLUMNS, targetdata.import_zips,
+                skip_bad)
+
+
+@click.command(cls=AppContextCommand, name="import-targets")
+@click.argument("path", required=False, type=FILE)
+def import_targets(path: Path | None) -> None:
+    """Load custom target sets (``custom_targets:``) from the catalogue or a targets YAML."""
+    try:
+        sets = targetdata.load_custom_targets(path or targetdata.CATALOGUE_YAML)
+    except targetdata.DataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with _services().db.session() as session:
+        summary = targetdata.import_custom_targets(session, sets)
+    click.echo(f"Custom targets ({', '.join(sets) or 'none'}): {summary}.")
+
+
+def _phone(raw: str) -> str:
+    try:
+        return subscribers.normalise_phone(raw)
+    except InvalidNumber as exc:
+        raise click.BadParameter(f"{raw!r} is not a phone number") from exc
+
+
+@click.command(cls=AppContextCommand, name="call-block")
+@click.argument("phone")
+@click.option("--reason", default="", help="Why (kept with the entry).")
+def call_block(phone: str, reason: str) -> None:
+    """Never call PHONE back or connect it (abuse, toll fraud)."""
+    number = _phone(phone)
+    with _services().db.session() as session:
+        row = session.get(calls.Blocked, number) or calls.Blocked(phone=number)
+        row.reason = reason[:200]
+        session.add(row)
+        session.commit()
+    click.echo("Blocked.")
+
+
+@click.command(cls=AppContextCommand, name="call-unblock")
+@click.argument("phone")
+def call_unblock(phone: str) -> None:
+    """Remove PHONE from the call blocklist."""
+    with _services().db.session() as session:
+        row = session.get(calls.Blocked, _phone(phone))
+        if row is not None:
+            session.delete(row)
+            session.commit()
+    click.echo("Unblocked." if row is not None else "That number was not blocked.")
+
+
+@click.command(cls=AppContextCommand, name="simulate-call")
+@click.argument("phone")
+@click.option("--digits", default="1", help="Keys pressed at each prompt, comma-separated ('' = silence).")
+@click.option("--dial-status", default="", help="How each office answers: completed,busy,no-answer,failed.")
+@click.option("--callin", is_flag=True, help="Dial the service instead of answering a queued call-back.")
+def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> None:
+    """Play PHONE's call offline: the queued call-back (after CALL), else a call-in."""
+    svc, number = _services(), _phone(phone)
+    path, call_sid = "/voice", None
+    if not callin:
+        with svc.db.session() as session:
+            call = session.scalar(select(calls.CallSession).where(
+                calls.CallSession.phone == number, calls.CallSession.status.in_(("queued", "placed")))
+                .order_by(calls.CallSession.id.desc()))
+        if call is not None:
+            calls.place(svc, call.id)
+            with svc.db.session() as session:
+                call_sid = session.get(calls.CallSession, call.id).call_sid
+            path = f"/voice/answer?s={call.token}"
+    client = current_app.test_client()
+
+    def post(target: str, params: dict[str, str]) -> str:
+        signature = simulator.sign(svc.settings.auth_token, svc.url(target), params)
+        response = client.post(target, data=params, headers={"X-Twilio-Signature": signature},
+                               base_url=svc.url(""))
+        if response.status_code >= 400:
+            raise click.ClickException(f"{target} answered HTTP {response.status_code}")
+        return response.get_data(as_text=True) or "<Response/>"
+
+    keys = [d.strip() for d in digits.split(",")] if digits else []
+    statuses = [s.strip() for s in dial_status.split(",") if s.strip()]
+    walk = voicesim.walk(post, path, number, svc.settings.phone_number, keys, statuses, call_sid)
+    icons = {"say": "  caller hears:", "press": "  caller presses:", "dial": "  DIALING", "office": "  office:",
+             "hangup": "  (hang up)"}
+    for kind, value in walk.events:
+        click.echo(f"{icons[kind]} {value}".rstrip())

@@ -1,0 +1,195 @@
+"""The texts that start a call: ``CALL [KEYWORD]``, ``ZIP 02139``, ``DISTRICT MA-7`` and their questions.
+
+``CALL`` walks what it needs in order (which demand, the ZIP, which House member for a
+split ZIP), asking one question at a time, then opens a call session and queues the
+call-back on the ``high`` queue once the conversation is committed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sms import calls, segments, subscribers, targets
+from sms.catalogue import DemandView, keyword_key
+from sms.conversation import Turn, answers, command
+from sms.errors import InvalidZip, SmsError
+from sms.store import Subscriber
+
+ASK_ZIP = "What's your ZIP code? Reply with 5 digits so we can connect you to your own lawmakers."
+ASK_DEMAND = "Which issue do you want to call about? Reply a keyword like CHOKEHOLD, or MENU for the list."
+DISTRICT_HELP = "Reply DISTRICT with your state and district, e.g. DISTRICT MA-7 (DISTRICT AK for at-large)."
+
+
+@command("CALL")
+def call(turn: Turn, rest: str) -> None:
+    """``CALL`` (last demand) or ``CALL CHOKEHOLD``."""
+    keyword = keyword_key(rest) if rest else (turn.subscriber.last_demand or "")
+    demand = turn.catalogue.demand(keyword) if keyword else None
+    if demand is not None and rest:
+        subscribers.record_interest(turn.session, turn.subscriber, demand.keyword)
+    if demand is None:
+        turn.ask("call_demand")
+        prefix = f"We don't have an issue called {rest.strip()[:20]}. " if rest else ""
+        return turn.say(prefix + ASK_DEMAND)
+    proceed(turn, demand)
+
+
+def proceed(turn: Turn, demand: DemandView) -> None:
+    """Ask for what is missing (ZIP, district choice) or open the call session."""
+    sub = turn.subscriber
+    sub.last_demand = demand.keyword
+    if demand.targets.startswith("custom:"):
+        return start(turn, demand, [])
+    seats = calls.seats_of(turn.session, sub)
+    if not seats:
+        turn.ask("call_zip", demand=demand.keyword)
+        return turn.say(ASK_ZIP)
+    split = len(seats) > 1 and "house" in (demand.target_order or ("house",))
+    if split and turn.settings.call_split_districts == "ask":
+        return ask_district(turn, demand, seats)
+    start(turn, demand, seats)
+
+
+def ask_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
+    members = {(t.state, t.district): t.label for t in targets.house_members(turn.session, seats)}
+    turn.ask("call_district", demand=demand.keyword, seats=[list(s) for s in seats])
+    for named in (True, False):  # names if they fit in two segments, else district labels only
+        choices = [f"{i} {members.get(seat, 'vacant seat') + ' (' if named else ''}{targets.district_label(*seat)}"
+                   f"{')' if named else ''}" for i, seat in enumerate(seats, 1)]
+        text = (f"ZIP {turn.subscriber.zip} spans {len(seats)} districts. Who is your Rep? Reply "
+                + ", ".join(choices) + ", or ALL to call every one.")
+        if segments.count(segments.gsm_safe(text)).segments <= 2:
+            break
+    turn.say(text)
+
+
+def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
+    """Check the caller, plan the targets, open the session and say who will be called."""
+    turn.ask(None)
+    sub = turn.subscriber
+    try:
+        calls.check_caller(turn.session, turn.settings, sub.phone)
+    except SmsError as exc:
+        return turn.say(exc.reply) if exc.reply else None
+    state = seats[0][0] if seats else sub.state
+    plan = calls.plan(turn.session, turn.settings, demand, state, seats)
+    if not plan.targets:
+        why = f" ({'; '.join(plan.notes)})" if plan.notes else ""
+        return turn.say(f"Sorry, there's no office for you to call about {demand.keyword} right now{why}. "
+                        "Reply MENU for other ways to act.")
+    session = calls.open_session(turn.session, sub.phone, sub, demand.keyword, sub.zip, plan.targets)
+    turn.say(calling_text(plan))
+    turn.say("Your script: " + fill_script(demand.script, plan.targets[0].spoken, sub.zip, sub.state))
+    services = turn.services
+    if services is not None:
+        turn.after_commit.append(lambda: calls.enqueue_place(services, session.id))
+
+
+def calling_text(plan: calls.Plan) -> str:
+    """``Calling you now to connect you with Rep. X, Sen. Y, Sen. Z.`` within two SMS segments."""
+    labels = [t.label for t in plan.targets]
+    notes = f" ({'; '.join(plan.notes)}.)" if plan.notes else ""
+    for shown in range(len(labels), 0, -1):
+        more = f" and {len(labels) - shown} more" if shown < len(labels) else ""
+        text = f"Calling you now to connect you with {', '.join(labels[:shown])}{more}.{notes}"
+        if segments.count(segments.gsm_safe(text)).segments <= 2:
+            return text
+    return f"Calling you now to connect you with {len(labels)} offices."
+
+
+def fill_script(script: str, target: str, zip_code: str | None, state: str | None) -> str:
+    values = {"target": target, "zip": zip_code or "my community", "caller_city": state or "my community"}
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), script)
+
+
+def set_zip(turn: Turn, zip_code: str) -> targets.Place | None:
+    """Remember a known ZIP with its state, timezone and (if not split) district."""
+    place = targets.place_of(turn.session, zip_code)
+    if place is not None:
+        remember_place(turn.subscriber, place)
+    return place
+
+
+def remember_place(sub: Subscriber, place: targets.Place) -> None:
+    sub.zip, sub.state = place.zip, place.states[0]
+    sub.district = None if place.split else place.districts[0][1]
+    sub.timezone = targets.timezone_of(sub.state) or sub.timezone
+
+
+def _zip_reply(turn: Turn, text: str) -> targets.Place | None:
+    """Validate and save a ZIP; on a problem say why and return None."""
+    if not targets.valid_zip(text):
+        turn.say(InvalidZip.reply)
+        return None
+    place = set_zip(turn, text)
+    if place is None:
+        turn.say(f"We couldn't find ZIP {text}. Check it and reply again, or text your district, e.g. "
+                 "DISTRICT MA-7.")
+    return place
+
+
+@command("ZIP", "ZIPCODE")
+def zip_command(turn: Turn, rest: str) -> None:
+    place = _zip_reply(turn, keyword_key(rest))
+    if place is None:
+        return
+    pending = (turn.conversation.data or {}).get("demand") if turn.conversation.pending == "call_zip" else None
+    demand = turn.catalogue.demand(pending) if pending else None
+    if demand is not None:
+        return proceed(turn, demand)
+    where = " or ".join(targets.district_label(*seat) for seat in place.districts)
+    hint = " Text DISTRICT with yours to choose." if place.split else ""
+    turn.say(f"Thanks, we saved ZIP {place.zip} ({where}).{hint} Reply CALL to be connected.")
+
+
+@answers("call_zip")
+def answer_zip(turn: Turn) -> bool:
+    found = re.search(r"\b\d{5}\b", turn.text)
+    if found is None and not any(ch.isdigit() for ch in turn.key):
+        return False
+    if _zip_reply(turn, found.group() if found else turn.key) is not None:
+        demand = turn.catalogue.demand(turn.conversation.data.get("demand", ""))
+        if demand is not None:
+            proceed(turn, demand)
+    return True
+
+
+@answers("call_demand")
+def answer_demand(turn: Turn) -> bool:
+    demand = turn.catalogue.demand(turn.key)
+    if demand is None:
+        return False
+    proceed(turn, demand)
+    return True
+
+
+@answers("call_district")
+def answer_district(turn: Turn) -> bool:
+    data = turn.conversation.data or {}
+    seats = [(s, int(d)) for s, d in data.get("seats", [])]
+    demand = turn.catalogue.demand(data.get("demand", ""))
+    if demand is None or not seats:
+        return False
+    if turn.key in ("ALL", "BOTH", "EVERYONE"):
+        start(turn, demand, seats)
+        return True
+    if not turn.key.isdigit() or not 1 <= int(turn.key) <= len(seats):
+        return False
+    state, district = seats[int(turn.key) - 1]
+    turn.subscriber.state, turn.subscriber.district = state, district
+    start(turn, demand, [(state, district)])
+    return True
+
+
+@command("DISTRICT")
+def district_command(turn: Turn, rest: str) -> None:
+    """``DISTRICT MA-7`` overrides the district found from the ZIP."""
+    seat = targets.parse_district(rest)
+    if seat is None or not targets.seat_exists(turn.session, *seat):
+        return turn.say(("We don't know that district. " if rest else "") + DISTRICT_HELP)
+    sub = turn.subscriber
+    sub.state, sub.district = seat
+    sub.timezone = targets.timezone_of(sub.state) or sub.timezone
+    members = targets.house_members(turn.session, [seat])
+    who = members[0].label if members else "a vacant seat"
+    turn.say(f"Got it: you're in {targets.district_label(*seat)} ({who}). Reply CALL to be connected.")

@@ -1,0 +1,295 @@
+"""Patch-through call sessions: plan who to call, guard against abuse, place the call-back.
+
+A ``CallSession`` is one phone call with a supporter (a call-back we place or a call-in);
+its ``CallLeg`` rows are the offices dialed during it, one per target position (and per
+attempt, so a later retry against a district office is another leg). All state is in SQL,
+keyed by the Twilio ``CallSid``; the voice steps in ``sms.voice`` read and advance it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sms import compliance, defaults, subscribers, targets
+from sms.catalogue import DemandView
+from sms.errors import LimitReached, SmsError, TransportError
+from sms.services import Services
+from sms.settings import Settings
+from sms.store import Base, Subscriber, UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+ACTIVE = ("queued", "placing", "placed", "answered", "confirmed")
+OUTCOMES = {"completed": "connected", "answered": "connected", "busy": "busy", "no-answer": "no-answer",
+            "failed": "failed", "canceled": "canceled"}
+"""Twilio DialCallStatus → leg outcome (skipped and hangup are set by the flow)."""
+
+
+class CallSession(Base):
+    """One phone call with a supporter; the position says which target comes next."""
+
+    __tablename__ = "call_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    direction: Mapped[str] = mapped_column(String(8), default="callback")  # callback | callin
+    demand: Mapped[str | None] = mapped_column(String(40), index=True)
+    zip: Mapped[str | None] = mapped_column(String(5))
+    seats: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)  # candidate (state, district)s
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    call_status: Mapped[str | None] = mapped_column(String(16))
+    duration: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(200))
+    summary_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallLeg(Base):
+    """One office dialed (or skipped) during a session, with Twilio's DialCallStatus."""
+
+    __tablename__ = "call_legs"
+    __table_args__ = (UniqueConstraint("session_id", "position", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("call_sessions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(10))  # house | senate | custom | office
+    ref: Mapped[str] = mapped_column(String(60), index=True)  # bioguide, custom target id, office id
+    label: Mapped[str] = mapped_column(String(140))
+    number: Mapped[str | None] = mapped_column(String(20))
+    dial_sid: Mapped[str | None] = mapped_column(String(64))
+    dial_status: Mapped[str | None] = mapped_column(String(16))  # completed | busy | no-answer | failed
+    outcome: Mapped[str] = mapped_column(String(16), default="dialing", index=True)
+    reported: Mapped[str | None] = mapped_column(String(16))  # caller's own report (talked, voicemail...)
+    duration: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Blocked(Base):
+    """A number the organizer never calls back or connects (abuse, toll fraud, a request)."""
+
+    __tablename__ = "call_blocklist"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def erase_calls(session: Session, subscriber_id: int) -> None:
+    """DELETE / retention: drop the ZIP from the subscriber's call sessions (the legs name only offices)."""
+    session.execute(update(CallSession).where(CallSession.subscriber_id == subscriber_id).values(zip=None, seats=[]))
+
+
+subscribers.ERASERS.append(erase_calls)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who a caller will be connected to, and what could not be included."""
+
+    targets: list[targets.Target]
+    notes: list[str]
+
+
+def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
+    """The House seat(s) for a subscriber: the chosen district, else every candidate of the ZIP."""
+    if subscriber.state and subscriber.district is not None:
+        return [(subscriber.state, subscriber.district)]
+    place = targets.place_of(session, subscriber.zip or "")
+    return list(place.districts) if place else []
+
+
+def plan(session: Session, settings: Settings, demand: DemandView, state: str | None,
+         seats: list[tuple[str, int]], now: datetime | None = None) -> Plan:
+    """The targets for ``demand``; vacant seats and offices at their daily cap are left out."""
+    chosen = targets.for_demand(session, demand.targets, demand.target_order, state, seats)
+    notes = []
+    if not demand.targets.startswith("custom:") and "house" in (demand.target_order or ("house",)):
+        notes += [f"{targets.district_label(s, d)} is vacant" for s, d in seats if targets.is_vacant(session, s, d)]
+    cap = settings.call_target_cap_per_day
+    if cap:
+        since = (now or utcnow()) - timedelta(days=1)
+        full = [t for t in chosen if _legs_today(session, t.ref, since) >= cap]
+        notes += [f"{t.label} has had all the calls we can send today" for t in full]
+        chosen = [t for t in chosen if t not in full]
+    return Plan(chosen, notes)
+
+
+def _legs_today(session: Session, ref: str, since: datetime) -> int:
+    return session.scalar(select(func.count(CallLeg.id)).where(
+        CallLeg.ref == ref, CallLeg.started_at >= since, CallLeg.outcome != "skipped")) or 0
+
+
+def check_caller(session: Session, settings: Settings, phone: str, now: datetime | None = None,
+                 callin: bool = False) -> None:
+    """Raise SmsError (with the reply to send) if ``phone`` may not start a call session now.
+
+    A call-in was placed by the caller, so opt-out, country and "already calling" do not
+    apply; the blocklist and the daily limit do (each session dials offices on our bill).
+    """
+    if session.get(Blocked, phone) is not None:
+        raise SmsError("blocked", reply="Sorry, calls are not available for this number.")
+    now = now or utcnow()
+    if not callin:
+        _check_callback(session, settings, phone, now)
+    limit = settings.call_limit_per_day
+    today = session.scalar(select(func.count(CallSession.id)).where(
+        CallSession.phone == phone, CallSession.created_at >= now - timedelta(days=1))) or 0
+    if limit and today >= limit:
+        raise LimitReached(f"{today} sessions today")
+
+
+def _check_callback(session: Session, settings: Settings, phone: str, now: datetime) -> None:
+    if not compliance.may_message(session, phone):
+        raise SmsError("opted out", reply="")
+    if not country_allowed(settings, phone):
+        raise SmsError("country not allowed", reply="Sorry, we can only call phone numbers in the US.")
+    active = session.scalar(select(CallSession.id).where(
+        CallSession.phone == phone, CallSession.status.in_(ACTIVE),
+        CallSession.created_at >= now - timedelta(minutes=defaults.CALL_ACTIVE_MINUTES)).limit(1))
+    if active is not None:
+        raise SmsError("active", reply="We're already calling you - please pick up! Reply CALL again later.")
+
+
+def country_allowed(settings: Settings, phone: str) -> bool:
+    """True if ``phone`` is in an allowed country. +1 covers Caribbean countries too (a toll-fraud
+    favourite), so the region must resolve; fictional +1 555 numbers pass only offline (outbox mode)."""
+    region = subscribers.region_of(phone)
+    if region is None and settings.outbox_mode and phone.startswith("+1"):
+        region = "US"
+    return region in settings.call_allowed_countries
+
+
+def open_session(session: Session, phone: str, subscriber: Subscriber | None, demand: str | None,
+                 zip_code: str | None, chosen: list[targets.Target], direction: str = "callback",
+                 call_sid: str | None = None) -> CallSession:
+    call = CallSession(phone=phone, subscriber_id=subscriber.id if subscriber else None, demand=demand,
+                       zip=zip_code, targets=[t.to_dict() for t in chosen], direction=direction,
+                       call_sid=call_sid, status="queued" if direction == "callback" else "answered")
+    session.add(call)
+    session.flush()
+    return call
+
+
+def enqueue_place(services: Services, session_id: int) -> None:
+    from sms import tasks
+
+    services.enqueue("high", tasks.place_call, session_id, job_id=f"call-{session_id}")
+
+
+def place(services: Services, session_id: int) -> str:
+    """Place the call-back for a queued session once (a repeated job finds it claimed and stops)."""
+    with services.db.session() as session:
+        claimed = session.execute(update(CallSession).where(
+            CallSession.id == session_id, CallSession.status == "queued").values(status="placing")).rowcount
+        session.commit()
+        call = session.get(CallSession, session_id)
+        if not claimed or call is None:
+            return "already placed"
+        if not compliance.may_message(session, call.phone) or session.get(Blocked, call.phone) is not None:
+            call.status, call.error = "canceled", "opted out or blocked before the call"
+            session.commit()
+            return "canceled"
+        answer_url = services.url(f"/voice/answer?s={call.token}")
+        session.commit()  # no transaction held open across the network call
+        try:
+            sid = services.transport.place_call(call.phone, answer_url, services.url("/voice/status"))
+        except TransportError as exc:
+            log.warning("call-back to %s failed: %s", compliance.mask(call.phone), exc.code)
+            call.status, call.error = "failed", f"{exc.code or exc.status or ''} {exc}"[:200]
+            session.commit()
+            send_text(services, session, call, "Sorry, we couldn't place your call just now. Reply CALL to try again.")
+            return "failed"
+        # Twilio may fetch the answer URL (which binds the CallSid and moves the session on)
+        # before this commit: only a session still "placing" becomes "placed".
+        placed = session.execute(update(CallSession).where(
+            CallSession.id == session_id, CallSession.status == "placing").values(
+            status="placed", call_sid=sid)).rowcount
+        session.commit()
+        return "placed" if placed else "answered first"
+
+
+def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
+    """Redis may lose the place job: re-enqueue young queued sessions, expire old ones.
+
+    A session stuck in ``placing`` (a worker died mid-request) is marked failed, never
+    re-placed: Twilio may already be ringing the texter, and two calls are worse than none.
+    """
+    now = now or utcnow()
+    window = timedelta(seconds=defaults.CALL_PLACE_WINDOW_SECONDS)
+    grace = now - timedelta(seconds=defaults.SWEEP_GRACE_SECONDS // 4)
+    with services.db.session() as session:
+        expired = session.execute(update(CallSession).where(
+            CallSession.status == "queued", CallSession.created_at < now - window).values(
+            status="expired", error="not placed in time")).rowcount
+        lost = session.execute(update(CallSession).where(
+            CallSession.status == "placing", CallSession.created_at < now - window).values(
+            status="failed", error="worker stopped while placing")).rowcount
+        retry = list(session.scalars(select(CallSession.id).where(
+            CallSession.status == "queued", CallSession.created_at < grace)))
+        session.commit()
+    for session_id in retry:
+        enqueue_place(services, session_id)
+    return {"requeued": len(retry), "expired": expired, "lost": lost}
+
+
+def send_text(services: Services, session: Session, call: CallSession, body: str, kind: str = "call") -> None:
+    """A durable text to the caller (opt-out checked again when it is delivered)."""
+    from sms import outbound, segments
+    from sms.store import Message
+
+    message = Message(subscriber_id=call.subscriber_id, direction="out", kind=kind, phone=call.phone,
+                      body=segments.gsm_safe(body), segments=segments.count(body).segments, status="scheduled",
+                      send_at=utcnow())
+    session.add(message)
+    session.commit()
+    outbound.enqueue_delivery(services, message.id)
+
+
+def summary_text(legs: list[CallLeg]) -> str:
+    """The after-call text: offices reached and offices missed."""
+    reached = [leg.label for leg in legs if leg.outcome == "connected"]
+    missed = [leg.label for leg in legs if leg.outcome not in ("connected",)]
+    if not reached:
+        return "Thanks for trying! We couldn't reach any office this time. Reply CALL to try again."
+    text = f"Thank you for calling! You reached {', '.join(reached)}."
+    if missed:
+        text += f" Not reached: {', '.join(missed)}. Reply CALL to try again."
+    return text
+
+
+def legs_of(session: Session, call: CallSession) -> list[CallLeg]:
+    return list(session.scalars(select(CallLeg).where(CallLeg.session_id == call.id)
+                                .order_by(CallLeg.position, CallLeg.attempt)))
+
+
+def finish(services: Services, session: Session, call: CallSession, status: str = "completed") -> None:
+    """Close the session once and text the summary once (if an office was dialed)."""
+    if call.status in ACTIVE:
+        call.status = status
+        call.ended_at = call.ended_at or utcnow()
+    for leg in legs_of(session, call):
+        if leg.outcome == "dialing":
+            leg.outcome, leg.ended_at = "hangup", utcnow()
+    legs = legs_of(session, call)
+    # Only texters get a summary: a caller who never texted has not agreed to texts.
+    if call.summary_sent or call.subscriber_id is None or not any(leg.outcome != "skipped" for leg in legs):
+        session.commit()
+        return
+    call.summary_sent = True
+    send_text(services, session, call, summary_text(legs), kind="call_summary")

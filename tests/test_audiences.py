@@ -89,3 +89,14 @@ def test_segment_cli_save_list_preview(runner, svc, crowd):
     bad = runner.invoke(args=["segment", "save", "x", "--zip", "123"])
     assert bad.exit_code == 1 and "5 digits" in bad.output
     assert runner.invoke(args=["segment", "preview", "nope"]).exit_code == 1
+
+
+def test_a_call_in_the_call_log_counts_as_called(svc, crowd):
+    from sms.calls import CallSession
+
+    with svc.db.session() as session:
+        callee = session.scalar(select(Subscriber.id).where(Subscriber.phone == "+16175550201"))
+        session.add(CallSession(subscriber_id=callee, phone="+16175550201", direction="callin"))
+        session.commit()
+        assert audiences.count(session, {"called": True}) == 2
+        assert audiences.has_called(session, callee)

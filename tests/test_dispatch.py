@@ -209,3 +209,19 @@ def test_rerun_job_never_resends(svc, transport, run_jobs):
         session.commit()
     dispatch.run_batch(svc, broadcast_id)
     assert len(transport.messages) == 2
+
+
+def test_rep_merge_field_reads_the_legislator_table(svc, transport, run_jobs):
+    from sms import targets
+
+    add_people(svc, 1, 0, state="KY", district=3)
+    with svc.db.session() as session:
+        session.add(targets.Legislator(bioguide="M001220", chamber="house", title="Rep.", name="Morgan McGarvey",
+                                       state="KY", district=3, phone="+12022255401"))
+        session.commit()
+    targets.forget_directory()
+    broadcast_id = new_broadcast(svc, "Call {rep} today", mps=1000)
+    broadcasts.send(svc, broadcast_id)
+    run_jobs()
+    targets.forget_directory()
+    assert [m["body"] for m in transport.messages] == ["Call Rep. Morgan McGarvey today"]

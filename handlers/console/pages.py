@@ -1,11 +1,7 @@
-"""Dashboard, and the page shells the broadcasts feature fills in.
+"""The dashboard: totals, per-day series and per-group tables from ``sms.dashboard``.
 
-The shells (broadcasts, reminders) are real routes in the
-navigation that say what will appear there; they show no invented numbers.
-To fill one: replace its view below (keep the endpoint name, the nav links to it)
-with a template of its own extending ``console/base.html``; dashboard series come
-from ``@sms.dashboard.series(name, label, group="calls")`` in the feature's module,
-listed in ``sms.dashboard.SERIES_MODULES``.
+A feature adds to it with ``@sms.dashboard.series(name, label, group)`` (a chart line) or
+``@sms.dashboard.breakdown(...)`` (a table) in its module, listed in ``sms.dashboard.SERIES_MODULES``.
 """
 
 from __future__ import annotations
@@ -36,19 +32,3 @@ def dashboard_page() -> str:
 def stats_api() -> Any:
     with services().db.session() as session:
         return jsonify(dashboard.compute(session, _days()).as_dict())
-
-
-@bp.get("/broadcasts")
-def broadcasts() -> str:
-    return render_template("console/shell.html", title="Broadcasts", feature="broadcasts", issue=6,
-                           coming=["Composer with segment picker and live recipient count",
-                                   "Segment (GSM-7/UCS-2) and cost preview",
-                                   "Schedule or send now; live progress (sent, delivered, failed)",
-                                   "Pause, resume, cancel"])
-
-
-@bp.get("/reminders")
-def reminders() -> str:
-    return render_template("console/shell.html", title="Reminders", feature="reminders", issue=6,
-                           coming=["Create a reminder for a subscriber or a segment",
-                                   "List scheduled reminders", "Cancel a reminder"])

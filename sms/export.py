@@ -1,4 +1,4 @@
-"""CSV exports for organizers: subscribers (opted-in, or all with consent history) and messages.
+"""CSV exports for organizers: subscribers (opted-in, or all with consent history), messages, deliveries.
 
 Rows are streamed in id order in batches, so exporting 100,000 subscribers never
 holds them all in memory. Cells that a spreadsheet would run as a formula are
@@ -46,12 +46,12 @@ def csv_lines(rows: Iterable[list[Any]]) -> Iterator[str]:
         buffer.truncate()
 
 
-def batches(session: Session, model: Any) -> Iterator[list[Any]]:
+def batches(session: Session, model: Any, *where: Any) -> Iterator[list[Any]]:
     """Plain rows of ``model`` in id order (no ORM objects, so memory stays flat for any size)."""
     columns = [c for c in model.__table__.columns]
     last = 0
     while True:
-        rows = session.execute(select(*columns).where(model.id > last).order_by(model.id).limit(BATCH)).all()
+        rows = session.execute(select(*columns).where(model.id > last, *where).order_by(model.id).limit(BATCH)).all()
         if not rows:
             return
         yield rows
@@ -103,3 +103,20 @@ def messages_csv(session: Session) -> Iterator[str]:
         for batch in batches(session, Message) for m in batch
     )
     return csv_lines(itertools.chain([MESSAGE_COLUMNS], rows))
+
+
+DELIVERY_COLUMNS = ["broadcast_id", "delivery_id", "phone", "status", "send_at", "sent_at", "attempts", "twilio_sid",
+                    "error_code", "reason"]
+
+
+def deliveries_csv(session: Session, broadcast_id: int | None = None) -> Iterator[str]:
+    """Broadcast deliveries (one broadcast's, or all) with status, times and Twilio errors."""
+    from sms.broadcasts import Delivery
+
+    where = [Delivery.broadcast_id == broadcast_id] if broadcast_id is not None else []
+    rows = (
+        [d.broadcast_id, d.id, d.phone, d.status, d.send_at, d.sent_at, d.attempts, d.twilio_sid, d.error_code,
+         d.reason]
+        for batch in batches(session, Delivery, *where) for d in batch
+    )
+    return csv_lines(itertools.chain([DELIVERY_COLUMNS], rows))

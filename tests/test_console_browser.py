@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from bcast_helpers import add_people
 from calls_fixtures import targets_db  # noqa: F401 - fixture
 from console_support import PASSWORD, make_organizer
 from werkzeug.serving import make_server
@@ -176,3 +177,26 @@ def test_text_the_simulator_and_see_the_call_flow(page, targets_db):  # noqa: F8
     page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 5")
     assert "1 call ·" in page.locator("#calls-totals").inner_text()
     shot(page, "dashboard-calls")
+
+
+def test_create_a_broadcast_and_watch_its_progress(page, svc, run_jobs, transport):
+    add_people(svc, 3, interests=("CHOKEHOLD",), state="KY")
+    add_people(svc, 2, 100, state="CA")
+    log_in(page)
+    page.click("nav >> text=Broadcasts")
+    page.fill("#message", "The House votes Thursday. Reply CALL to be connected to {rep}.")
+    page.fill("input[name=demands]", "CHOKEHOLD")
+    preview = page.locator("#audience-preview")
+    page.wait_for_function("() => document.getElementById('audience-preview').textContent.startsWith('3 recipients')")
+    assert "GSM-7, 1 segment each" in preview.inner_text() and "$" in preview.inner_text()
+    shot(page, "broadcast-composer")
+    page.click("#composer button[type=submit]")
+    page.wait_for_url("**/console/broadcasts/*")
+    assert page.locator("#recipients").inner_text() == "3"
+    page.click("#action-send")
+    page.wait_for_function("() => document.getElementById('broadcast-status').textContent === 'sending'")
+    run_jobs()  # the worker's part: the page polls and reloads when the broadcast is done
+    page.wait_for_function("() => document.getElementById('broadcast-status').textContent === 'sent'")
+    assert page.locator("#p-sent").inner_text() == "3" and page.locator("#p-waiting").inner_text() == "0"
+    assert len(transport.messages) == 3
+    shot(page, "broadcast-progress")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from handlers.console import bp, services
-from sms import audiences, broadcasts, reminders
+from sms import audiences, broadcasts, composer, reminders
 from sms.broadcasts import Broadcast, BroadcastError
 
 ACTIONS = {"send": broadcasts.send, "pause": broadcasts.pause, "resume": broadcasts.resume,
@@ -16,9 +16,32 @@ ACTIONS = {"send": broadcasts.send, "pause": broadcasts.pause, "resume": broadca
 REMINDER_ACTIONS = {"pause": "paused", "resume": "active", "cancel": "cancelled"}
 
 
-def _filters(form: Any) -> dict[str, list[str]]:
-    """Comma- or space-separated demand/state/district/ZIP fields as filter lists."""
-    return {key: form.get(key, "").replace(",", " ").split() for key in ("demands", "states", "districts", "zips")}
+def _filters(form: Any) -> dict[str, Any]:
+    """Comma- or space-separated demand/state/district/ZIP fields as filter lists, plus called/activity."""
+    filters: dict[str, Any] = {key: form.get(key, "").replace(",", " ").split()
+                               for key in ("demands", "states", "districts", "zips")}
+    if form.get("called") in ("yes", "no"):
+        filters["called"] = form["called"] == "yes"
+    for key in ("active_since", "joined_after"):
+        if form.get(key):
+            filters[key] = form[key]
+    return filters
+
+
+@bp.get("/api/broadcasts/preview")
+def broadcast_preview() -> Any:
+    """The composer's live numbers for what is typed so far (nothing is saved)."""
+    args, svc = request.args, services()
+    with svc.db.session() as session:
+        return jsonify(composer.draft_preview(session, svc.settings, args.get("message", "")[:1600], _filters(args),
+                                              args.get("segment") or None, args.get("urgent") == "on"))
+
+
+@bp.get("/api/broadcasts/<int:broadcast_id>/progress")
+def broadcast_progress(broadcast_id: int) -> Any:
+    with services().db.session() as session:
+        found = composer.progress_of(session, broadcast_id)
+    return jsonify(found) if found else (jsonify(error="No such broadcast."), 404)
 
 
 def _mps(form: Any) -> float | None:
@@ -65,7 +88,8 @@ def broadcast_detail(broadcast_id: int) -> Any:
             return render_template("console/error.html", message="No such broadcast."), 404
         preview = broadcasts.preview(session, svc.settings, broadcast)
         progress = broadcasts.progress(session, broadcast_id)
-    return render_template("console/broadcast.html", broadcast=broadcast, preview=preview, progress=progress)
+    return render_template("console/broadcast.html", broadcast=broadcast, preview=preview, progress=progress,
+                           live=composer.LIVE)
 
 
 @bp.post("/broadcasts/<int:broadcast_id>/<action>", endpoint="broadcast_action")

@@ -1,4 +1,4 @@
-"""CSV exports: subscribers (opted-in, or all with consent history), messages and calls."""
+"""CSV exports: subscribers (opted-in, or all with consent history), messages, calls and deliveries."""
 
 from __future__ import annotations
 
@@ -47,3 +47,12 @@ def export_messages() -> Response:
 @bp.get("/export/calls.csv")
 def export_calls() -> Response:
     return _stream("calls", calllog.calls_csv)
+
+
+@bp.get("/export/deliveries.csv")
+def export_deliveries() -> Response:
+    """Every broadcast's deliveries, or one broadcast's (``?broadcast=ID``)."""
+    wanted = request.args.get("broadcast", "")
+    broadcast_id = int(wanted) if wanted.isdigit() else None
+    return _stream(f"deliveries-{broadcast_id}" if broadcast_id else "deliveries",
+                   lambda session: export.deliveries_csv(session, broadcast_id))

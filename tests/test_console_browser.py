@@ -170,6 +170,10 @@ def test_text_the_simulator_and_see_the_call_flow(page, targets_db):  # noqa: F8
     row = page.locator("#call-log tbody tr").first
     assert "+1202***0143" in row.inner_text() and "connected" in row.inner_text() and "busy" in row.inner_text()
     shot(page, "calls")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.locator("#call-log tbody tr").first.is_visible()
+    shot(page, "calls-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/console/targets?zip=02139")
     assert "MA-5, MA-7" in page.locator("#zip-place").inner_text()
     shot(page, "targets")

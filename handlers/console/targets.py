@@ -17,7 +17,7 @@ from sms.targets import CustomTarget
 log = logging.getLogger(__name__)
 
 @bp.get("/targets", endpoint="targets")
-def targets_page() -> str:
+def targets_page() -> Any:
     return _page()
 
 

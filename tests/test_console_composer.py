@@ -73,3 +73,16 @@ def test_progress_is_polled_until_sent_and_deliveries_export(console, svc, run_j
 def test_broadcast_apis_need_login(client, path):
     response = client.get(path, headers={"Accept": "application/json"})
     assert response.status_code == 401
+
+
+def test_save_filters_as_a_segment_and_use_it(console, svc):
+    add_people(svc, 2, state="KY")
+    add_people(svc, 1, 100, state="CA")
+    response = post(console, "/console/broadcasts", {"action": "segment", "segment_name": "Kentucky",
+                                                     "states": "ky", "message": ""})
+    assert response.status_code == 302 and response.location.endswith("#segments")
+    page = console.get("/console/broadcasts").get_data(as_text=True)
+    assert "states=KY" in page and '<td data-label="Recipients now">2</td>' in page
+    assert preview(console, message="hi", segment="Kentucky")["recipients"] == 2
+    bad = post(console, "/console/broadcasts", {"action": "segment", "segment_name": "", "states": "KY"})
+    assert bad.status_code == 400 and "segment name must be 1-60 characters" in bad.get_data(as_text=True)

@@ -64,6 +64,8 @@ def broadcast_list() -> Any:
     if request.method == "POST":
         form = request.form
         try:
+            if form.get("action") == "segment":
+                return _save_segment(form)
             with svc.db.session() as session:
                 created = broadcasts.create(session, svc.settings, form.get("message", ""), _filters(form),
                                             form.get("segment") or None, _when(form), _mps(form),
@@ -75,8 +77,18 @@ def broadcast_list() -> Any:
     with svc.db.session() as session:
         rows = session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(50)).all()
         segments = audiences.all_segments(session)
+        sizes = {s.name: audiences.count(session, s.filters) for s in segments}
     return render_template("console/broadcasts.html", broadcasts=rows, segments=segments, problem=problem,
-                           form=request.form), 400 if problem else 200
+                           form=request.form, sizes=sizes), 400 if problem else 200
+
+
+def _save_segment(form: Any) -> Any:
+    """Save the composer's filters under a name (``flask segment save``); AudienceError if unusable."""
+    with services().db.session() as session:
+        saved = audiences.save(session, form.get("segment_name", ""), _filters(form))
+        session.commit()
+        flash(f"Saved segment {saved.name}.", "ok")
+    return redirect(url_for("console.broadcasts") + "#segments")
 
 
 @bp.get("/broadcasts/<int:broadcast_id>", endpoint="broadcast")

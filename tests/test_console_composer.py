@@ -8,7 +8,9 @@ import io
 import pytest
 from bcast_helpers import add_people, new_broadcast
 from console_support import login_as, make_organizer, post
+from sqlalchemy import select
 
+from sms import reminders
 from sms.broadcasts import Broadcast
 
 
@@ -86,3 +88,19 @@ def test_save_filters_as_a_segment_and_use_it(console, svc):
     assert preview(console, message="hi", segment="Kentucky")["recipients"] == 2
     bad = post(console, "/console/broadcasts", {"action": "segment", "segment_name": "", "states": "KY"})
     assert bad.status_code == 400 and "segment name must be 1-60 characters" in bad.get_data(as_text=True)
+
+
+def test_reminder_rows_offer_only_the_actions_their_state_allows(console, svc):
+    from datetime import timedelta
+
+    from sms.store import utcnow
+
+    at = (utcnow() + timedelta(days=1)).isoformat()
+    post(console, "/console/reminders", {"message": "House votes Thursday", "send_at": at})
+    with svc.db.session() as session:
+        base = f"/console/reminders/{session.scalar(select(reminders.Reminder.id))}"
+    page = console.get("/console/reminders").get_data(as_text=True)
+    assert f"{base}/pause" in page and f"{base}/resume" not in page
+    post(console, f"{base}/cancel", {})
+    page = console.get("/console/reminders").get_data(as_text=True)
+    assert f"{base}/" not in page and "cancelled" in page

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from sms import calls, simulator, subscribers, targetdata, voicesim
+from handlers import simclient
+from sms import blocklist, subscribers, targetdata, voicesim
 from sms.errors import InvalidNumber
 
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -95,10 +95,7 @@ def call_block(phone: str, reason: str) -> None:
     """Never call PHONE back or connect it (abuse, toll fraud)."""
     number = _phone(phone)
     with _services().db.session() as session:
-        row = session.get(calls.Blocked, number) or calls.Blocked(phone=number)
-        row.reason = reason[:200]
-        session.add(row)
-        session.commit()
+        blocklist.block(session, number, reason, by="cli")
     click.echo("Blocked.")
 
 
@@ -106,12 +103,10 @@ def call_block(phone: str, reason: str) -> None:
 @click.argument("phone")
 def call_unblock(phone: str) -> None:
     """Remove PHONE from the call blocklist."""
+    number = _phone(phone)
     with _services().db.session() as session:
-        row = session.get(calls.Blocked, _phone(phone))
-        if row is not None:
-            session.delete(row)
-            session.commit()
-    click.echo("Unblocked." if row is not None else "That number was not blocked.")
+        removed = blocklist.unblock(session, number, by="cli")
+    click.echo("Unblocked." if removed else "That number was not blocked.")
 
 
 @click.command(cls=AppContextCommand, name="simulate-call")
@@ -121,31 +116,21 @@ def call_unblock(phone: str) -> None:
 @click.option("--callin", is_flag=True, help="Dial the service instead of answering a queued call-back.")
 def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> None:
     """Play PHONE's call offline: the queued call-back (after CALL), else a call-in."""
-    svc, number = _services(), _phone(phone)
-    path, call_sid = "/voice", None
-    if not callin:
-        with svc.db.session() as session:
-            call = session.scalar(select(calls.CallSession).where(
-                calls.CallSession.phone == number, calls.CallSession.status.in_(("queued", "placed")))
-                .order_by(calls.CallSession.id.desc()))
-        if call is not None:
-            calls.place(svc, call.id)
-            with svc.db.session() as session:
-                call_sid = session.get(calls.CallSession, call.id).call_sid
-            path = f"/voice/answer?s={call.token}"
-    client = current_app.test_client()
+    number = _phone(phone)
+    begin = voicesim.start(_services(), number, callin)
+    if begin.placed == "failed":
+        raise click.ClickException("The call-back could not be placed (see the log); nothing was played.")
 
     def post(target: str, params: dict[str, str]) -> str:
-        signature = simulator.sign(svc.settings.auth_token, svc.url(target), params)
-        response = client.post(target, data=params, headers={"X-Twilio-Signature": signature},
-                               base_url=svc.url(""))
+        response = simclient.signed_post(target, params)
         if response.status_code >= 400:
             raise click.ClickException(f"{target} answered HTTP {response.status_code}")
         return response.get_data(as_text=True) or "<Response/>"
 
     keys = [d.strip() for d in digits.split(",")] if digits else []
     statuses = [s.strip() for s in dial_status.split(",") if s.strip()]
-    walk = voicesim.walk(post, path, number, svc.settings.phone_number, keys, statuses, call_sid)
+    walk = voicesim.walk(post, begin.path, number, _services().settings.phone_number, keys, statuses,
+                         begin.call_sid)
     icons = {"say": "  caller hears:", "press": "  caller presses:", "dial": "  DIALING", "office": "  office:",
              "hangup": "  (hang up)"}
     for kind, value in walk.events:

@@ -4,8 +4,8 @@ Each series is a function registered with ``@series(name, label, group)`` that
 returns ``{date: count}`` for a window of days; the dashboard draws every
 registered series of a group on one chart. The calls and broadcasts features
 add their own series (calls placed, connected...) by registering more functions
-in their modules and appending the module to ``SERIES_MODULES``; until a calls
-table exists the calls panel says "no calls yet".
+in their modules and appending the module to ``SERIES_MODULES``; ``@breakdown``
+adds a table to a group's panel the same way (calls per demand, per office).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ DEFAULT_DAYS = 30
 UNSENT = ("scheduled", "cancelled")
 SENT_OUT = (Message.direction == "out", Message.status.not_in(UNSENT))
 """Outbound texts that count as sent: planned follow-ups and cancelled ones do not."""
-SERIES_MODULES: list[str] = []
+SERIES_MODULES: list[str] = ["sms.calllog"]
 """Modules that register more dashboard series with ``@series`` (e.g. calls, broadcasts)."""
 
 SeriesFn = Callable[[Session, datetime], dict[date, int]]
@@ -40,6 +40,9 @@ class SeriesDef:
 
 
 SERIES: dict[str, SeriesDef] = {}
+BreakdownFn = Callable[[Session, datetime], list[dict[str, Any]]]
+BREAKDOWNS: dict[str, SeriesDef] = {}
+"""Tables over the same window (calls per demand, per office): rows of dicts with a ``label``."""
 
 
 def series(name: str, label: str, group: str) -> Callable[[SeriesFn], SeriesFn]:
@@ -47,6 +50,16 @@ def series(name: str, label: str, group: str) -> Callable[[SeriesFn], SeriesFn]:
 
     def decorate(fn: SeriesFn) -> SeriesFn:
         SERIES[name] = SeriesDef(name, label, group, fn)
+        return fn
+
+    return decorate
+
+
+def breakdown(name: str, label: str, group: str) -> Callable[[BreakdownFn], BreakdownFn]:
+    """Register a table for a group's panel: ``fn(session, since)`` returns rows (dicts with ``label``)."""
+
+    def decorate(fn: BreakdownFn) -> BreakdownFn:
+        BREAKDOWNS[name] = SeriesDef(name, label, group, fn)  # type: ignore[arg-type]
         return fn
 
     return decorate
@@ -103,11 +116,16 @@ class Stats:
     interests: list[dict[str, Any]]
     calls_available: bool
     notes: list[str] = field(default_factory=list)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def series_total(self, name: str) -> int:
+        """The sum of a series over the window (0 if no such series)."""
+        return next((sum(s["data"]) for group in self.groups.values() for s in group if s["name"] == name), 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "days": self.days, "totals": self.totals, "groups": self.groups,
-            "interests": self.interests, "calls_available": self.calls_available,
+            "interests": self.interests, "calls_available": self.calls_available, "tables": self.tables,
         }
 
 
@@ -129,12 +147,17 @@ def compute(session: Session, days: int = DEFAULT_DAYS, now: datetime | None = N
         groups.setdefault(definition.group, []).append(
             {"name": definition.name, "label": definition.label, "data": [counts.get(d, 0) for d in axis]}
         )
+    tables: dict[str, dict[str, Any]] = {}
+    for definition in BREAKDOWNS.values():
+        tables[definition.name] = {"title": definition.label, "group": definition.group,
+                                   "rows": definition.fn(session, since)}
     return Stats(
         days=[d.isoformat() for d in axis],
         totals=totals(session),
         groups=groups,
         interests=interests(session),
-        calls_available=has_table(session, "calls"),
+        calls_available=has_table(session, "call_sessions"),
+        tables=tables,
     )
 
 

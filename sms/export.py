@@ -1,4 +1,4 @@
-"""CSV exports for organizers: subscribers (opted-in, or all with consent history) and messages.
+"""CSV exports for organizers: subscribers (opted-in, or all with consent history), messages, deliveries.
 
 Rows are streamed in id order in batches, so exporting 100,000 subscribers never
 holds them all in memory. Cells that a spreadsheet would run as a formula are
@@ -36,7 +36,7 @@ def safe_cell(value: Any) -> str:
     return "'" + text if _FORMULA.match(text) else text
 
 
-def _csv(rows: Iterable[list[Any]]) -> Iterator[str]:
+def csv_lines(rows: Iterable[list[Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
@@ -46,12 +46,12 @@ def _csv(rows: Iterable[list[Any]]) -> Iterator[str]:
         buffer.truncate()
 
 
-def _batches(session: Session, model: Any) -> Iterator[list[Any]]:
+def batches(session: Session, model: Any, *where: Any) -> Iterator[list[Any]]:
     """Plain rows of ``model`` in id order (no ORM objects, so memory stays flat for any size)."""
     columns = [c for c in model.__table__.columns]
     last = 0
     while True:
-        rows = session.execute(select(*columns).where(model.id > last).order_by(model.id).limit(BATCH)).all()
+        rows = session.execute(select(*columns).where(model.id > last, *where).order_by(model.id).limit(BATCH)).all()
         if not rows:
             return
         yield rows
@@ -61,13 +61,13 @@ def _batches(session: Session, model: Any) -> Iterator[list[Any]]:
 def subscribers_csv(session: Session, include_opted_out: bool = False) -> Iterator[str]:
     """Opted-in subscribers, or everyone with their consent history (``action@time/source`` entries)."""
     header = SUBSCRIBER_COLUMNS + ([CONSENT_COLUMN] if include_opted_out else [])
-    return _csv(itertools.chain([header], _subscriber_rows(session, include_opted_out)))
+    return csv_lines(itertools.chain([header], _subscriber_rows(session, include_opted_out)))
 
 
 def _subscriber_rows(session: Session, with_consent: bool) -> Iterator[list[Any]]:
     # Walk the primary key and filter here: a status filter in SQL lets the planner pick the
     # status index and re-scan it for every batch.
-    for batch in _batches(session, Subscriber):
+    for batch in batches(session, Subscriber):
         batch = batch if with_consent else [s for s in batch if s.status == "active"]
         if not batch:
             continue
@@ -100,6 +100,23 @@ def messages_csv(session: Session) -> Iterator[str]:
     """Every message, inbound and outbound, with delivery status."""
     rows = (
         [m.id, m.created_at, m.direction, m.kind, m.phone, m.status, m.segments, m.error_code, m.twilio_sid, m.body]
-        for batch in _batches(session, Message) for m in batch
+        for batch in batches(session, Message) for m in batch
     )
-    return _csv(itertools.chain([MESSAGE_COLUMNS], rows))
+    return csv_lines(itertools.chain([MESSAGE_COLUMNS], rows))
+
+
+DELIVERY_COLUMNS = ["broadcast_id", "delivery_id", "phone", "status", "send_at", "sent_at", "attempts", "twilio_sid",
+                    "error_code", "reason"]
+
+
+def deliveries_csv(session: Session, broadcast_id: int | None = None) -> Iterator[str]:
+    """Broadcast deliveries (one broadcast's, or all) with status, times and Twilio errors."""
+    from sms.broadcasts import Delivery
+
+    where = [Delivery.broadcast_id == broadcast_id] if broadcast_id is not None else []
+    rows = (
+        [d.broadcast_id, d.id, d.phone, d.status, d.send_at, d.sent_at, d.attempts, d.twilio_sid, d.error_code,
+         d.reason]
+        for batch in batches(session, Delivery, *where) for d in batch
+    )
+    return csv_lines(itertools.chain([DELIVERY_COLUMNS], rows))

@@ -4,6 +4,7 @@
 in-process (the CLI, tests) or over HTTP alike. Key presses come from ``digits``
 (an empty string is silence: the Gather times out); dialed offices answer with
 the next ``DialCallStatus`` from ``dial_statuses`` (default ``completed``).
+``start`` finds where a simulated call begins (``flask simulate-call``, the console simulator).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from sms.services import Services
 
 Post = Callable[[str, dict[str, str]], str]
 MAX_STEPS = 100
@@ -85,3 +90,32 @@ def _play(root: ET.Element, result: Walk, keys: list[str], answers: list[str]) -
             return None
     result.events.append(("hangup", ""))
     return None
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a simulated call begins: the path Twilio would request and the CallSid to use."""
+
+    path: str
+    call_sid: str | None = None
+    session_id: int | None = None
+    placed: str = ""  # calls.place's answer for a call-back ("placed", "failed"...)
+
+
+def start(services: Services, phone: str, callin: bool = False) -> Start:
+    """The phone's queued call-back (placed now, through the transport, exactly once), else a call-in."""
+    from sms import calls
+
+    if callin:
+        return Start("/voice")
+    with services.db.session() as session:
+        call = session.scalar(select(calls.CallSession).where(
+            calls.CallSession.phone == phone, calls.CallSession.status.in_(("queued", "placed")))
+            .order_by(calls.CallSession.id.desc()))
+        if call is None:
+            return Start("/voice")
+        call_id, token = call.id, call.token
+    placed = calls.place(services, call_id)
+    with services.db.session() as session:
+        call_sid = session.get(calls.CallSession, call_id).call_sid
+    return Start(f"/voice/answer?s={token}", call_sid, call_id, placed)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from bcast_helpers import add_people
+from calls_fixtures import targets_db  # noqa: F401 - fixture
 from console_support import PASSWORD, make_organizer
 from werkzeug.serving import make_server
 
@@ -148,3 +150,57 @@ def test_dashboard_draws_charts(page):
     assert page.locator(".tile b").first.inner_text() == "1"
     assert "No calls yet" in page.locator("#calls-panel").inner_text()
     shot(page, "dashboard")
+
+
+def test_text_the_simulator_and_see_the_call_flow(page, targets_db):  # noqa: F811
+    log_in(page)
+    page.goto("/console/simulator")
+    simulate(page, "ZIP 99501")  # Anchorage: one district, so CALL asks nothing more
+    assert simulate(page, "CALL CHOKEHOLD").startswith("Calling you now to connect you with Rep. ")
+    page.fill("#call-status", "completed,busy")
+    page.click("#call-answer")
+    page.locator("#call-flow .step.hangup").wait_for()
+    dialed = page.locator("#call-flow .step.dial")
+    assert dialed.count() == 3 and dialed.first.inner_text().startswith("Dialing Rep. ")
+    assert page.locator("#call-flow .step.office").nth(1).inner_text() == "Office answers busy"
+    assert "Thank you for calling!" in page.locator("#call-flow .step.text").inner_text()
+    shot(page, "simulator-call")
+
+    page.click("nav >> text=Calls")
+    row = page.locator("#call-log tbody tr").first
+    assert "+1202***0143" in row.inner_text() and "connected" in row.inner_text() and "busy" in row.inner_text()
+    shot(page, "calls")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.locator("#call-log tbody tr").first.is_visible()
+    shot(page, "calls-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/console/targets?zip=02139")
+    assert "MA-5, MA-7" in page.locator("#zip-place").inner_text()
+    shot(page, "targets")
+    page.goto("/console/")
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 5")
+    assert "1 call ·" in page.locator("#calls-totals").inner_text()
+    shot(page, "dashboard-calls")
+
+
+def test_create_a_broadcast_and_watch_its_progress(page, svc, run_jobs, transport):
+    add_people(svc, 3, interests=("CHOKEHOLD",), state="KY")
+    add_people(svc, 2, 100, state="CA")
+    log_in(page)
+    page.click("nav >> text=Broadcasts")
+    page.fill("#message", "The House votes Thursday. Reply CALL to be connected to {rep}.")
+    page.fill("input[name=demands]", "CHOKEHOLD")
+    preview = page.locator("#audience-preview")
+    page.wait_for_function("() => document.getElementById('audience-preview').textContent.startsWith('3 recipients')")
+    assert "GSM-7, 1 segment each" in preview.inner_text() and "$" in preview.inner_text()
+    shot(page, "broadcast-composer")
+    page.click("#composer button[type=submit]")
+    page.wait_for_url("**/console/broadcasts/*")
+    assert page.locator("#recipients").inner_text() == "3"
+    page.click("#action-send")
+    page.wait_for_function("() => document.getElementById('broadcast-status').textContent === 'sending'")
+    run_jobs()  # the worker's part: the page polls and reloads when the broadcast is done
+    page.wait_for_function("() => document.getElementById('broadcast-status').textContent === 'sent'")
+    assert page.locator("#p-sent").inner_text() == "3" and page.locator("#p-waiting").inner_text() == "0"
+    assert len(transport.messages) == 3
+    shot(page, "broadcast-progress")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from handlers.console import bp, services
-from sms import audiences, broadcasts, reminders
+from sms import audiences, broadcasts, composer, reminders
 from sms.broadcasts import Broadcast, BroadcastError
 
 ACTIONS = {"send": broadcasts.send, "pause": broadcasts.pause, "resume": broadcasts.resume,
@@ -16,9 +16,32 @@ ACTIONS = {"send": broadcasts.send, "pause": broadcasts.pause, "resume": broadca
 REMINDER_ACTIONS = {"pause": "paused", "resume": "active", "cancel": "cancelled"}
 
 
-def _filters(form: Any) -> dict[str, list[str]]:
-    """Comma- or space-separated demand/state/district/ZIP fields as filter lists."""
-    return {key: form.get(key, "").replace(",", " ").split() for key in ("demands", "states", "districts", "zips")}
+def _filters(form: Any) -> dict[str, Any]:
+    """Comma- or space-separated demand/state/district/ZIP fields as filter lists, plus called/activity."""
+    filters: dict[str, Any] = {key: form.get(key, "").replace(",", " ").split()
+                               for key in ("demands", "states", "districts", "zips")}
+    if form.get("called") in ("yes", "no"):
+        filters["called"] = form["called"] == "yes"
+    for key in ("active_since", "joined_after"):
+        if form.get(key):
+            filters[key] = form[key]
+    return filters
+
+
+@bp.get("/api/broadcasts/preview")
+def broadcast_preview() -> Any:
+    """The composer's live numbers for what is typed so far (nothing is saved)."""
+    args, svc = request.args, services()
+    with svc.db.session() as session:
+        return jsonify(composer.draft_preview(session, svc.settings, args.get("message", "")[:1600], _filters(args),
+                                              args.get("segment") or None, args.get("urgent") == "on"))
+
+
+@bp.get("/api/broadcasts/<int:broadcast_id>/progress")
+def broadcast_progress(broadcast_id: int) -> Any:
+    with services().db.session() as session:
+        found = composer.progress_of(session, broadcast_id)
+    return jsonify(found) if found else (jsonify(error="No such broadcast."), 404)
 
 
 def _mps(form: Any) -> float | None:
@@ -41,6 +64,8 @@ def broadcast_list() -> Any:
     if request.method == "POST":
         form = request.form
         try:
+            if form.get("action") == "segment":
+                return _save_segment(form)
             with svc.db.session() as session:
                 created = broadcasts.create(session, svc.settings, form.get("message", ""), _filters(form),
                                             form.get("segment") or None, _when(form), _mps(form),
@@ -52,8 +77,18 @@ def broadcast_list() -> Any:
     with svc.db.session() as session:
         rows = session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(50)).all()
         segments = audiences.all_segments(session)
+        sizes = {s.name: audiences.count(session, s.filters) for s in segments}
     return render_template("console/broadcasts.html", broadcasts=rows, segments=segments, problem=problem,
-                           form=request.form), 400 if problem else 200
+                           form=request.form, sizes=sizes), 400 if problem else 200
+
+
+def _save_segment(form: Any) -> Any:
+    """Save the composer's filters under a name (``flask segment save``); AudienceError if unusable."""
+    with services().db.session() as session:
+        saved = audiences.save(session, form.get("segment_name", ""), _filters(form))
+        session.commit()
+        flash(f"Saved segment {saved.name}.", "ok")
+    return redirect(url_for("console.broadcasts") + "#segments")
 
 
 @bp.get("/broadcasts/<int:broadcast_id>", endpoint="broadcast")
@@ -65,7 +100,8 @@ def broadcast_detail(broadcast_id: int) -> Any:
             return render_template("console/error.html", message="No such broadcast."), 404
         preview = broadcasts.preview(session, svc.settings, broadcast)
         progress = broadcasts.progress(session, broadcast_id)
-    return render_template("console/broadcast.html", broadcast=broadcast, preview=preview, progress=progress)
+    return render_template("console/broadcast.html", broadcast=broadcast, preview=preview, progress=progress,
+                           live=composer.LIVE)
 
 
 @bp.post("/broadcasts/<int:broadcast_id>/<action>", endpoint="broadcast_action")

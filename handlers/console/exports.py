@@ -1,4 +1,4 @@
-"""CSV exports: subscribers (opted-in, or all with consent history) and messages."""
+"""CSV exports: subscribers (opted-in, or all with consent history), messages, calls and deliveries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user
 
 from handlers.console import bp, services
-from sms import export
+from sms import calllog, export
 from sms.store import utcnow
 
 log = logging.getLogger(__name__)
@@ -42,3 +42,17 @@ def export_subscribers() -> Response:
 @bp.get("/export/messages.csv")
 def export_messages() -> Response:
     return _stream("messages", export.messages_csv)
+
+
+@bp.get("/export/calls.csv")
+def export_calls() -> Response:
+    return _stream("calls", calllog.calls_csv)
+
+
+@bp.get("/export/deliveries.csv")
+def export_deliveries() -> Response:
+    """Every broadcast's deliveries, or one broadcast's (``?broadcast=ID``)."""
+    wanted = request.args.get("broadcast", "")
+    broadcast_id = int(wanted) if wanted.isdigit() else None
+    return _stream(f"deliveries-{broadcast_id}" if broadcast_id else "deliveries",
+                   lambda session: export.deliveries_csv(session, broadcast_id))

@@ -55,6 +55,17 @@
     update();
   });
 
+  function postJSON(url, payload) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
+      body: JSON.stringify(payload)
+    }).then(function (response) {
+      return response.json().then(function (data) { return {ok: response.ok, data: data}; });
+    });
+  }
+  window.ActionLine.postJSON = postJSON;
+
   // Simulator
   var form = document.getElementById("sim-form");
   if (!form) { return; }
@@ -79,13 +90,7 @@
     bodyInput.value = "";
     var button = form.querySelector("button");
     button.disabled = true;
-    fetch(form.dataset.endpoint, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken()},
-      body: JSON.stringify({from: fromInput.value, body: text})
-    }).then(function (response) {
-      return response.json().then(function (data) { return {ok: response.ok, data: data}; });
-    }).then(function (result) {
+    postJSON(form.dataset.endpoint, {from: fromInput.value, body: text}).then(function (result) {
       if (!result.ok) { bubble(result.data.error || "Error", "note", "error"); return; }
       if (!result.data.replies.length) { bubble("(no reply)", "note"); }
       result.data.replies.forEach(function (reply) { bubble(reply, "in"); });
@@ -94,6 +99,47 @@
     }).finally(function () {
       button.disabled = false;
       bodyInput.focus();
+    });
+  });
+
+  // Simulator: play the call (what the caller hears, who is dialed)
+  var callForm = document.getElementById("call-form");
+  var flow = document.getElementById("call-flow");
+  var LABELS = {say: "Caller hears", press: "Caller presses", dial: "Dialing", office: "Office answers",
+                hangup: "Call ends", note: "", text: "Text after the call"};
+
+  function step(kind, text) {
+    var li = document.createElement("li");
+    li.className = "step " + kind;
+    var label = document.createElement("b");
+    label.textContent = LABELS[kind] || kind;
+    li.appendChild(label);
+    li.appendChild(document.createTextNode(text ? " " + text : ""));  // text, never HTML
+    flow.appendChild(li);
+  }
+
+  callForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var mode = event.submitter && event.submitter.value === "callin" ? "callin" : "callback";
+    var buttons = callForm.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    flow.textContent = "";
+    postJSON(callForm.dataset.endpoint, {
+      from: fromInput.value, mode: mode, digits: document.getElementById("call-digits").value,
+      dial_status: document.getElementById("call-status").value
+    }).then(function (result) {
+      if (!result.ok) { step("note", result.data.error || "Error"); flow.lastChild.classList.add("error"); return; }
+      var data = result.data, legs = {};
+      data.legs.forEach(function (leg) { if (leg.number) { legs[leg.number] = leg.label; } });
+      if (data.note) { step("note", data.note); }
+      data.events.forEach(function (e) {
+        step(e.kind, e.kind === "dial" ? (legs[e.text] ? legs[e.text] + " at " : "") + e.text : e.text);
+      });
+      data.texts.forEach(function (t) { step("text", t); });
+    }).catch(function () {
+      step("note", "Could not reach the service.");
+    }).finally(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
     });
   });
 }());

@@ -55,7 +55,8 @@ def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
     demand = catalogue.current(flow.session).demand(keyword)
     seats = [(s, int(d)) for s, d in call.seats]
     plan = calls.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats)
-    call.demand, call.targets = keyword, [t.to_dict() for t in plan.targets]
+    routed, _notes = calls.route(flow.services, flow.session, plan.targets, call.zip, seats[0][0] if seats else None)
+    call.demand, call.targets = keyword, calls.stored(routed, plan.thanked)
     if not plan.targets:
         return flow.goodbye("Sorry, there is no office to call about this issue from your area. Goodbye.")
     return intro(flow, call)

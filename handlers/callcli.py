@@ -24,7 +24,8 @@ class AppContextCommand(click.Command):
 
 
 def init_app(app) -> None:  # noqa: ANN001
-    for cmd in (import_legislators, import_zips, import_targets, call_block, call_unblock, simulate_call):
+    for cmd in (import_legislators, import_zips, import_targets, call_block, call_unblock, simulate_call,
+                offices_saturation):
         app.cli.add_command(cmd)
 
 
@@ -150,3 +151,20 @@ def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> No
              "hangup": "  (hang up)"}
     for kind, value in walk.events:
         click.echo(f"{icons[kind]} {value}".rstrip())
+
+
+@click.command(cls=AppContextCommand, name="offices-saturation")
+@click.option("--limit", default=20, show_default=True, help="How many offices to list.")
+def offices_saturation(limit: int) -> None:
+    """Offices ranked by saturation right now (busy/no-answer/completed in the last 15 minutes)."""
+    from sms import routing
+
+    svc = _services()
+    with svc.db.session() as session:
+        loads = routing.ranked(svc.redis, session, limit=limit)
+    click.echo(f"{'office':<60} {'saturation':>10}  outcomes (15 min)")
+    for load in loads:
+        click.echo(f"{load.label[:60]:<60} {load.saturation:>10.0%}  {load.busy} busy, {load.no_answer} no answer, "
+                   f"{load.failed} failed, {load.completed} completed")
+    if not loads:
+        click.echo("No calls in the last 15 minutes.")

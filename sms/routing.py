@@ -30,7 +30,7 @@ from sms.targets import DistrictOffice, Legislator, Target
 
 FAILED = ("busy", "no-answer", "failed")
 KEY = "al:sat:{ref}"
-BUILT = "al:sat:built"
+BUILT = "al:saturation-built"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -40,9 +41,8 @@ def rows(svc) -> list[ScheduledCall]:  # noqa: ANN001
 
 
 def test_hours_and_call_times_across_zones(svc) -> None:  # noqa: ANN001
-    settings = svc.settings
-    tuned = type(settings)(**{**settings.__dict__, "call_office_hours": {"congress": (9, 17, "America/New_York")},
-                              "quiet_hours": (9, 20)})
+    tuned = dataclasses.replace(svc.settings, call_office_hours={"congress": (9, 17, "America/New_York")},
+                                quiet_hours=(9, 20))
     eastern = officehours.hours_of(tuned, DC)
     assert not officehours.is_open(eastern, SATURDAY) and officehours.is_open(eastern, MONDAY_9AM_ET)
     assert officehours.next_open(eastern, SATURDAY) == MONDAY_9AM_ET
@@ -51,7 +51,8 @@ def test_hours_and_call_times_across_zones(svc) -> None:  # noqa: ANN001
     eastern_caller = officehours.call_time(tuned, [DC], "congress", ZoneInfo("America/New_York"), SATURDAY)
     assert eastern_caller == MONDAY_9AM_ET
     # 9am ET is 4am in Honolulu: the call waits for the caller's 9am (2pm ET, offices still open).
-    assert officehours.call_time(tuned, [DC], "congress", HONOLULU, SATURDAY) == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
+    hawaii = officehours.call_time(tuned, [DC], "congress", HONOLULU, SATURDAY)
+    assert hawaii == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
     assert officehours.hours_of(tuned, Target("custom", "1", "", "Council", "+15025550100"), "louisville") is None
 
 
@@ -87,7 +88,8 @@ def test_call_9am_is_booked_survives_a_flush_and_places_the_call(phone, svc, red
     phone.text("ZIP 10001")
     phone.text("DISTRICT NY-12")
     phone.text("CHOKEHOLD")
-    assert phone.text("CALL 9AM") == ["OK: we'll call you about CHOKEHOLD at tomorrow 9am ET. Reply CANCEL CALL to cancel."]
+    assert phone.text("CALL 9AM") == [
+        "OK: we'll call you about CHOKEHOLD at tomorrow 9am ET. Reply CANCEL CALL to cancel."]
     (row,) = rows(svc)
     redis.flushdb()
     assert callbacks.sweep(svc, now=WEDNESDAY_3PM_ET)["callbacks_requeued"] == 1

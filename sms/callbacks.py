@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from rq.job import Job
 from sqlalchemy import select, update
 
-from sms import calls, catalogue, compliance, officehours, targets
+from sms import calls, catalogue, compliance, officehours, routing, targets
 from sms.conversation import Turn, answers, command
 from sms.errors import SmsError
 from sms.officehours import ScheduledCall
@@ -134,7 +134,7 @@ def _open(services: Services, session, row: ScheduledCall, sub: Subscriber | Non
     seats = calls.seats_of(session, sub)
     state = seats[0][0] if seats else sub.state
     plan = calls.plan(session, services.settings, demand, state, seats, now)
-    routed, _ = calls.route(services, session, plan.targets, sub.zip, state, now)
+    routed, _ = routing.route(services, session, plan.targets, sub.zip, state, now)
     if not routed:
         row.status = "canceled"
         session.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sms import callbacks, calls, compliance, officehours, segments, stances, subscribers, targets
+from sms import callbacks, calls, compliance, officehours, routing, segments, stances, subscribers, targets
 from sms.catalogue import DemandView, keyword_key
 from sms.conversation import Turn, answers, command
 from sms.errors import InvalidZip, SmsError
@@ -83,7 +83,7 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
                         "Reply MENU for other ways to act.")
     services = turn.services
     if services is not None:
-        routed, notes = calls.route(services, turn.session, plan.targets, sub.zip, state)
+        routed, notes = routing.route(services, turn.session, plan.targets, sub.zip, state)
         plan = calls.Plan(routed, plan.notes + notes, plan.thanked)
     now, set_name = officehours.clock(), officehours.set_of(demand.targets)
     if officehours.closed_now(turn.settings, plan.targets, set_name, now):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sms import compliance, defaults, routing, stances, subscribers, targets
+from sms import compliance, defaults, stances, subscribers, targets
 from sms.catalogue import DemandView
 from sms.errors import LimitReached, SmsError, TransportError
 from sms.services import Services
@@ -132,22 +132,6 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
         chosen = [t for t in chosen if t not in full]
     return Plan(chosen, notes, screened.thanked)
 
-
-def route(services: Services, session: Session, chosen: list[targets.Target], zip_code: str | None,
-          state: str | None, now: datetime | None = None) -> tuple[list[targets.Target], list[str]]:
-    """Send each member's call to their least-saturated office right now (DC unless it is jammed)."""
-    if not services.settings.call_saturation_routing:
-        return chosen, []
-    out, notes = [], []
-    for target in chosen:
-        if target.kind not in ("house", "senate"):
-            out.append(target)
-            continue
-        best = routing.least_saturated(services.redis, session, target, zip_code, state, now)
-        if best is not target:
-            notes.append(f"{target.label}'s DC line is jammed, so we'll try their {best.name.split(', ')[-1]}")
-        out.append(best)
-    return out, notes
 
 
 def _legs_today(session: Session, ref: str, since: datetime) -> int:

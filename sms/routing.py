@@ -15,19 +15,23 @@ is missing they are rebuilt from ``call_legs`` (idempotent, members are leg ids)
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sms import defaults
+from sms.services import Services
 from sms.store import utcnow
 from sms.targets import DistrictOffice, Legislator, Target
 
+log = logging.getLogger(__name__)
 FAILED = ("busy", "no-answer", "failed")
 KEY = "al:sat:{ref}"
 BUILT = "al:saturation-built"
@@ -99,11 +103,17 @@ def district_offices(session: Session, member: Target, zip_code: str | None = No
 
 
 def record(redis: Redis, ref: str, leg_id: int, outcome: str, at: datetime | None = None) -> None:
-    """Count one dial outcome against an office (``connected`` counts as completed)."""
+    """Count one dial outcome against an office (``connected`` counts as completed).
+
+    A Redis error is logged, not raised: the leg is in SQL and the next rebuild counts it.
+    """
     at = at or utcnow()
     key = KEY.format(ref=ref)
-    redis.zadd(key, {f"{leg_id}:{outcome}": at.timestamp()})
-    redis.expire(key, defaults.SATURATION_WINDOW_SECONDS * 2)
+    try:
+        redis.zadd(key, {f"{leg_id}:{outcome}": at.timestamp()})
+        redis.expire(key, defaults.SATURATION_WINDOW_SECONDS * 2)
+    except RedisError as exc:
+        log.warning("saturation not recorded for %s: %s", ref, exc)
 
 
 def rebuild(redis: Redis, session: Session, now: datetime | None = None) -> int:
@@ -137,10 +147,35 @@ def load(redis: Redis, ref: str, label: str = "", now: datetime | None = None) -
     return Load(ref, label, counts["busy"], counts["no-answer"], counts["failed"], counts["connected"])
 
 
+def route(services: Services, session: Session, chosen: list[Target], zip_code: str | None,
+          state: str | None, now: datetime | None = None) -> tuple[list[Target], list[str]]:
+    """Send each member's call to their least-saturated office right now (DC unless it is jammed).
+
+    Routing is an optimisation: if Redis is unreachable the plan is used as it is.
+    """
+    if not services.settings.call_saturation_routing:
+        return chosen, []
+    out, notes = [], []
+    try:
+        for target in chosen:
+            best = target
+            if target.kind in ("house", "senate"):
+                best = least_saturated(services.redis, session, target, zip_code, state, now)
+            if best is not target:
+                notes.append(f"{target.label}'s DC line is jammed, so we'll try their {best.name.split(', ')[-1]}")
+            out.append(best)
+    except RedisError as exc:
+        log.warning("saturation routing skipped: %s", exc)
+        return chosen, []
+    return out, notes
+
+
 def least_saturated(redis: Redis, session: Session, member: Target, zip_code: str | None,
                     state: str | None, now: datetime | None = None) -> Target:
     """The member's office to dial now: the DC line unless another office is clearly less jammed."""
     ensure_built(redis, session, now)
+    if load(redis, member.ref, now=now).saturation == 0:
+        return member  # the usual case: no need to look at district offices
     options = [member] + district_offices(session, member, zip_code, state)
     loads = [load(redis, t.ref, now=now).saturation for t in options]
     best = min(range(len(options)), key=lambda i: (loads[i], i))  # ties: DC first, then nearest
@@ -181,7 +216,11 @@ def fallback(redis: Redis, session: Session, stored: list[dict], position: int, 
     options = district_offices(session, target, zip_code, target.state, exclude=tried)
     if not options:
         return None
-    ensure_built(redis, session, now)
-    best = min(options, key=lambda t: load(redis, t.ref, now=now).saturation)  # stable: nearest on ties
+    try:
+        ensure_built(redis, session, now)
+        best = min(options, key=lambda t: load(redis, t.ref, now=now).saturation)  # stable: nearest on ties
+    except RedisError as exc:
+        log.warning("saturation unknown, nearest office used: %s", exc)
+        best = options[0]
     script = {"script": stored[position]["script"]} if stored[position].get("script") else {}
     return {**best.to_dict(), "fallback_for": target.ref, **script}

@@ -118,3 +118,13 @@ def test_supporters_are_skipped_or_thanked(policy, phone, svc, runner, run_jobs,
     assert "Senator Kirsten E. Gillibrand supports this, so please thank them." in spoken(root)
     assert "to thank Senator Kirsten E. Gillibrand for supporting this" in spoken(root)
     assert dialed(root) == ["+12022244451"]
+
+
+def test_no_retry_reminder_past_the_daily_call_limit(phone, svc, run_jobs, transport) -> None:  # noqa: ANN001
+    from calls_fixtures import tune
+
+    tune(svc, call_limit_per_day=1)
+    call_through(phone, run_jobs, transport, ["busy", "busy", "busy"])
+    with svc.db.session() as session:
+        assert session.scalar(select(Message).where(Message.kind == "call_retry")) is None
+        assert session.scalars(select(CallSession)).one().retry_at is None

@@ -122,3 +122,14 @@ def test_a_clear_dc_line_wins_and_the_window_slides(svc, redis) -> None:  # noqa
         assert routing.least_saturated(redis, session, nadler, "10001", "NY", now).ref == "N000002"  # both jammed
         later = now + timedelta(minutes=16)
         assert routing.load(redis, "N000002", now=later).total == 0
+
+
+def test_routing_is_skipped_not_fatal_when_redis_is_down(svc, monkeypatch) -> None:  # noqa: ANN001
+    from redis import Redis
+
+    nadler = Target("house", "N000002", "Rep.", "Jerrold Nadler", NADLER, "NY", 12)
+    down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    monkeypatch.setattr(svc, "redis", down)
+    with svc.db.session() as session:
+        assert routing.route(svc, session, [nadler], "10001", "NY") == ([nadler], [])
+    routing.record(down, "N000002", 1, "busy")  # logged, not raised: the leg is in SQL

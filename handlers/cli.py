@@ -16,10 +16,11 @@ CATALOGUE_HELP = "Catalogue YAML (default: data/demands.yaml)."
 
 
 def init_app(app: Flask) -> None:
+    from handlers import broadcast_cli, callcli
+
     for cmd in (init_db, import_catalogue_command, simulate):
         app.cli.add_command(cmd)
-    from handlers import callcli
-
+    broadcast_cli.init_app(app)
     callcli.init_app(app)
 
 

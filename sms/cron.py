@@ -21,6 +21,7 @@ from sms import defaults, tasks
 log = logging.getLogger(__name__)
 PERIODIC: list[tuple[Callable[..., object], int]] = [
     (tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS),
+    (tasks.broadcast_sweep, defaults.BROADCAST_SWEEP_SECONDS),
     (tasks.purge_expired, 24 * 3600),
     (tasks.sweep_calls, defaults.SWEEP_INTERVAL_SECONDS),
 ]

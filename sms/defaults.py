@@ -56,6 +56,53 @@ PERMANENT_ERROR_CODES = frozenset({21211, 21212, 21214, 21408, 21610, 21612, 216
 OPTED_OUT_ERROR_CODE = 21610
 """Twilio: 'Attempt to send to unsubscribed recipient' — mark the subscriber opted out."""
 
+BROADCAST_MPS = 1.0
+"""Broadcast messages per second per sender: one US long code's safe rate (BROADCAST_MPS)."""
+
+BROADCAST_BATCH_SECONDS = 1.0
+"""A dispatch job sends about this many seconds' worth of messages, so `high` waits at most that long."""
+
+BROADCAST_CATCH_UP_SECONDS = 1.0
+"""Send slots missed by less than this (job overhead) are still used; the pacing bucket's depth."""
+
+OPTOUT_FRESH_SECONDS = 0.1
+"""An opt-out read is reused for at most this long of sends (at 1 msg/s: every message reads)."""
+
+OPTOUT_CHECK_MAX = 100
+"""At most this many sends share one opt-out read."""
+
+ANALYZE_AFTER_ROWS = 50_000
+"""PostgreSQL: refresh table statistics after planning this many deliveries at once."""
+
+BROADCAST_MAX_BATCH = 500
+"""Upper bound on the rows one dispatch job claims, whatever the rate."""
+
+BROADCAST_COMMIT_EVERY = 250
+"""Results are committed every this many sends, bounding what a killed worker leaves unknown."""
+
+BROADCAST_CAP_DAY = 2
+"""At most this many broadcasts per subscriber per 24 hours (BROADCAST_CAP_DAY; 0 = no cap)."""
+
+BROADCAST_CAP_WEEK = 5
+"""At most this many broadcasts per subscriber per 7 days (BROADCAST_CAP_WEEK; 0 = no cap)."""
+
+PRICE_PER_SEGMENT = 0.0083
+"""Estimated cost of one outbound SMS segment in USD (PRICE_PER_SEGMENT), for previews."""
+
+BROADCAST_STALE_SECONDS = 120
+"""A delivery left in `sending` this long is settled by asking the transport (BROADCAST_STALE_SECONDS)."""
+
+BROADCAST_SWEEP_SECONDS = 15
+"""How often the broadcast sweeper runs (starts due broadcasts, revives stalled ones, fires reminders)."""
+
+LATER_DELAY_SECONDS = 3 * 3600
+"""`LATER` texts the subscriber again after this long, moved into their local daytime."""
+
+DAYTIME = (9, 20)
+"""Local hours used for `LATER` when QUIET_HOURS is off."""
+
+MAX_BROADCAST_SEGMENTS = 10
+"""A broadcast longer than this many segments is refused (cost and carrier filtering)."""
 CALL_LIMIT_PER_DAY = 5
 """Call sessions one caller may start per day (CALL_LIMIT_PER_DAY; 0 = no limit)."""
 

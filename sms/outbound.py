@@ -65,6 +65,10 @@ def deliver(services: Services, message_id: int, now: datetime | None = None) ->
             message.status = "cancelled"
             session.commit()
             return "opted-out"
+        if message.kind == "followup" and _followup_obsolete(session, message):
+            message.status = "cancelled"
+            session.commit()
+            return "obsolete"
         subscriber = session.get(Subscriber, message.subscriber_id) if message.subscriber_id else None
         allowed = compliance.next_allowed_time(now, compliance.subscriber_zone(subscriber),
                                                services.settings.quiet_hours)
@@ -81,6 +85,12 @@ def deliver(services: Services, message_id: int, now: datetime | None = None) ->
         if not claimed:
             return "skipped"
         return _send(services, session, message)
+
+
+def _followup_obsolete(session: Session, message: Message) -> bool:
+    from sms import preferences  # imports the conversation layer; keep it out of import time
+
+    return preferences.followup_obsolete(session, message)
 
 
 def _send(services: Services, session: Session, message: Message) -> str:

@@ -40,6 +40,12 @@ class Settings:
     stop_confirmation: bool = True
     retention_days: int = defaults.RETENTION_DAYS
     quiet_hours: tuple[int, int] | None = defaults.QUIET_HOURS
+    broadcast_mps: float = defaults.BROADCAST_MPS
+    broadcast_cap_day: int = defaults.BROADCAST_CAP_DAY
+    broadcast_cap_week: int = defaults.BROADCAST_CAP_WEEK
+    price_per_segment: float = defaults.PRICE_PER_SEGMENT
+    broadcast_stale_seconds: int = defaults.BROADCAST_STALE_SECONDS
+    later_delay_seconds: int = defaults.LATER_DELAY_SECONDS
     # -- patch-through calls (sms.calls) --
     call_limit_per_day: int = defaults.CALL_LIMIT_PER_DAY
     call_target_cap_per_day: int = defaults.CALL_TARGET_CAP_PER_DAY
@@ -93,6 +99,12 @@ class Settings:
             stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
             retention_days=_int(env, "RETENTION_DAYS", defaults.RETENTION_DAYS),
             quiet_hours=parse_quiet_hours(get("QUIET_HOURS", "9-20")),
+            broadcast_mps=_positive(env, "BROADCAST_MPS", defaults.BROADCAST_MPS),
+            broadcast_cap_day=_int(env, "BROADCAST_CAP_DAY", defaults.BROADCAST_CAP_DAY),
+            broadcast_cap_week=_int(env, "BROADCAST_CAP_WEEK", defaults.BROADCAST_CAP_WEEK),
+            price_per_segment=_positive(env, "PRICE_PER_SEGMENT", defaults.PRICE_PER_SEGMENT, zero=True),
+            broadcast_stale_seconds=_int(env, "BROADCAST_STALE_SECONDS", defaults.BROADCAST_STALE_SECONDS),
+            later_delay_seconds=_int(env, "LATER_DELAY_SECONDS", defaults.LATER_DELAY_SECONDS),
             **_call_settings(env, get),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )
@@ -175,6 +187,19 @@ def _int(env: Mapping[str, object], key: str, default: int) -> int:
         raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{key} must not be negative")
+    return value
+
+
+def _positive(env: Mapping[str, object], key: str, default: float, zero: bool = False) -> float:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, not {raw!r}") from None
+    if value < 0 or (value == 0 and not zero):
+        raise ConfigError(f"{key} must be {'zero or more' if zero else 'more than zero'}, not {raw!r}")
     return value
 
 

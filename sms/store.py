@@ -31,7 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-MODEL_MODULES: list[str] = ["sms.organizers", "sms.targets", "sms.calls", "sms.stances", "sms.officehours"]
+MODEL_MODULES: list[str] = ["sms.organizers", "sms.targets", "sms.calls", "sms.audiences", "sms.broadcasts",
+                             "sms.reminders", "sms.stances", "sms.officehours"]
 """Feature modules that add models to ``Base`` (imported by ``load_models``)."""
 
 

@@ -61,3 +61,31 @@ def place_scheduled_call(row_id: int) -> str:
     result = callbacks.run(current(), row_id)
     log.info("scheduled call %s: %s", row_id, result)
     return result
+
+
+def start_broadcast(broadcast_id: int) -> str:
+    """Plan a scheduled broadcast whose time has come and start dispatching it."""
+    from sms import broadcasts
+
+    return broadcasts.start(current(), broadcast_id)
+
+
+def dispatch_broadcast(broadcast_id: int) -> dict[str, int]:
+    """Send one paced batch of a broadcast (bulk queue) and enqueue the next."""
+    from sms import dispatch
+
+    return dispatch.run_batch(current(), broadcast_id)
+
+
+def fire_reminder(reminder_id: int, fired: int) -> int | None:
+    """Turn a reminder's due occurrence into a broadcast (a no-op if it already fired)."""
+    from sms import reminders
+
+    return reminders.fire(current(), reminder_id, fired)
+
+
+def broadcast_sweep() -> dict[str, int]:
+    """Start due broadcasts, settle unknown sends, revive stalled dispatch, fire lost reminders."""
+    from sms import recovery
+
+    return recovery.sweep(current())

@@ -119,4 +119,4 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-from handlers.console import auth, demands, exports, inbox, pages, simulator  # noqa: E402,F401
+from handlers.console import auth, broadcasts, demands, exports, inbox, pages, simulator  # noqa: E402,F401

@@ -48,22 +48,6 @@ def targets() -> str:
                            calls_available=_has("calls"))
 
 
-@bp.get("/broadcasts")
-def broadcasts() -> str:
-    return render_template("console/shell.html", title="Broadcasts", feature="broadcasts", issue=6,
-                           coming=["Composer with segment picker and live recipient count",
-                                   "Segment (GSM-7/UCS-2) and cost preview",
-                                   "Schedule or send now; live progress (sent, delivered, failed)",
-                                   "Pause, resume, cancel"])
-
-
-@bp.get("/reminders")
-def reminders() -> str:
-    return render_template("console/shell.html", title="Reminders", feature="reminders", issue=6,
-                           coming=["Create a reminder for a subscriber or a segment",
-                                   "List scheduled reminders", "Cancel a reminder"])
-
-
 @bp.get("/calls")
 def calls() -> str:
     return render_template("console/shell.html", title="Calls", feature="calls", issue=4,

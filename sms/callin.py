@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from twilio.twiml.voice_response import Gather
 
-from sms import calls, catalogue, routing, subscribers, targets
+from sms import calls, catalogue, officehours, routing, subscribers, targets
 from sms.callcommands import remember_place
 from sms.calls import CallSession
 from sms.errors import SmsError
@@ -59,6 +59,11 @@ def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
     call.demand, call.targets = keyword, calls.stored(routed, plan.thanked)
     if not plan.targets:
         return flow.goodbye("Sorry, there is no office to call about this issue from your area. Goodbye.")
+    opens = officehours.opening(flow.settings, routed, officehours.set_of(demand.targets), officehours.clock())
+    if opens is not None:
+        call.status = "closed"
+        return flow.goodbye(f"The offices are closed right now. They open {opens}. Text CALL to this number "
+                            "and we'll call you back when they open. Goodbye.")
     return intro(flow, call)
 
 

@@ -57,6 +57,15 @@ def closed_now(settings: Settings, chosen: list[targets.Target], set_name: str, 
     return bool(chosen) and not any(is_open(hours_of(settings, t, set_name), now) for t in chosen)
 
 
+def opening(settings: Settings, chosen: list[targets.Target], set_name: str, now: datetime) -> str | None:
+    """None if an office is open now, else when the first one opens (``Mon 9am ET``) in its own zone."""
+    if not closed_now(settings, chosen, set_name, now):
+        return None
+    hours = [h for h in (hours_of(settings, t, set_name) for t in chosen) if h is not None]
+    first = min(hours, key=lambda h: next_open(h, now))
+    return spoken_time(next_open(first, now), ZoneInfo(first[2]), now)
+
+
 def hours_of(settings: Settings, target: targets.Target, set_name: str = "congress") -> tuple[int, int, str] | None:
     """(open hour, close hour, zone) of ``target``; None if the set has no hours (always open)."""
     configured = settings.call_office_hours.get(set_name)

@@ -120,3 +120,15 @@ def test_a_booking_never_rings_in_the_callers_quiet_hours_and_stop_cancels(phone
     assert rows(svc)[0].run_at == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
     phone.text("CANCEL")  # a STOP word: opts out and cancels the call-back
     assert rows(svc)[0].status == "canceled"
+
+
+def test_a_call_in_while_closed_says_when_offices_open_and_dials_no_one(client, svc, hours) -> None:  # noqa: ANN001
+    from calls_fixtures import Caller, dialed, spoken
+
+    caller = Caller(client, "+16175550142", "CA" + "2" * 32)
+    caller.post("/voice")
+    caller.post("/voice/zip", Digits="10001")
+    root = caller.post("/voice/district", Digits="2")
+    assert "The offices are closed right now. They open Mon 9am ET." in spoken(root)
+    assert dialed(root) == [] and root.find("./Hangup") is not None
+    assert dialed(caller.post("/voice/connect", Digits="1")) == []  # a stale key press cannot bridge anything

@@ -25,7 +25,10 @@ def call(turn: Turn, rest: str) -> None:
     """``CALL`` (last demand) or ``CALL CHOKEHOLD``."""
     now = officehours.clock()
     wanted = officehours.parse_when(rest, compliance.subscriber_zone(turn.subscriber), now) if rest else None
-    if wanted is not None and turn.subscriber.last_demand:
+    if wanted is not None:
+        if not turn.subscriber.last_demand:
+            return turn.say("Which issue should we call you about? Text its keyword first (e.g. CHOKEHOLD), "
+                            f"then CALL {rest.strip().upper()[:12]}.")
         return callbacks.schedule(turn, turn.subscriber.last_demand, wanted, now)
     keyword = keyword_key(rest) if rest else (turn.subscriber.last_demand or "")
     demand = turn.catalogue.demand(keyword) if keyword else None

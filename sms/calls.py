@@ -278,7 +278,9 @@ def send_text(services: Services, session: Session, call: CallSession, body: str
 def summary_text(legs: list[CallLeg]) -> str:
     """The after-call text: offices reached and offices missed."""
     reached = [leg.label for leg in legs if leg.outcome == "connected"]
-    missed = [leg.label for leg in legs if leg.outcome not in ("connected",)]
+    members = {label.split(",")[0] for label in reached}  # a member reached at a district office was reached
+    missed = list(dict.fromkeys(leg.label for leg in legs if leg.outcome != "connected"
+                                and leg.label.split(",")[0] not in members))
     if not reached:
         return "Thanks for trying! We couldn't reach any office this time. Reply CALL to try again."
     text = f"Thank you for calling! You reached {', '.join(reached)}."

@@ -105,6 +105,13 @@ def test_call_9am_is_booked_survives_a_flush_and_places_the_call(phone, svc, red
         assert call.demand == "CHOKEHOLD" and call.targets[0]["ref"] == "N000002"
 
 
+def test_call_at_a_time_before_any_demand_asks_which_issue(phone, svc, hours) -> None:  # noqa: ANN001
+    reply = phone.text("CALL TOMORROW")[0]  # a first text also carries the welcome disclosure
+    assert reply.startswith("Which issue should we call you about? Text its keyword first (e.g. CHOKEHOLD), "
+                            "then CALL TOMORROW.")
+    assert rows(svc) == []
+
+
 def test_a_booking_never_rings_in_the_callers_quiet_hours_and_stop_cancels(phone, svc, hours) -> None:  # noqa: ANN001
     hours["now"] = WEDNESDAY_3PM_ET
     phone.text("ZIP 10001")

@@ -45,7 +45,11 @@ def test_busy_dc_line_offers_the_district_office_then_goes_on(phone, svc, run_jo
     assert dialed(again) == [NADLER_NY_OFFICE]
     root = caller.post("/voice/dialed?leg=1", DialCallStatus="completed", DialCallDuration="61")
     assert root.find("./Gather").get("action").endswith("/voice/next?leg=2")  # then the senators
-    assert legs(svc) == [(0, "house", "N000002", "busy"), (1, "office", "N000002-new_york", "connected")]
+    caller.post("/voice/next?leg=2", Digits="#")
+    run_jobs()
+    summary = transport.bodies_to(phone.number)[-1]
+    assert summary.startswith("Thank you for calling! You reached Rep. Jerrold Nadler, New York office. How did")
+    assert legs(svc)[:2] == [(0, "house", "N000002", "busy"), (1, "office", "N000002-new_york", "connected")]
     with svc.db.session() as session:
         assert len(session.scalars(select(CallSession)).one().targets) == 4
 

@@ -209,7 +209,9 @@ def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
         return flow.goodbye("Goodbye.")
     fresh = call.targets[call.position] if call.position < len(call.targets) else {}
     if fresh.get("fallback_for") and _leg(flow.session, call, call.position) is None:
-        flow.say(f"That line didn't answer. Let's try {targets.Target.of(fresh).spoken}.")
+        previous = _leg(flow.session, call, call.position - 1)
+        why = "was busy" if previous is not None and previous.outcome == "busy" else "didn't answer"
+        flow.say(f"That line {why}. Let's try {targets.Target.of(fresh).spoken}.")
         if flow.settings.call_busy_fallback == "auto":
             return dial(flow, call, call.position)
     return current(flow, call)

@@ -139,3 +139,17 @@ def test_a_call_in_while_closed_says_when_offices_open_and_dials_no_one(client, 
     assert "The offices are closed right now. They open Mon 9am ET." in spoken(root)
     assert dialed(root) == [] and root.find("./Hangup") is not None
     assert dialed(caller.post("/voice/connect", Digits="1")) == []  # a stale key press cannot bridge anything
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CALL_BUSY_FALLBACK": "sometimes"}, "CALL_BUSY_FALLBACK must be offer, auto or off"),
+    ({"CALL_OFFICE_HOURS": "congress=17-9"}, "CALL_OFFICE_HOURS: 'congress=17-9'"),
+    ({"CALL_OFFICE_HOURS": "congress=9-17@Mars/Olympus"}, "is not set=START-END@Zone"),
+])
+def test_bad_call_settings_stop_start_up_naming_the_key(env: dict[str, str], message: str) -> None:
+    from sms.settings import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        Settings.from_mapping(env)
+    hours = Settings.from_mapping({"CALL_OFFICE_HOURS": "congress=9-17,louisville=10-16@America/Kentucky/Louisville"})
+    assert hours.call_office_hours["louisville"] == (10, 16, "America/Kentucky/Louisville")

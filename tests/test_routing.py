@@ -38,7 +38,7 @@ def test_busy_dc_line_offers_the_district_office_then_goes_on(phone, svc, run_jo
     caller = start_call(phone, run_jobs, transport)
     assert dialed(caller.post("/voice/connect", Digits="1")) == [NADLER]
     root = caller.post("/voice/dialed?leg=0", DialCallStatus="busy", DialCallDuration="0")
-    assert "Let's try Representative Jerrold Nadler, New York office." in spoken(root)
+    assert "That line was busy. Let's try Representative Jerrold Nadler, New York office." in spoken(root)
     assert root.find("./Gather").get("action").endswith("/voice/next?leg=1")  # offered: * skips it
     assert dialed(caller.post("/voice/next?leg=1")) == [NADLER_NY_OFFICE]
     again = caller.post("/voice/dialed?leg=0", DialCallStatus="busy")  # a Twilio retry adds nothing

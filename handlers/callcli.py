@@ -24,7 +24,8 @@ class AppContextCommand(click.Command):
 
 
 def init_app(app) -> None:  # noqa: ANN001
-    for cmd in (import_legislators, import_zips, import_targets, call_block, call_unblock, simulate_call):
+    for cmd in (import_legislators, import_zips, import_targets, call_block, call_unblock, simulate_call,
+                offices_saturation, call_stats, import_stances, call_policy):
         app.cli.add_command(cmd)
 
 
@@ -135,3 +136,71 @@ def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> No
              "hangup": "  (hang up)"}
     for kind, value in walk.events:
         click.echo(f"{icons[kind]} {value}".rstrip())
+
+
+@click.command(cls=AppContextCommand, name="offices-saturation")
+@click.option("--limit", default=20, show_default=True, help="How many offices to list.")
+def offices_saturation(limit: int) -> None:
+    """Offices ranked by saturation right now (busy/no-answer/completed in the last 15 minutes)."""
+    from sms import routing
+
+    svc = _services()
+    with svc.db.session() as session:
+        loads = routing.ranked(svc.redis, session, limit=limit)
+    click.echo(f"{'office':<60} {'saturation':>10}  outcomes (15 min)")
+    for load in loads:
+        click.echo(f"{load.label[:60]:<60} {load.saturation:>10.0%}  {load.busy} busy, {load.no_answer} no answer, "
+                   f"{load.failed} failed, {load.completed} completed")
+    if not loads:
+        click.echo("No calls in the last 15 minutes.")
+
+
+@click.command(cls=AppContextCommand, name="call-stats")
+@click.option("--by", type=click.Choice(["demand", "office"]), default="demand", show_default=True)
+@click.option("--days", type=int, default=0, help="Only the last N days (0 = all time).")
+def call_stats(by: str, days: int) -> None:
+    """Calls placed, connected, talked (callers' replies) and average connected duration."""
+    from datetime import timedelta
+
+    from sms import outcomes
+    from sms.store import utcnow
+
+    with _services().db.session() as session:
+        rows = outcomes.stats(session, by, utcnow() - timedelta(days=days) if days else None)
+    click.echo(f"{by:<50} {'placed':>7} {'connected':>9} {'talked':>7} {'avg s':>6}")
+    for row in rows:
+        avg = f"{row.avg_seconds:.0f}" if row.avg_seconds is not None else "-"
+        click.echo(f"{row.key[:50]:<50} {row.placed:>7} {row.connected:>9} {row.talked:>7} {avg:>6}")
+
+
+@click.command(cls=AppContextCommand, name="import-stances")
+@click.argument("path", type=FILE)
+def import_stances(path: Path) -> None:
+    """Load lawmakers' stances (CSV: bioguide_id, demand, supports|opposes|unknown); idempotent."""
+    from sms import catalogue, stances
+
+    with _services().db.session() as session:
+        known = {d.keyword for d in catalogue.current(session).demands}
+        try:
+            rows = stances.read(path, known)
+        except stances.StanceError as exc:
+            raise click.ClickException(f"{exc} (nothing was changed)") from exc
+        counts = stances.import_rows(session, rows)
+    click.echo(f"Stances: {len(rows)} rows: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+
+
+@click.command(cls=AppContextCommand, name="call-policy")
+@click.argument("demand")
+@click.option("--supporters", type=click.Choice(["call", "skip", "thank"]), required=True,
+              help="What a call does about lawmakers who already support the demand.")
+@click.option("--thank-script", default=None, help="What to say to supporters ({target}, {zip} are filled in).")
+def call_policy(demand: str, supporters: str, thank_script: str | None) -> None:
+    """Set a demand's supporter policy: call them as usual, skip them, or thank them."""
+    from sms import catalogue, stances
+
+    with _services().db.session() as session:
+        view = catalogue.current(session).demand(demand.upper())
+        if view is None:
+            raise click.ClickException(f"No demand {demand!r}.")
+        stances.set_policy(session, view.keyword, supporters, thank_script)
+    click.echo(f"{view.keyword}: supporters are {dict(call='called', skip='skipped', thank='thanked')[supporters]}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sms import calls, segments, subscribers, targets
+from sms import callbacks, calls, compliance, officehours, routing, segments, stances, subscribers, targets
 from sms.catalogue import DemandView, keyword_key
 from sms.conversation import Turn, answers, command
 from sms.errors import InvalidZip, SmsError
@@ -23,6 +23,13 @@ DISTRICT_HELP = "Reply DISTRICT with your state and district, e.g. DISTRICT MA-7
 @command("CALL")
 def call(turn: Turn, rest: str) -> None:
     """``CALL`` (last demand) or ``CALL CHOKEHOLD``."""
+    now = officehours.clock()
+    wanted = officehours.parse_when(rest, compliance.subscriber_zone(turn.subscriber), now) if rest else None
+    if wanted is not None:
+        if not turn.subscriber.last_demand:
+            return turn.say("Which issue should we call you about? Text its keyword first (e.g. CHOKEHOLD), "
+                            f"then CALL {rest.strip().upper()[:12]}.")
+        return callbacks.schedule(turn, turn.subscriber.last_demand, wanted, now)
     keyword = keyword_key(rest) if rest else (turn.subscriber.last_demand or "")
     demand = turn.catalogue.demand(keyword) if keyword else None
     if demand is not None and rest:
@@ -77,10 +84,22 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
         why = f" ({'; '.join(plan.notes)})" if plan.notes else ""
         return turn.say(f"Sorry, there's no office for you to call about {demand.keyword} right now{why}. "
                         "Reply MENU for other ways to act.")
-    session = calls.open_session(turn.session, sub.phone, sub, demand.keyword, sub.zip, plan.targets)
-    turn.say(calling_text(plan))
-    turn.say("Your script: " + fill_script(demand.script, plan.targets[0].spoken, sub.zip, sub.state))
     services = turn.services
+    if services is not None:
+        routed, notes = routing.route(services, turn.session, plan.targets, sub.zip, state)
+        plan = calls.Plan(routed, plan.notes + notes, plan.thanked)
+    now, set_name = officehours.clock(), officehours.set_of(demand.targets)
+    if officehours.closed_now(turn.settings, plan.targets, set_name, now):
+        zone = compliance.subscriber_zone(sub)
+        run_at = officehours.call_time(turn.settings, plan.targets, set_name, zone, now)
+        return callbacks.offer(turn, demand.keyword, run_at, officehours.spoken_time(run_at, zone, now))
+    session = calls.open_session(turn.session, sub.phone, sub, demand.keyword, sub.zip, plan.targets,
+                                 thanked=plan.thanked)
+    turn.say(calling_text(plan))
+    first = plan.targets[0]
+    script = stances.thank_script(turn.session, demand.keyword) if calls.member_ref(first) in plan.thanked \
+        else demand.script
+    turn.say("Your script: " + fill_script(script, first.spoken, sub.zip, sub.state))
     if services is not None:
         turn.after_commit.append(lambda: calls.enqueue_place(services, session.id))
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from twilio.twiml.voice_response import Gather
 
-from sms import calls, catalogue, subscribers, targets
+from sms import calls, catalogue, officehours, routing, subscribers, targets
 from sms.callcommands import remember_place
 from sms.calls import CallSession
 from sms.errors import SmsError
@@ -55,9 +55,15 @@ def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
     demand = catalogue.current(flow.session).demand(keyword)
     seats = [(s, int(d)) for s, d in call.seats]
     plan = calls.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats)
-    call.demand, call.targets = keyword, [t.to_dict() for t in plan.targets]
+    routed, _notes = routing.route(flow.services, flow.session, plan.targets, call.zip, seats[0][0] if seats else None)
+    call.demand, call.targets = keyword, calls.stored(routed, plan.thanked)
     if not plan.targets:
         return flow.goodbye("Sorry, there is no office to call about this issue from your area. Goodbye.")
+    opens = officehours.opening(flow.settings, routed, officehours.set_of(demand.targets), officehours.clock())
+    if opens is not None:
+        call.status = "closed"
+        return flow.goodbye(f"The offices are closed right now. They open {opens}. Text CALL to this number "
+                            "and we'll call you back when they open. Goodbye.")
     return intro(flow, call)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sms import compliance, defaults, subscribers, targets
+from sms import compliance, defaults, stances, subscribers, targets
 from sms.catalogue import DemandView
 from sms.errors import LimitReached, SmsError, TransportError
 from sms.services import Services
@@ -52,6 +52,7 @@ class CallSession(Base):
     duration: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(200))
     summary_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one "try again" reminder
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -104,6 +105,7 @@ class Plan:
 
     targets: list[targets.Target]
     notes: list[str]
+    thanked: frozenset[str] = frozenset()
 
 
 def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
@@ -118,7 +120,8 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
          seats: list[tuple[str, int]], now: datetime | None = None) -> Plan:
     """The targets for ``demand``; vacant seats and offices at their daily cap are left out."""
     chosen = targets.for_demand(session, demand.targets, demand.target_order, state, seats)
-    notes = []
+    screened = stances.screen(session, demand.keyword, chosen)
+    chosen, notes = screened.targets, list(screened.notes)
     if not demand.targets.startswith("custom:") and "house" in (demand.target_order or ("house",)):
         notes += [f"{targets.district_label(s, d)} is vacant" for s, d in seats if targets.is_vacant(session, s, d)]
     cap = settings.call_target_cap_per_day
@@ -127,7 +130,8 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
         full = [t for t in chosen if _legs_today(session, t.ref, since) >= cap]
         notes += [f"{t.label} has had all the calls we can send today" for t in full]
         chosen = [t for t in chosen if t not in full]
-    return Plan(chosen, notes)
+    return Plan(chosen, notes, screened.thanked)
+
 
 
 def _legs_today(session: Session, ref: str, since: datetime) -> int:
@@ -177,13 +181,23 @@ def country_allowed(settings: Settings, phone: str) -> bool:
 
 def open_session(session: Session, phone: str, subscriber: Subscriber | None, demand: str | None,
                  zip_code: str | None, chosen: list[targets.Target], direction: str = "callback",
-                 call_sid: str | None = None) -> CallSession:
+                 call_sid: str | None = None, thanked: frozenset[str] = frozenset()) -> CallSession:
     call = CallSession(phone=phone, subscriber_id=subscriber.id if subscriber else None, demand=demand,
-                       zip=zip_code, targets=[t.to_dict() for t in chosen], direction=direction,
+                       zip=zip_code, targets=stored(chosen, thanked), direction=direction,
                        call_sid=call_sid, status="queued" if direction == "callback" else "answered")
     session.add(call)
     session.flush()
     return call
+
+
+def stored(chosen: list[targets.Target], thanked: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Targets as kept in a session's JSON; supporters to thank carry ``script: thank``."""
+    return [{**t.to_dict(), **({"script": "thank"} if member_ref(t) in thanked else {})} for t in chosen]
+
+
+def member_ref(target: targets.Target) -> str:
+    """The bioguide behind a target (a district office id starts with its member's)."""
+    return target.ref.split("-", 1)[0] if target.kind == "office" else target.ref
 
 
 def enqueue_place(services: Services, session_id: int) -> None:
@@ -264,7 +278,9 @@ def send_text(services: Services, session: Session, call: CallSession, body: str
 def summary_text(legs: list[CallLeg]) -> str:
     """The after-call text: offices reached and offices missed."""
     reached = [leg.label for leg in legs if leg.outcome == "connected"]
-    missed = [leg.label for leg in legs if leg.outcome not in ("connected",)]
+    members = {label.split(",")[0] for label in reached}  # a member reached at a district office was reached
+    missed = list(dict.fromkeys(leg.label for leg in legs if leg.outcome != "connected"
+                                and leg.label.split(",")[0] not in members))
     if not reached:
         return "Thanks for trying! We couldn't reach any office this time. Reply CALL to try again."
     text = f"Thank you for calling! You reached {', '.join(reached)}."
@@ -291,5 +307,10 @@ def finish(services: Services, session: Session, call: CallSession, status: str 
     if call.summary_sent or call.subscriber_id is None or not any(leg.outcome != "skipped" for leg in legs):
         session.commit()
         return
+    from sms import outcomes
+
     call.summary_sent = True
-    send_text(services, session, call, summary_text(legs), kind="call_summary")
+    asked = outcomes.ask(session, call)
+    text = summary_text(legs) + (f" {defaults.OUTCOME_QUESTION}" if asked else "")
+    send_text(services, session, call, text, kind="call_summary")
+    outcomes.schedule_retry(services, session, call)

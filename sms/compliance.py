@@ -6,6 +6,7 @@ at send time, not when the send was planned.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,8 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 EASTERN = ZoneInfo("America/New_York")
+OPT_OUT_HOOKS: list[Callable[[Session, Subscriber], object]] = []
+"""Called on every opt-out (e.g. scheduled call-backs are cancelled)."""
 
 
 def opt_out(session: Session, subscriber: Subscriber, source: str, detail: str | None = None) -> bool:
@@ -26,6 +29,8 @@ def opt_out(session: Session, subscriber: Subscriber, source: str, detail: str |
         return False
     subscriber.status = "opted_out"
     session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_out", source=source, detail=detail))
+    for hook in OPT_OUT_HOOKS:
+        hook(session, subscriber)
     return True
 
 

@@ -21,7 +21,7 @@ from sms.settings import Settings
 from sms.store import Conversation, Subscriber
 
 MENU_WORDS = frozenset({"MENU", "HI", "HELLO", "JOIN", "HEY", "OPTIONS", "LIST"})
-COMMAND_MODULES: list[str] = ["sms.callcommands", "sms.preferences"]
+COMMAND_MODULES: list[str] = ["sms.callcommands", "sms.preferences", "sms.outcomes", "sms.callbacks"]
 """Modules whose ``@command``/``@answers`` handlers extend the conversation."""
 
 CommandHandler = Callable[["Turn", str], None]

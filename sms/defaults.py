@@ -129,3 +129,21 @@ CALL_GATHER_TIMEOUT = 8
 
 CALL_PLACE_WINDOW_SECONDS = 120
 """A queued call-back not placed within this is expired rather than placed late (the texter moved on)."""
+
+SATURATION_WINDOW_SECONDS = 15 * 60
+"""Sliding window of dial outcomes that says how jammed an office is right now."""
+
+SATURATION_MIN_SAMPLES = 3
+"""Dials an office needs in the window before its saturation is trusted (fewer count as clear)."""
+
+CALL_BUSY_FALLBACK = "offer"
+"""After a busy/no-answer/failed Dial: offer the district office (skippable), dial it (auto) or off."""
+
+CALL_RETRY_REMINDER_HOURS = 3
+"""When the one reminder about unreached offices is sent (then held to the caller's daytime)."""
+
+OUTCOME_QUESTION = "How did it go? Reply 1 talked, 2 voicemail, 3 no answer."
+"""Asked after a call; the answer is stored on the call's legs."""
+
+CALL_OFFICE_HOURS = "congress=9-17@America/New_York"
+"""Office hours per target set (CALL_OFFICE_HOURS; off = always open); district offices use their state's zone."""

@@ -52,6 +52,10 @@ class Settings:
     call_allowed_countries: tuple[str, ...] = defaults.CALL_ALLOWED_COUNTRIES
     call_split_districts: str = "ask"
     call_featured_demand: str = ""
+    call_busy_fallback: str = defaults.CALL_BUSY_FALLBACK
+    call_saturation_routing: bool = True
+    call_office_hours: dict[str, tuple[int, int, str]] = field(
+        default_factory=lambda: {"congress": (9, 17, "America/New_York")})
     voice_name: str = defaults.VOICE_NAME
     voice_language: str = defaults.VOICE_LANGUAGE
     extra: dict[str, str] = field(default_factory=dict)
@@ -114,7 +118,13 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
     countries = tuple(c.strip().upper() for c in get("CALL_ALLOWED_COUNTRIES", "US").split(",") if c.strip())
     if not countries or any(len(c) != 2 or not c.isalpha() for c in countries):
         raise ConfigError("CALL_ALLOWED_COUNTRIES must be ISO country codes like US,CA")
+    fallback = get("CALL_BUSY_FALLBACK", defaults.CALL_BUSY_FALLBACK).lower()
+    if fallback not in ("offer", "auto", "off"):
+        raise ConfigError(f"CALL_BUSY_FALLBACK must be offer, auto or off, not {fallback!r}")
     return {
+        "call_busy_fallback": fallback,
+        "call_office_hours": parse_office_hours(get("CALL_OFFICE_HOURS", defaults.CALL_OFFICE_HOURS)),
+        "call_saturation_routing": _bool(env, "CALL_SATURATION_ROUTING", True),
         "call_limit_per_day": _int(env, "CALL_LIMIT_PER_DAY", defaults.CALL_LIMIT_PER_DAY),
         "call_target_cap_per_day": _int(env, "CALL_TARGET_CAP_PER_DAY", defaults.CALL_TARGET_CAP_PER_DAY),
         "call_allowed_countries": countries,
@@ -143,6 +153,28 @@ def parse_quiet_hours(value: str) -> tuple[int, int] | None:
     if not (0 <= start < end <= 24):
         raise ConfigError(f"QUIET_HOURS must be two hours 0-24, start before end, not {value!r}")
     return start, end
+
+
+def parse_office_hours(value: str) -> dict[str, tuple[int, int, str]]:
+    """``congress=9-17@America/New_York,louisville_council=9-16@America/Kentucky/Louisville``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    out: dict[str, tuple[int, int, str]] = {}
+    if value.strip().lower() in ("off", "none"):
+        return out  # every office always open (tests pin the clock-dependent behaviour off)
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name, _, rest = part.partition("=")
+        span, _, zone = rest.partition("@")
+        start, _, end = span.partition("-")
+        try:
+            hours = (int(start), int(end), zone.strip() or "America/New_York")
+            ZoneInfo(hours[2])
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ConfigError(f"CALL_OFFICE_HOURS: {part!r} is not set=START-END@Zone") from None
+        if not name.strip() or not 0 <= hours[0] < hours[1] <= 24:
+            raise ConfigError(f"CALL_OFFICE_HOURS: {part!r} is not set=START-END@Zone")
+        out[name.strip()] = hours
+    return out
 
 
 def _int(env: Mapping[str, object], key: str, default: int) -> int:

@@ -32,7 +32,7 @@ from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MODEL_MODULES: list[str] = ["sms.organizers", "sms.targets", "sms.calls", "sms.audiences", "sms.broadcasts",
-                             "sms.reminders"]
+                             "sms.reminders", "sms.stances", "sms.officehours"]
 """Feature modules that add models to ``Base`` (imported by ``load_models``)."""
 
 

@@ -142,7 +142,18 @@ def office_record(row: dict[str, Any]) -> dict[str, Any]:
         "id": office_id[:60], "bioguide": bioguide, "city": (row.get("city") or "")[:60],
         "state": (row.get("state") or "")[:2], "zip": (row.get("zip") or "")[:10],
         "phone": e164(row.get("phone") or ""), "hours": (row.get("hours") or "")[:200],
+        "latitude": _coordinate(row.get("latitude"), 90), "longitude": _coordinate(row.get("longitude"), 180),
     }
+
+
+def _coordinate(value: Any, bound: float) -> float | None:
+    """A latitude/longitude, or None if missing or impossible (the source has a few typos; the
+    office is still dialable, it just cannot be ranked by distance)."""
+    try:
+        number = float(str(value or "").strip())
+    except ValueError:
+        return None
+    return round(number, 6) if -bound <= number <= bound else None
 
 
 def zip_record(row: dict[str, Any]) -> dict[str, Any]:

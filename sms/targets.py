@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint, bindparam, select
+from sqlalchemy import Float, Index, Integer, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sms.store import Base, UTCDateTime, utcnow
@@ -62,6 +62,8 @@ class DistrictOffice(Base):
     zip: Mapped[str] = mapped_column(String(10), default="")
     phone: Mapped[str | None] = mapped_column(String(20))
     hours: Mapped[str] = mapped_column(String(200), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
 
 class ZipDistrict(Base):

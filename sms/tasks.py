@@ -49,9 +49,18 @@ def place_call(session_id: int) -> str:
 
 def sweep_calls() -> dict[str, int]:
     """Re-enqueue call-backs Redis lost; expire the ones too old to place."""
-    from sms import calls
+    from sms import callbacks, calls
 
-    return calls.sweep(current())
+    return {**calls.sweep(current()), **callbacks.sweep(current())}
+
+
+def place_scheduled_call(row_id: int) -> str:
+    """A call-back booked for later is due: open its call session (once)."""
+    from sms import callbacks
+
+    result = callbacks.run(current(), row_id)
+    log.info("scheduled call %s: %s", row_id, result)
+    return result
 
 
 def start_broadcast(broadcast_id: int) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from sms import calls, catalogue, compliance, defaults, targets
+from sms import calls, catalogue, compliance, defaults, routing, stances, targets
 from sms.callcommands import fill_script
 from sms.calls import CallLeg, CallSession
 from sms.services import Services
@@ -142,7 +142,10 @@ def dial(flow: Flow, call: CallSession, position: int) -> str:
         flow.session.add(CallLeg(session_id=call.id, position=position, kind=target["kind"], ref=target["ref"],
                                  label=targets.Target.of(target).label, number=target["phone"]))
         flow.session.flush()
-    if position == 0:
+    if target.get("script") == "thank":
+        script = stances.thank_script(flow.session, call.demand or "")
+        flow.say(f"{spoken} supports this, so please thank them. " + fill_script(script, spoken, call.zip, None))
+    elif position == 0:
         demand = catalogue.current(flow.session).demand(call.demand or "")
         if demand is not None and demand.script:
             flow.say("Here is what to say. " + fill_script(demand.script, spoken, call.zip, None))
@@ -197,11 +200,30 @@ def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
         leg.dial_sid = (form.get("DialCallSid") or "")[:64] or None
         leg.duration = _int(form.get("DialCallDuration"))
         leg.ended_at = utcnow()
+        routing.record(flow.services.redis, leg.ref, leg.id, leg.outcome, leg.ended_at)
+        if leg.outcome in routing.FAILED and call.status == "confirmed":
+            _add_fallback(flow, call, position)
     if leg is not None and call.position == position:
         call.position = position + 1
     if call.status != "confirmed":
         return flow.goodbye("Goodbye.")
+    fresh = call.targets[call.position] if call.position < len(call.targets) else {}
+    if fresh.get("fallback_for") and _leg(flow.session, call, call.position) is None:
+        previous = _leg(flow.session, call, call.position - 1)
+        why = "was busy" if previous is not None and previous.outcome == "busy" else "didn't answer"
+        flow.say(f"That line {why}. Let's try {targets.Target.of(fresh).spoken}.")
+        if flow.settings.call_busy_fallback == "auto":
+            return dial(flow, call, call.position)
     return current(flow, call)
+
+
+def _add_fallback(flow: Flow, call: CallSession, position: int) -> None:
+    """Busy DC line: put the member's best district office next (the organizer chose offer or auto)."""
+    if flow.settings.call_busy_fallback == "off":
+        return
+    office = routing.fallback(flow.services.redis, flow.session, call.targets, position, call.zip)
+    if office is not None:
+        call.targets = [*call.targets[:position + 1], office, *call.targets[position + 1:]]
 
 
 def finish(flow: Flow, call: CallSession) -> str:

@@ -46,6 +46,14 @@ def targets_db(svc):  # noqa: ANN001, ANN201
     return svc
 
 
+@pytest.fixture
+def offices_db(targets_db):  # noqa: ANN001, ANN201
+    """Also every district office (1,300 rows, with coordinates)."""
+    with targets_db.db.session() as session:
+        targetdata.import_offices(session, targetdata.read_rows(targetdata.OFFICES_CSV, targetdata.OFFICE_COLUMNS))
+    return targets_db
+
+
 def tune(svc, **changes: Any) -> None:  # noqa: ANN001
     """Change settings of the running app (as if its environment had said so)."""
     svc.settings = dataclasses.replace(svc.settings, **changes)

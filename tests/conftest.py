@@ -84,6 +84,7 @@ def config(database_url: str) -> dict[str, Any]:
         "SECRET_KEY": "test-secret",
         "ORG_NAME": "Action Line Test",
         "QUIET_HOURS": "off",
+        "CALL_OFFICE_HOURS": "off",
         "FOLLOWUP_DELAY_SECONDS": "3600",
     }
 

@@ -22,10 +22,10 @@ redis: setup ## make sure a Redis answers at REDIS_URL (start a local one if pos
 
 db: setup ## migrate and load the catalogue and the call targets (shipped data/, idempotent)
 	$(BIN)/flask --app app init-db
-	$(BIN)/flask --app app import-catalogue
+	$(BIN)/flask --app app import-catalogue --if-empty
 	$(BIN)/flask --app app import-legislators
 	$(BIN)/flask --app app import-zips
-	$(BIN)/flask --app app import-targets
+	$(BIN)/flask --app app import-targets --if-empty
 
 run: setup redis db ## set up and run web + worker in the foreground (Ctrl-C stops both)
 	@echo "Action Line on http://127.0.0.1:$(PORT)  (simulate a text: $(BIN)/flask --app app simulate +15555550123 MENU --url http://127.0.0.1:$(PORT))"

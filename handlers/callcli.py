@@ -71,13 +71,16 @@ def import_zips(path: Path | None, skip_bad: bool) -> None:
 
 @click.command(cls=AppContextCommand, name="import-targets")
 @click.argument("path", required=False, type=FILE)
-def import_targets(path: Path | None) -> None:
+@click.option("--if-empty", is_flag=True, help="Only load sets that do not exist yet; keep console edits.")
+def import_targets(path: Path | None, if_empty: bool) -> None:
     """Load custom target sets (``custom_targets:``) from the catalogue or a targets YAML."""
     try:
         sets = targetdata.load_custom_targets(path or targetdata.CATALOGUE_YAML)
     except targetdata.DataError as exc:
         raise click.ClickException(str(exc)) from exc
     with _services().db.session() as session:
+        if if_empty:
+            sets = {name: items for name, items in sets.items() if not targetdata.set_exists(session, name)}
         summary = targetdata.import_custom_targets(session, sets)
     click.echo(f"Custom targets ({', '.join(sets) or 'none'}): {summary}.")
 

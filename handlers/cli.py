@@ -39,11 +39,15 @@ def init_db() -> None:
 @click.command("import-catalogue")
 @with_appcontext
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-def import_catalogue_command(path: Path | None) -> None:
-    """Load demands, campaigns and texts from YAML (idempotent)."""
+@click.option("--if-empty", is_flag=True, help="Only seed an empty catalogue; keep organizers' edits otherwise.")
+def import_catalogue_command(path: Path | None, if_empty: bool) -> None:
+    """Load demands, campaigns and texts from YAML (idempotent; overwrites edits made in the console)."""
     try:
         data = catalogue.load_yaml(path or catalogue.DEFAULT_PATH)
         with services().db.session() as session:
+            if if_empty and catalogue.is_loaded(session):
+                click.echo("Catalogue already loaded; keeping its edits (run import-catalogue to reload the YAML).")
+                return
             summary = catalogue.import_catalogue(session, data)
     except catalogue.CatalogueError as exc:
         raise click.ClickException(str(exc)) from exc

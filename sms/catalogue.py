@@ -201,6 +201,11 @@ def import_catalogue(session: Session, data: dict[str, Any]) -> ImportSummary:
     return summary
 
 
+def is_loaded(session: Session) -> bool:
+    """True once any demand is stored (from the YAML or the console)."""
+    return session.scalar(select(Demand.keyword).limit(1)) is not None
+
+
 def _demand_fields(item: dict[str, Any], position: int) -> dict[str, Any]:
     return {
         "aliases": [str(a) for a in item.get("aliases") or []],

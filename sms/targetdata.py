@@ -264,6 +264,11 @@ def load_custom_targets(path: Path | str = CATALOGUE_YAML) -> dict[str, list[dic
     return sets
 
 
+def set_exists(session: Session, set_name: str) -> bool:
+    """True if the custom target set has any targets (loaded or edited in the console)."""
+    return session.scalar(select(CustomTarget.id).where(CustomTarget.set_name == set_name).limit(1)) is not None
+
+
 def import_custom_targets(session: Session, sets: dict[str, list[dict[str, Any]]]) -> Summary:
     """Replace the targets of each set named in ``sets`` (other sets are left alone)."""
     summary = Summary()

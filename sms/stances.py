@@ -7,7 +7,6 @@ or thanked with a thank-you script; the caller's text says which and why.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from sms import targetdata
 from sms.store import Base, UTCDateTime, utcnow
 from sms.targets import Target
 
@@ -63,17 +63,9 @@ class Screened:
 
 def read(path: Path, known_demands: set[str]) -> list[tuple[str, str, str]]:
     """Parse and check every row; raise StanceError listing bad lines (nothing is imported)."""
+    rows, errors = [], []
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise StanceError(f"{path}: {exc.strerror}") from exc
-    with fh:
-        reader = csv.DictReader(fh)
-        missing = set(COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise StanceError(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))}")
-        rows, errors = [], []
-        for line, row in enumerate(reader, 2):
+        for line, row in targetdata.read_rows(path, COLUMNS):
             bioguide = (row["bioguide_id"] or "").strip().upper()
             demand = (row["demand"] or "").strip().upper()
             stance = (row["stance"] or "").strip().lower()
@@ -85,6 +77,8 @@ def read(path: Path, known_demands: set[str]) -> list[tuple[str, str, str]]:
                 errors.append(f"line {line}: stance must be supports, opposes or unknown, not {stance!r}")
             else:
                 rows.append((bioguide, demand, stance))
+    except targetdata.DataError as exc:
+        raise StanceError(str(exc)) from exc
     if errors:
         raise StanceError("; ".join(errors[:10]) + (f" (+{len(errors) - 10} more)" if len(errors) > 10 else ""))
     return rows

@@ -51,7 +51,7 @@ class Services:
 
     def url(self, path: str) -> str:
         """An absolute URL on the public base (for Twilio callbacks)."""
-        return f"{self.settings.public_base_url or 'http://127.0.0.1:5000'}{path}"
+        return f"{self.settings.public_base_url or f'http://127.0.0.1:{self.settings.port}'}{path}"
 
     def close(self) -> None:
         self.db.dispose()

@@ -34,6 +34,7 @@ class Settings:
     messaging_service_sid: str = ""
     public_base_url: str = ""
     api_base_url: str = ""
+    port: int = 5000
     inbound_limit_per_hour: int = defaults.INBOUND_LIMIT_PER_HOUR
     console_login_limit: int = defaults.CONSOLE_LOGIN_LIMIT
     followup_delay_seconds: int = defaults.FOLLOWUP_DELAY_SECONDS
@@ -93,6 +94,7 @@ class Settings:
             messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
             public_base_url=base_url,
             api_base_url=get("TWILIO_API_BASE_URL").rstrip("/"),
+            port=_int(env, "PORT", 5000),
             inbound_limit_per_hour=_int(env, "INBOUND_LIMIT_PER_HOUR", defaults.INBOUND_LIMIT_PER_HOUR),
             console_login_limit=_int(env, "CONSOLE_LOGIN_LIMIT", defaults.CONSOLE_LOGIN_LIMIT),
             followup_delay_seconds=_int(env, "FOLLOWUP_DELAY_SECONDS", defaults.FOLLOWUP_DELAY_SECONDS),

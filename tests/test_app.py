@@ -173,3 +173,11 @@ def test_procfile_entries_point_at_real_code():
 def test_request_body_size_is_capped(client):
     response = client.post("/sms", data={"Body": "x" * 300_000}, headers={"X-Twilio-Signature": "c2ln"})
     assert response.status_code == 413
+
+
+def test_callback_urls_without_a_public_base_use_the_local_port():
+    from sms.services import Services
+
+    settings = Settings.from_mapping({"DATABASE_URL": "sqlite://", "PORT": "5077"})
+    assert Services(settings, None, None, None).url("/voice/answer") == "http://127.0.0.1:5077/voice/answer"
+    assert Settings.from_mapping({"DATABASE_URL": "sqlite://"}).port == 5000

@@ -264,13 +264,9 @@ def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
 
 def send_text(services: Services, session: Session, call: CallSession, body: str, kind: str = "call") -> None:
     """A durable text to the caller (opt-out checked again when it is delivered)."""
-    from sms import outbound, segments
-    from sms.store import Message
+    from sms import outbound
 
-    message = Message(subscriber_id=call.subscriber_id, direction="out", kind=kind, phone=call.phone,
-                      body=segments.gsm_safe(body), segments=segments.count(body).segments, status="scheduled",
-                      send_at=utcnow())
-    session.add(message)
+    message = outbound.plan(session, call.subscriber_id, call.phone, kind, body, utcnow())
     session.commit()
     outbound.enqueue_delivery(services, message.id)
 

@@ -29,17 +29,22 @@ log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(minutes=5)
 
 
+def plan(session: Session, subscriber_id: int | None, phone: str, kind: str, body: str,
+         send_at: datetime) -> Message:
+    """Write the durable row of a text a worker will send (GSM-safe body); the caller enqueues it."""
+    body = segments.gsm_safe(body)
+    message = Message(subscriber_id=subscriber_id, direction="out", kind=kind, phone=phone, body=body,
+                      segments=segments.count(body).segments, status="scheduled", send_at=send_at)
+    session.add(message)
+    session.flush()
+    return message
+
+
 def schedule_followup(turn: Turn, demand: DemandView) -> None:
     """Plan the follow-up for a new subscriber's first demand; enqueued after the commit."""
-    settings = turn.settings
     body = turn.text_of("followup", title=demand.title, keyword=demand.keyword)
-    send_at = utcnow() + timedelta(seconds=settings.followup_delay_seconds)
-    message = Message(
-        subscriber_id=turn.subscriber.id, direction="out", kind="followup", phone=turn.subscriber.phone,
-        body=segments.gsm_safe(body), status="scheduled", send_at=send_at,
-    )
-    turn.session.add(message)
-    turn.session.flush()
+    send_at = utcnow() + timedelta(seconds=turn.settings.followup_delay_seconds)
+    message = plan(turn.session, turn.subscriber.id, turn.subscriber.phone, "followup", body, send_at)
     turn.after_commit.append(lambda: enqueue_delivery(turn.services, message.id, send_at))
 
 

@@ -82,11 +82,8 @@ def schedule_retry(services: Services | None, session: Session, call: CallSessio
                                            services.settings.quiet_hours)
     body = segments.gsm_safe(f"Earlier you didn't get through to {', '.join(missed[:3])}. "
                              f"Lines are often clearer now: reply CALL {call.demand or ''}".strip() + " to try again.")
-    message = Message(subscriber_id=call.subscriber_id, direction="out", kind="call_retry", phone=call.phone,
-                      body=body, segments=segments.count(body).segments, status="scheduled", send_at=send_at)
-    session.add(message)
+    message = outbound.plan(session, call.subscriber_id, call.phone, "call_retry", body, send_at)
     call.retry_at = send_at
-    session.flush()
     def nudge() -> None:
         outbound.enqueue_delivery(services, message.id, send_at)
 

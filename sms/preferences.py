@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from sms import audiences, compliance, defaults, outbound, segments
+from sms import audiences, compliance, defaults, outbound
 from sms.conversation import Turn, command
 from sms.store import Message, utcnow
 
@@ -36,11 +36,8 @@ def later(turn: Turn, _rest: str = "", now: datetime | None = None) -> None:
         turn.say("Text a keyword first (reply MENU to see them), then LATER to be reminded.")
         return
     send_at = later_time(now or utcnow(), turn)
-    body = segments.gsm_safe(turn.text_of("followup", title=demand.title, keyword=demand.keyword))
-    message = Message(subscriber_id=turn.subscriber.id, direction="out", kind="later", phone=turn.subscriber.phone,
-                      body=body, status="scheduled", send_at=send_at)
-    turn.session.add(message)
-    turn.session.flush()
+    body = turn.text_of("followup", title=demand.title, keyword=demand.keyword)
+    message = outbound.plan(turn.session, turn.subscriber.id, turn.subscriber.phone, "later", body, send_at)
     if turn.services is not None:
         turn.after_commit.append(lambda: outbound.enqueue_delivery(turn.services, message.id, send_at))
     local = send_at.astimezone(compliance.subscriber_zone(turn.subscriber))

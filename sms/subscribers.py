@@ -33,15 +33,17 @@ def region_of(phone: str) -> str | None:
         return None
 
 
-def get_or_create(session: Session, phone: str) -> tuple[Subscriber, bool]:
+def get_or_create(session: Session, phone: str, probably_new: bool = False) -> tuple[Subscriber, bool]:
     """The subscriber for ``phone`` (E.164) and whether it was just created.
 
     Two webhooks racing for a new number both end with the same row: the loser's
-    insert fails on the unique phone and it reads the winner's.
+    insert fails on the unique phone and it reads the winner's. ``probably_new`` skips
+    the first read when the caller has just looked.
     """
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
-    if subscriber is not None:
-        return subscriber, False
+    if not probably_new:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+        if subscriber is not None:
+            return subscriber, False
     subscriber = Subscriber(phone=phone)
     try:
         with session.begin_nested():
@@ -55,21 +57,23 @@ def find(session: Session, phone: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.phone == phone))
 
 
-def record_interest(session: Session, subscriber: Subscriber, keyword: str) -> bool:
-    """Remember that ``subscriber`` texted ``keyword``; True the first time they do."""
-    interest = session.scalar(
-        select(Interest).where(Interest.subscriber_id == subscriber.id, Interest.keyword == keyword)
-    )
+def record_interest(session: Session, subscriber: Subscriber, keyword: str) -> tuple[bool, bool]:
+    """Remember that ``subscriber`` texted ``keyword``.
+
+    Returns (first time for this keyword, first interest of any kind). One read of the
+    subscriber's few interests, without autoflush, so SQLite's write lock is not taken yet.
+    """
+    pending = [i for i in session.new if isinstance(i, Interest) and i.subscriber_id == subscriber.id]
+    with session.no_autoflush:
+        stored = session.scalars(select(Interest).where(Interest.subscriber_id == subscriber.id)).all()
+    interests = [*stored, *pending]
+    interest = next((i for i in interests if i.keyword == keyword), None)
     if interest is None:
         session.add(Interest(subscriber_id=subscriber.id, keyword=keyword))
-        return True
+        return True, not interests
     interest.times += 1
     interest.last_at = utcnow()
-    return False
-
-
-def has_interests(session: Session, subscriber: Subscriber) -> bool:
-    return session.scalar(select(Interest.id).where(Interest.subscriber_id == subscriber.id).limit(1)) is not None
+    return False, False
 
 
 ERASERS: list[Callable[[Session, int], None]] = []

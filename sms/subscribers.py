@@ -7,7 +7,8 @@ from datetime import datetime
 
 import phonenumbers
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms.errors import InvalidNumber
@@ -37,20 +38,20 @@ def get_or_create(session: Session, phone: str, probably_new: bool = False) -> t
     """The subscriber for ``phone`` (E.164) and whether it was just created.
 
     Two webhooks racing for a new number both end with the same row: the loser's
-    insert fails on the unique phone and it reads the winner's. ``probably_new`` skips
+    insert does nothing on the unique phone and it reads the winner's. ``probably_new`` skips
     the first read when the caller has just looked.
     """
     if not probably_new:
         subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
         if subscriber is not None:
             return subscriber, False
-    subscriber = Subscriber(phone=phone)
-    try:
-        with session.begin_nested():
-            session.add(subscriber)
-    except IntegrityError:
-        return session.scalars(select(Subscriber).where(Subscriber.phone == phone)).one(), False
-    return subscriber, True
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = session.scalars(
+        insert(Subscriber).values(phone=phone).on_conflict_do_nothing(index_elements=["phone"]).returning(Subscriber)
+    ).first()
+    if created is not None:
+        return created, True
+    return session.scalars(select(Subscriber).where(Subscriber.phone == phone)).one(), False
 
 
 def find(session: Session, phone: str) -> Subscriber | None:

@@ -104,6 +104,7 @@ def dashboard_redis(settings: Settings) -> dict[str, str]:
         "RQ_DASHBOARD_REDIS_URL": f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}/{client.get('db', 0)}",
         "RQ_DASHBOARD_REDIS_PASSWORD": client.get("password"),
         "RQ_DASHBOARD_REDIS_SENTINEL_PASSWORD": settings.redis_sentinel_password or None,
+        "RQ_DASHBOARD_REDIS_SENTINELS": hosts,  # unused by rq-dashboard 0.9, but stops its legacy-key warning
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from redis import Redis
+from redis.sentinel import SentinelManagedConnection, SentinelManagedSSLConnection
 from rq import Queue
 
 from sms.settings import Settings
@@ -80,13 +81,32 @@ def connect_redis(settings: Settings) -> Redis:
     from redis.sentinel import Sentinel
 
     client = {k: v for k, v in parse_url(settings.redis_url).items() if k not in ("host", "port", "path")}
-    if client.pop("connection_class", None) is not None:  # rediss://: SSLConnection
-        client.update(ssl=True, **tls)
+    tls_master = client.pop("connection_class", None) is not None  # rediss://
+    client.update(connection_class=SentinelSSLConnection if tls_master else SentinelConnection,
+                  **(tls if tls_master else {}))
     sentinel_auth = {"password": settings.redis_sentinel_password} if settings.redis_sentinel_password else {}
     sentinel = Sentinel(list(settings.redis_sentinels), sentinel_kwargs={
         "socket_timeout": 3, "socket_connect_timeout": 3, **sentinel_auth,
-        **({"ssl": True, **tls} if client.get("ssl") else {})})
+        **({"ssl": True, **tls} if tls_master else {})})
     return sentinel.master_for(settings.redis_sentinel_master, redis_class=Redis, **REDIS_OPTIONS, **client)
+
+
+class SentinelConnection(SentinelManagedConnection):
+    """A Sentinel-managed connection that is dropped when a read is interrupted, like a plain one.
+
+    redis-py's ``SentinelManagedConnection.read_response`` defaults ``disconnect_on_error``
+    to False (``Connection`` defaults to True), so a read cut short by an exception (RQ's
+    warm shutdown interrupts a worker's BLPOP this way) leaves the reply unread on a
+    pooled connection, and the next command reads it: RQ's shutdown then hangs for the
+    BLPOP timeout or fails with "Wrong number of response items from pipeline execution".
+    """
+
+    def read_response(self, *args: Any, disconnect_on_error: bool = True, **kwargs: Any) -> Any:
+        return super().read_response(*args, disconnect_on_error=disconnect_on_error, **kwargs)
+
+
+class SentinelSSLConnection(SentinelConnection, SentinelManagedSSLConnection):
+    """The same over TLS (``rediss://`` with Sentinel)."""
 
 
 def dashboard_redis(settings: Settings) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -268,6 +269,30 @@ def test_web_and_a_worker_share_redis_through_sentinel(sentinel_redis, svc, conf
     master.close()
 
 
+def test_a_read_cut_short_does_not_leave_its_reply_to_the_next_command(sentinel_redis) -> None:
+    """What RQ's warm shutdown does to a worker's BLPOP: an exception raised mid-read (here by a timer)."""
+    client = services.connect_redis(settings(REDIS_SENTINELS=sentinel_redis["sentinels"],
+                                             REDIS_SENTINEL_MASTER="actionline", REDIS_URL="redis:///3"))
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(*_: Any) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(Interrupted):
+            client.blpop(["actionline:test:empty"], timeout=1)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    time.sleep(1.2)  # the server answers the abandoned BLPOP (nil) now; it must not reach the next command
+    assert client.ping() is True
+    assert client.set("actionline:test:key", "v") is True and client.get("actionline:test:key") == b"v"
+
+
 # -- worker command line and the cron thread -------------------------------------------------------
 
 def test_worker_refuses_an_unknown_queue_with_a_clear_message() -> None:
@@ -435,3 +460,74 @@ def test_without_a_messaging_service_texts_come_from_the_number(twilio_mock) -> 
     (form,) = twilio_mock.received
     assert form["From"] == [SERVICE_NUMBER] and "MessagingServiceSid" not in form
 
+
+
+@pytest.fixture
+def sentinel_with_replica(tmp_path) -> Iterator[dict[str, Any]]:
+    """A private master, its replica and a Sentinel that can promote the replica."""
+    ports = {"master": free_port(), "replica": free_port(), "sentinel": free_port()}
+    common = ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+    procs = [start_redis(["--port", str(ports["master"]), "--repl-diskless-sync-delay", "0", *common],
+                         lambda: Redis(port=ports["master"]).ping(), tmp_path / "master.log")]
+    try:
+        procs.append(start_redis(["--port", str(ports["replica"]), "--replicaof", "127.0.0.1", str(ports["master"]),
+                                  *common], lambda: Redis(port=ports["replica"]).info("replication")[
+                                      "master_link_status"] == "up", tmp_path / "replica.log"))
+        conf = tmp_path / "sentinel.conf"
+        conf.write_text(f"port {ports['sentinel']}\ndir {tmp_path}\n"
+                        f"sentinel monitor actionline 127.0.0.1 {ports['master']} 1\n"
+                        f"sentinel known-replica actionline 127.0.0.1 {ports['replica']}\n"
+                        "sentinel down-after-milliseconds actionline 2000\n"
+                        "sentinel failover-timeout actionline 10000\n")
+        procs.append(start_redis([str(conf), "--sentinel"], lambda: replica_ready(ports["sentinel"]),
+                                 tmp_path / "sentinel.log"))
+        yield {**ports, "sentinels": f"127.0.0.1:{ports['sentinel']}"}
+    finally:
+        for proc in reversed(procs):
+            stop_redis(proc)
+
+
+def replica_ready(sentinel_port: int) -> bool:
+    """Sentinel has heard from the replica and would promote it."""
+    replicas = Redis(port=sentinel_port, decode_responses=True).execute_command("SENTINEL", "replicas", "actionline")
+    fields = [dict(zip(r[::2], r[1::2], strict=True)) if isinstance(r, list) else r for r in replicas]
+    return any(f.get("flags") == "slave" and f.get("master-link-status") == "ok" for f in fields)
+
+
+def master_port(sentinel_port: int) -> int:
+    return int(Redis(port=sentinel_port).execute_command("SENTINEL", "get-master-addr-by-name", "actionline")[1])
+
+
+@pytest.mark.slow
+def test_after_a_sentinel_failover_web_and_worker_follow_the_new_master(sentinel_with_replica, svc, config,
+                                                                        transport, tmp_path) -> None:
+    ports = sentinel_with_replica
+    env = {"REDIS_SENTINELS": ports["sentinels"], "REDIS_SENTINEL_MASTER": "actionline", "REDIS_URL": "redis:///2"}
+    app = texted_app(config, transport, **env)
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen([sys.executable, "worker.py", "--no-cron"], cwd=ROOT, stdout=log.open("w"),
+                              stderr=subprocess.STDOUT, start_new_session=True,
+                              env={**{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_"))},
+                                   "DATABASE_URL": svc.settings.database_url, "QUIET_HOURS": "off", **env})
+    try:
+        wait_until(lambda: len(outbox_texts(svc)) == 1, worker, log)
+        Redis(port=ports["sentinel"]).execute_command("SENTINEL", "FAILOVER", "actionline")
+        wait_until(lambda: master_port(ports["sentinel"]) == ports["replica"], worker, log)
+        Phone(app.test_client(), "+16175550178").text("CHOKEHOLD")  # enqueued on the new master
+        wait_until(lambda: len(outbox_texts(svc)) == 2, worker, log)
+        assert sorted(outbox_texts(svc)) == ["+16175550177", "+16175550178"]
+        os.killpg(worker.pid, signal.SIGTERM)  # RQ's warm shutdown interrupts its BLPOP and unregisters
+        assert worker.wait(30) == 0, log.read_text()[-3000:]
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        app.extensions["actionline"].close()
+
+
+def wait_until(condition: Any, proc: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"the worker died:\n{log.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"timed out; worker log:\n{log.read_text()[-3000:]}"
+        time.sleep(0.2)

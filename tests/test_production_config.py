@@ -168,7 +168,7 @@ def tls_redis(tmp_path_factory) -> Iterator[dict[str, Any]]:
                         "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", str(tmp)],
                        lambda: Redis.from_url(url, ssl_ca_certs=ca, socket_connect_timeout=1).ping(),
                        tmp / "redis.log")
-    yield {"url": url, "ca": ca, "other_ca": str(tmp / "other.crt"), "port": port}
+    yield {"url": url, "ca": ca, "other_ca": str(tmp / "other.crt"), "port": port, "dir": tmp}
     stop_redis(proc)
 
 
@@ -205,6 +205,26 @@ def test_tls_redis_is_reached_with_the_ca_and_refused_with_another(tls_redis) ->
         wrong.ping()
     with pytest.raises(RedisConnectionError):  # the TLS port never speaks plain Redis
         Redis(port=tls_redis["port"], socket_timeout=0.5, socket_connect_timeout=0.5, retry=None).ping()
+
+
+def test_sentinel_over_tls_finds_and_reaches_a_tls_master(tls_redis, tmp_path) -> None:
+    port, certs, ca = free_port(), tls_redis["dir"], tls_redis["ca"]
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port 0\ntls-port {port}\ndir {tmp_path}\ntls-cert-file {certs}/server.crt\n"
+                    f"tls-key-file {certs}/server.key\ntls-ca-cert-file {ca}\ntls-auth-clients no\n"
+                    f"tls-replication yes\nsentinel monitor actionline 127.0.0.1 {tls_redis['port']} 1\n")
+    ask = lambda: Redis(port=port, ssl=True, ssl_ca_certs=ca).execute_command(  # noqa: E731
+        "SENTINEL", "get-master-addr-by-name", "actionline")
+    sentinel = start_redis([str(conf), "--sentinel"], ask, tmp_path / "sentinel.log")
+    try:
+        client = services.connect_redis(settings(REDIS_SENTINELS=f"127.0.0.1:{port}", REDIS_URL="rediss:///5",
+                                                 REDIS_SENTINEL_MASTER="actionline", REDIS_SSL_CA_CERTS=ca))
+        assert client.connection_pool.connection_class is services.SentinelSSLConnection
+        assert client.set("actionline:test:tls", "v") is True
+        assert Redis.from_url(tls_redis["url"].replace("/0", "/5"), ssl_ca_certs=ca).get("actionline:test:tls") == b"v"
+        client.delete("actionline:test:tls")
+    finally:
+        stop_redis(sentinel)
 
 
 def run_worker(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

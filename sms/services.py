@@ -109,7 +109,7 @@ class SentinelSSLConnection(SentinelConnection, SentinelManagedSSLConnection):
     """The same over TLS (``rediss://`` with Sentinel)."""
 
 
-def dashboard_redis(settings: Settings) -> dict[str, str]:
+def dashboard_redis(settings: Settings) -> dict[str, str | None]:
     """rq-dashboard's config for the same Redis (it takes URLs: ``redis+sentinel://`` for Sentinel)."""
     if not settings.redis_sentinels:
         url = settings.redis_url

@@ -85,6 +85,9 @@ def test_rediss_url_builds_a_verifying_tls_pool_without_connecting(tmp_path) -> 
     assert kwargs["ssl_ca_certs"] == str(ca) and kwargs.get("ssl_cert_reqs", "required") == "required"
     query = services.connect_redis(settings(REDIS_URL="rediss://redis.example/0?ssl_cert_reqs=none"))
     assert query.connection_pool.connection_kwargs["ssl_cert_reqs"] == "none"
+    dashboard = services.dashboard_redis(settings(REDIS_URL="rediss://redis.example/0", REDIS_SSL_CA_CERTS=str(ca)))
+    dashboard_pool = Redis.from_url(dashboard["RQ_DASHBOARD_REDIS_URL"]).connection_pool  # how rq-dashboard opens it
+    assert dashboard_pool.connection_kwargs["ssl_ca_certs"] == str(ca)
 
 
 def test_postgres_gets_the_pool_settings_and_sqlite_keeps_its_own(database_urls) -> None:

@@ -8,6 +8,15 @@ QUEUES = ("high", "default", "bulk")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Where Redis is when REDIS_URL is unset."""
 
+DB_POOL_SIZE = 5
+"""PostgreSQL connections each process keeps open (DB_POOL_SIZE); SQLite ignores it."""
+
+DB_MAX_OVERFLOW = 10
+"""Extra PostgreSQL connections a process may open at a peak (DB_MAX_OVERFLOW)."""
+
+DB_POOL_RECYCLE = 1800
+"""Seconds after which a pooled connection is replaced (DB_POOL_RECYCLE; 0 = never), before a proxy drops it."""
+
 DEFAULT_SQLITE_PATH = "var/actionline.db"
 """SQLite file used when DATABASE_URL is unset (relative to the project root)."""
 

@@ -16,7 +16,6 @@ leaves in ``sending`` are settled by ``sweep`` asking the transport what it sent
 from __future__ import annotations
 
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -168,11 +167,11 @@ def _failure(services: Services, session: Session, row: Any, exc: TransportError
         if subscriber is not None:
             compliance.opt_out(session, subscriber, f"twilio-{exc.code}")
         return {"id": row.id, "status": "failed", "error_code": exc.code, "reason": "opted-out"}
-    if exc.status is None and exc.code is None:
+    if exc.outcome_unknown:
         # The request may have reached Twilio: leave the row claimed for the sweeper to settle.
         return {"id": row.id, "status": "sending"}
     if exc.retryable and row.attempts < len(defaults.RETRY_INTERVALS):
-        delay = defaults.RETRY_INTERVALS[row.attempts] * random.uniform(0.8, 1.2)
+        delay = exc.retry_delay(row.attempts)
         return {"id": row.id, "status": "pending", "attempts": row.attempts + 1, "error_code": exc.code,
                 "send_at": now + timedelta(seconds=delay), "claim": None}
     return {"id": row.id, "status": "failed", "error_code": exc.code, "attempts": row.attempts + 1}

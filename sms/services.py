@@ -14,6 +14,7 @@ from typing import Any
 from redis import Redis
 from rq import Queue
 
+from sms import compliance
 from sms.settings import Settings
 from sms.store import Database
 from sms.transport import OutboxTransport, Transport, TwilioTransport
@@ -31,6 +32,7 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: Transport | None = None) -> Services:
+        compliance.mask_library_logs()  # once per process: library log lines never show a number
         db = Database(settings.database_url)
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=3)
         return cls(settings, db, redis, transport or build_transport(settings, db))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -72,7 +71,6 @@ class TwilioTransport:
         self.client = Client(account_sid, auth_token, http_client=self.http)
         self.phone_number = phone_number
         self.messaging_service_sid = messaging_service_sid
-        mask_urllib3_logs()
 
     def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
         params: dict[str, Any] = {"to": to, "body": body}
@@ -152,27 +150,6 @@ def _seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds()) if when.tzinfo else None
-
-
-_PHONE = re.compile(r"(\+|%2B)(\d{1,4}?)(\d{3,})(\d{4})\b")
-
-
-class MaskPhones(logging.Filter):
-    """Mask E.164 numbers (also URL-encoded ones) in log records of libraries we do not control."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = _PHONE.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(4)}", message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-def mask_urllib3_logs() -> None:
-    """urllib3 logs each request URL at DEBUG, query string (To=+1...) included."""
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, MaskPhones) for f in logger.filters):
-        logger.addFilter(MaskPhones())
 
 
 class OutboxTransport:

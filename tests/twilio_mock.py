@@ -34,7 +34,7 @@ ERROR_MESSAGES = {
     20429: "Too Many Requests",
     20500: "Internal Server Error",
     20503: "Service Unavailable",
-    21211: "The 'To' number is not a valid phone number.",
+    21211: "The 'To' number {to} is not a valid phone number.",  # Twilio names the number, as here
     21610: "Attempt to send to unsubscribed recipient",
 }
 
@@ -180,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault is not None:
-            return self._error(fault)
+            return self._error(fault, (form.get("To") or [""])[0])
         if resource == "Calls":
             problems = mock.validate_call(urlsplit(self.path).path, self.headers.get("Authorization", ""), form)
             if problems:
@@ -205,8 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
         match = re.search(r"/Accounts/([^/]+)/(\w+)\.json", urlsplit(self.path).path)
         return (match.group(1), match.group(2)) if match else ("", "")
 
-    def _error(self, fault: Fault) -> None:
-        payload = {"code": fault.code, "message": ERROR_MESSAGES.get(fault.code or 0, "Error"),
+    def _error(self, fault: Fault, to: str) -> None:
+        payload = {"code": fault.code, "message": ERROR_MESSAGES.get(fault.code or 0, "Error").format(to=to),
                    "more_info": f"https://www.twilio.com/docs/errors/{fault.code}", "status": fault.status}
         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
         self._reply(fault.status, payload, headers)

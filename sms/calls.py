@@ -29,6 +29,8 @@ ACTIVE = ("queued", "placing", "placed", "answered", "confirmed")
 OUTCOMES = {"completed": "connected", "answered": "connected", "busy": "busy", "no-answer": "no-answer",
             "failed": "failed", "canceled": "canceled"}
 """Twilio DialCallStatus → leg outcome (skipped and hangup are set by the flow)."""
+NO_ANSWER = "no answer from Twilio"
+"""Error of a call-back whose REST request got no answer: Twilio may still ring the texter."""
 
 
 class CallSession(Base):
@@ -139,6 +141,11 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
 def _legs_today(session: Session, ref: str, since: datetime) -> int:
     return session.scalar(select(func.count(CallLeg.id)).where(
         CallLeg.ref == ref, CallLeg.started_at >= since, CallLeg.outcome != "skipped")) or 0
+
+
+def placed_after_all(call: CallSession) -> bool:
+    """A call-back marked failed because Twilio did not answer the request, which Twilio did place."""
+    return call.status == "failed" and call.call_sid is None and (call.error or "").startswith(NO_ANSWER)
 
 
 def check_caller(session: Session, settings: Settings, phone: str, now: datetime | None = None,
@@ -254,7 +261,7 @@ def _place_failed(services: Services, session: Session, call: CallSession, exc: 
     if exc.opted_out and subscriber is not None:
         compliance.opt_out(session, subscriber, f"twilio-{exc.code}")
     call.status = "failed"
-    reason = f"no answer from Twilio: {exc}" if exc.outcome_unknown else f"{exc.code or exc.status} {exc}"
+    reason = f"{NO_ANSWER}: {exc}" if exc.outcome_unknown else f"{exc.code or exc.status} {exc}"
     call.error = reason[:200]
     session.commit()
     send_text(services, session, call, "Sorry, we couldn't place your call just now. Reply CALL to try again.")

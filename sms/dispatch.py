@@ -117,12 +117,21 @@ def _send_rows(services: Services, session: Session, broadcast: Broadcast, rows:
         result = _send_one(services, session, broadcast, row, callback, reps, row.subscriber_id in active)
         counts[result["status"]] = counts.get(result["status"], 0) + 1
         results.append(result)
+        if result["status"] == "sending":  # Twilio did not answer: one timeout per batch, not one per row
+            results += _hand_back(rows[i + 1:])
+            break
         if len(results) >= defaults.BROADCAST_COMMIT_EVERY:
             _save(session, results)
             if _stopped(session, broadcast.id, [r.id for r in rows[i + 1:]]):
                 break
     _save(session, results)
     return counts
+
+
+def _hand_back(rows: list[Any]) -> list[dict[str, Any]]:
+    """Unsent rows of a batch cut short, due again after the first back-off interval."""
+    later = utcnow() + timedelta(seconds=defaults.RETRY_INTERVALS[0])
+    return [{"id": row.id, "status": "pending", "send_at": later, "claim": None} for row in rows]
 
 
 def _send_one(services: Services, session: Session, broadcast: Broadcast, row: Any, callback: str,

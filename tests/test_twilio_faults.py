@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from bcast_helpers import add_people, broadcast_status, delivery, new_broadcast
-from calls_fixtures import targets_db  # noqa: F401 - fixture
+from calls_fixtures import Caller, path_of, targets_db  # noqa: F401 - fixture
 from sqlalchemy import select, update
 from twilio_mock import Fault, TwilioMock, error, start
 
@@ -249,6 +249,22 @@ def test_broadcast_send_with_no_answer_is_settled_not_resent_blind(mock, svc, ac
     assert len(mock.created) == 1 and broadcast_status(svc, broadcast_id) == "sent"
 
 
+@pytest.mark.slow
+def test_a_hung_api_costs_one_timeout_per_broadcast_batch(mock, svc):
+    broadcast_id, phones = started(svc, 3)
+    mock.fail("Messages", Fault(hang=True))
+    before = utcnow()
+    assert dispatch.run_batch(svc, broadcast_id) == {"sending": 1}
+    assert len(mock.posts("Messages")) == 1  # the other two did not each wait out a timeout
+    later = [delivery(svc, broadcast_id, phone) for phone in phones[1:]]
+    assert {d.status for d in later} == {"pending"} and all(d.attempts == 0 for d in later)
+    assert all(d.send_at >= before + timedelta(seconds=defaults.RETRY_INTERVALS[0]) for d in later)
+    with svc.db.session() as session:  # time passes; Twilio answers again
+        session.execute(update(Delivery).where(Delivery.status == "pending").values(send_at=utcnow()))
+        session.commit()
+    assert dispatch.run_batch(svc, broadcast_id) == {"sent": 2}
+
+
 # -- call-back placement (sms.calls.place) ------------------------------------------------------------------
 
 
@@ -317,7 +333,7 @@ def test_call_back_permanent_error_fails_once_with_the_code(mock, svc, phone, ta
 
 
 @pytest.mark.slow
-def test_call_back_with_no_answer_is_never_placed_twice(mock, svc, phone, targets_db):  # noqa: F811
+def test_call_back_with_no_answer_is_never_placed_twice(client, mock, svc, phone, targets_db):  # noqa: F811
     queued = call_back(svc, phone)
     mock.fail("Calls", Fault(hang=True, acted=True))
     assert calls.place(svc, queued.id) == "failed"
@@ -326,3 +342,8 @@ def test_call_back_with_no_answer_is_never_placed_twice(mock, svc, phone, target
     assert calls.sweep(svc, utcnow() + timedelta(minutes=10))["requeued"] == 0
     assert calls.place(svc, queued.id) == "already placed"
     assert len(mock.posts("Calls")) == 1
+    (ringing,) = mock.created  # Twilio did place it: when the texter picks up, the call goes on
+    caller = Caller(client, phone.number, ringing["sid"])
+    assert caller.post(path_of(mock.posts("Calls")[0].form["Url"][0])).find("./Gather") is not None
+    assert caller.post("/voice/connect", Digits="1").find("./Dial") is not None
+    assert session_row(svc, queued.id).status == "confirmed"

@@ -347,3 +347,34 @@ def test_call_back_with_no_answer_is_never_placed_twice(client, mock, svc, phone
     assert caller.post(path_of(mock.posts("Calls")[0].form["Url"][0])).find("./Gather") is not None
     assert caller.post("/voice/connect", Digits="1").find("./Dial") is not None
     assert session_row(svc, queued.id).status == "confirmed"
+
+
+# -- a manual reply from the console inbox (sms.inbox.send_manual) ------------------------------------------
+
+
+@pytest.mark.slow
+def test_manual_reply_with_no_answer_is_settled_not_resent(mock, svc, phone):
+    from sms import inbox
+
+    phone.text("HI")
+    with svc.db.session() as session:
+        subscriber_id = session.scalar(select(Subscriber.id))
+    mock.fail("Messages", Fault(hang=True, acted=True))
+    sent = inbox.send_manual(svc, subscriber_id, "See you Saturday", "org@example.org")
+    assert message(svc, sent.id).status == "sending"  # not scheduled for a blind resend
+    assert outbound.sweep(svc, utcnow() + outbound.STALE_SENDING + timedelta(seconds=1))["settled"] == 1
+    assert (message(svc, sent.id).status, len(mock.created)) == ("sent", 1)
+
+
+def test_manual_reply_honours_retry_after(mock, svc, phone):
+    from sms import inbox
+
+    phone.text("HI")
+    with svc.db.session() as session:
+        subscriber_id = session.scalar(select(Subscriber.id))
+    mock.fail("Messages", error(429, 20429, retry_after="120"))
+    before = utcnow()
+    sent = inbox.send_manual(svc, subscriber_id, "See you Saturday", "org@example.org")
+    row = message(svc, sent.id)
+    assert row.status == "scheduled" and row.send_at >= before + timedelta(seconds=120)
+    assert f"deliver-{sent.id}" in scheduled_jobs(svc, "default")

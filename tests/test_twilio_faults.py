@@ -87,12 +87,26 @@ def test_transport_maps_twilio_error_bodies(mock):
     assert (invalid.value.status, invalid.value.code, invalid.value.retryable) == (400, 21211, False)
 
 
-@pytest.mark.slow
 def test_a_hung_api_times_out_instead_of_hanging_the_worker(mock):
     mock.fail("Messages", Fault(hang=True))
     with pytest.raises(TransportError) as hung:
         mock.transport(timeout=0.3).send_sms(NUMBER, "hi")
     assert hung.value.outcome_unknown and hung.value.retryable
+
+
+def test_a_refused_connection_is_an_unknown_outcome(mock):
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    from sms.transport import TwilioTransport
+
+    transport = TwilioTransport("AC" + "a" * 32, "token", "+15005550006", api_base_url=f"http://127.0.0.1:{port}",
+                                timeout=0.3)
+    with pytest.raises(TransportError) as refused:
+        transport.send_sms(NUMBER, "hi")
+    assert refused.value.outcome_unknown  # settled by asking Twilio later, like a timeout
 
 
 def test_production_transport_has_a_finite_timeout():
@@ -173,7 +187,6 @@ def test_followup_21610_opts_the_number_out(mock, svc, phone):
     assert len(mock.posts("Messages")) == 1
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("acted", [True, False], ids=["twilio-sent-it", "twilio-did-not"])
 def test_followup_with_no_answer_is_settled_by_asking_twilio(mock, svc, phone, acted):
     planned = followup(svc, phone)
@@ -235,7 +248,6 @@ def test_broadcast_permanent_error_fails_once_with_the_code(mock, svc, fault, op
     assert (("opt_out", "twilio-21610") in consent_sources(svc, phones[0])) == opted_out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("acted", [True, False], ids=["twilio-sent-it", "twilio-did-not"])
 def test_broadcast_send_with_no_answer_is_settled_not_resent_blind(mock, svc, acted):
     broadcast_id, phones = started(svc, 1)
@@ -249,7 +261,6 @@ def test_broadcast_send_with_no_answer_is_settled_not_resent_blind(mock, svc, ac
     assert len(mock.created) == 1 and broadcast_status(svc, broadcast_id) == "sent"
 
 
-@pytest.mark.slow
 def test_a_hung_api_costs_one_timeout_per_broadcast_batch(mock, svc):
     broadcast_id, phones = started(svc, 3)
     mock.fail("Messages", Fault(hang=True))
@@ -332,7 +343,6 @@ def test_call_back_permanent_error_fails_once_with_the_code(mock, svc, phone, ta
     assert (("opt_out", "twilio-21610") in consent_sources(svc, phone.number)) == opted_out
 
 
-@pytest.mark.slow
 def test_call_back_with_no_answer_is_never_placed_twice(client, mock, svc, phone, targets_db):  # noqa: F811
     queued = call_back(svc, phone)
     mock.fail("Calls", Fault(hang=True, acted=True))
@@ -352,7 +362,6 @@ def test_call_back_with_no_answer_is_never_placed_twice(client, mock, svc, phone
 # -- a manual reply from the console inbox (sms.inbox.send_manual) ------------------------------------------
 
 
-@pytest.mark.slow
 def test_manual_reply_with_no_answer_is_settled_not_resent(mock, svc, phone):
     from sms import inbox
 

@@ -94,7 +94,7 @@ def test_a_hung_api_times_out_instead_of_hanging_the_worker(mock):
     assert hung.value.outcome_unknown and hung.value.retryable
 
 
-def test_a_refused_connection_is_an_unknown_outcome(mock):
+def test_a_refused_connection_is_an_unknown_outcome():
     import socket
 
     with socket.socket() as closed:  # a port nobody listens on

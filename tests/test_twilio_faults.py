@@ -206,6 +206,11 @@ def test_followup_with_no_answer_is_settled_by_asking_twilio(mock, svc, phone, a
 # -- broadcast dispatch (sms.dispatch) ----------------------------------------------------------------------
 
 
+def first_to(mock) -> str:
+    """The number the mock was asked to text first (the one that met the fault)."""
+    return mock.posts("Messages")[0].form["To"][0]
+
+
 def started(svc, people: int = 2) -> tuple[int, list[str]]:
     phones = add_people(svc, people)
     broadcast_id = new_broadcast(svc, mps=1000)
@@ -219,7 +224,7 @@ def test_broadcast_transient_fault_is_retried_then_sent_once(mock, svc, fault):
     mock.fail("Messages", fault)
     before = utcnow()
     assert dispatch.run_batch(svc, broadcast_id) == {"pending": 1, "sent": 1}
-    retry = delivery(svc, broadcast_id, phones[0])
+    retry = delivery(svc, broadcast_id, first_to(mock))
     assert (retry.status, retry.attempts, retry.error_code) == ("pending", 1, fault.code)
     assert_backoff(fault, before, retry.send_at)
     assert broadcast_status(svc, broadcast_id) == "sending"
@@ -228,7 +233,7 @@ def test_broadcast_transient_fault_is_retried_then_sent_once(mock, svc, fault):
         session.execute(update(Delivery).where(Delivery.id == retry.id).values(send_at=utcnow()))
         session.commit()
     assert dispatch.run_batch(svc, broadcast_id) == {"sent": 1}
-    sent = delivery(svc, broadcast_id, phones[0])
+    sent = delivery(svc, broadcast_id, first_to(mock))
     assert sent.status == "sent" and sent.twilio_sid in {c["sid"] for c in mock.created}
     assert sorted(c["to"] for c in mock.created) == phones
     assert broadcast_status(svc, broadcast_id) == "sent"
@@ -239,13 +244,14 @@ def test_broadcast_permanent_error_fails_once_with_the_code(mock, svc, fault, op
     broadcast_id, phones = started(svc)
     mock.fail("Messages", fault)
     dispatch.run_batch(svc, broadcast_id)
-    failed = delivery(svc, broadcast_id, phones[0])
+    faulted = first_to(mock)
+    failed = delivery(svc, broadcast_id, faulted)
     assert (failed.status, failed.error_code) == ("failed", fault.code)
     assert broadcast_status(svc, broadcast_id) == "sent"  # nothing left to retry
-    assert [c["to"] for c in mock.created] == phones[1:]
+    assert [c["to"] for c in mock.created] == [p for p in phones if p != faulted]
     assert len(mock.posts("Messages")) == 2
-    assert status_of(svc, phones[0]) == ("opted_out" if opted_out else "active")
-    assert (("opt_out", "twilio-21610") in consent_sources(svc, phones[0])) == opted_out
+    assert status_of(svc, faulted) == ("opted_out" if opted_out else "active")
+    assert (("opt_out", "twilio-21610") in consent_sources(svc, faulted)) == opted_out
 
 
 @pytest.mark.parametrize("acted", [True, False], ids=["twilio-sent-it", "twilio-did-not"])
@@ -267,7 +273,7 @@ def test_a_hung_api_costs_one_timeout_per_broadcast_batch(mock, svc):
     before = utcnow()
     assert dispatch.run_batch(svc, broadcast_id) == {"sending": 1}
     assert len(mock.posts("Messages")) == 1  # the other two did not each wait out a timeout
-    later = [delivery(svc, broadcast_id, phone) for phone in phones[1:]]
+    later = [delivery(svc, broadcast_id, phone) for phone in phones if phone != first_to(mock)]
     assert {d.status for d in later} == {"pending"} and all(d.attempts == 0 for d in later)
     assert all(d.send_at >= before + timedelta(seconds=defaults.RETRY_INTERVALS[0]) for d in later)
     with svc.db.session() as session:  # time passes; Twilio answers again
@@ -387,3 +393,22 @@ def test_manual_reply_honours_retry_after(mock, svc, phone):
     row = message(svc, sent.id)
     assert row.status == "scheduled" and row.send_at >= before + timedelta(seconds=120)
     assert f"deliver-{sent.id}" in scheduled_jobs(svc, "default")
+
+
+# -- the same through a real RQ worker: the retry job is scheduled, then runs --------------------------------
+
+
+def test_worker_retries_a_refused_call_back_and_places_it_once(mock, svc, phone, targets_db, run_jobs,  # noqa: F811
+                                                                monkeypatch):
+    import time
+
+    monkeypatch.setattr(defaults, "RETRY_INTERVALS", (1, 1, 1))  # seconds, so the test can wait them out
+    mock.fail("Calls", error(503, 20503))
+    queued = call_back(svc, phone)
+    run_jobs()
+    assert session_row(svc, queued.id).status == "queued" and mock.created == []
+    time.sleep(1.3)
+    run_jobs()  # the worker's scheduler moves the due retry onto the queue and runs it
+    (created,) = mock.created
+    assert (session_row(svc, queued.id).status, session_row(svc, queued.id).call_sid) == ("placed", created["sid"])
+    assert len(mock.posts("Calls")) == 2

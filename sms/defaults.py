@@ -59,6 +59,12 @@ QUIET_HOURS = (9, 20)
 RETRY_INTERVALS = (10, 60, 300)
 """Back-off, in seconds, for transient transport errors (429/5xx); jittered."""
 
+RETRY_AFTER_MAX_SECONDS = 3600
+"""A Twilio Retry-After longer than this is capped (a retry is still better than a lost text)."""
+
+TWILIO_TIMEOUT_SECONDS = 15.0
+"""Connect and read timeout of every Twilio REST request: a hung API never hangs a worker."""
+
 PERMANENT_ERROR_CODES = frozenset({21211, 21212, 21214, 21408, 21610, 21612, 21614, 30003, 30005, 30006, 30007})
 """Twilio error codes that are never retried."""
 

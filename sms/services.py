@@ -16,6 +16,7 @@ from redis import Redis
 from redis.sentinel import SentinelManagedConnection, SentinelManagedSSLConnection
 from rq import Queue
 
+from sms import compliance
 from sms.settings import Settings
 from sms.store import Database
 from sms.transport import OutboxTransport, Transport, TwilioTransport
@@ -33,6 +34,7 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: Transport | None = None) -> Services:
+        compliance.mask_library_logs()  # once per process: library log lines never show a number
         db = Database(settings.database_url, **engine_options(settings))
         redis = connect_redis(settings)
         return cls(settings, db, redis, transport or build_transport(settings, db))

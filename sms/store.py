@@ -237,7 +237,11 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **options: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, queued writers (sms.sqlite_writers), a busy timeout and foreign keys."""
+    """Create an engine; SQLite gets WAL, queued writers (sms.sqlite_writers), a busy timeout and foreign keys.
+
+    Bound parameters (phone numbers) are kept out of SQL logs and error messages.
+    """
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         from sms.sqlite_writers import QueuedWriterConnection
 

@@ -92,6 +92,9 @@ def erase(session: Session, subscriber: Subscriber) -> None:
     sid = subscriber.id
     session.execute(delete(Interest).where(Interest.subscriber_id == sid))
     session.execute(delete(Conversation).where(Conversation.subscriber_id == sid))
+    # A text still waiting to be sent would go out empty: it is cancelled, not blanked.
+    session.execute(update(Message).where(Message.subscriber_id == sid, Message.status == "scheduled")
+                    .values(status="cancelled"))
     session.execute(update(Message).where(Message.subscriber_id == sid).values(body=None))
     subscriber.zip = subscriber.state = subscriber.timezone = subscriber.first_name = None
     subscriber.district = None
@@ -106,6 +109,8 @@ def purge_inactive(session: Session, cutoff: datetime, batch: int = 500) -> int:
         select(Subscriber).where(
             Subscriber.last_active_at < cutoff,
             (Subscriber.zip.is_not(None)) | (Subscriber.last_demand.is_not(None))
+            | (Subscriber.state.is_not(None)) | (Subscriber.district.is_not(None))
+            | (Subscriber.first_name.is_not(None)) | (Subscriber.timezone.is_not(None))
             | Subscriber.id.in_(select(Interest.subscriber_id)) | Subscriber.id.in_(
                 select(Message.subscriber_id).where(Message.body.is_not(None))),
         ).limit(batch)

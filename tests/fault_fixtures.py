@@ -153,6 +153,23 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.stop()
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (children, grandchildren...), read from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 class Workers:
     """Real ``worker.py`` processes (sped-up clock) against the given database and Redis."""
 
@@ -166,30 +183,27 @@ class Workers:
 
     def start(self) -> subprocess.Popen:
         log = open(self.logdir / f"worker{len(self.started)}.log", "w")  # noqa: SIM115 - closed with the process
-        # A session of its own, so a kill reaches RQ's work horse and scheduler children too.
         proc = subprocess.Popen([sys.executable, "-c", FAST_WORKER], cwd=ROOT, env=self.env, stdout=log,
-                                stderr=log, start_new_session=True)
+                                stderr=log)
         self.started.append(proc)
         return proc
 
-    def kill(self, proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-        """Signal the worker's whole process group and wait for it to end (SIGKILL after 10 s)."""
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # leave no work horse or scheduler child behind
-        except ProcessLookupError:
-            pass
+    def kill(self, proc: subprocess.Popen) -> None:
+        """SIGKILL the worker and every process it started, at once, as a crash or an OOM kill would.
+
+        RQ's work horse runs in a process group of its own (``os.setpgrp``), so killing the
+        worker's group alone would leave the job running.
+        """
+        for pid in [proc.pid, *descendants(proc.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
 
     def logs(self) -> str:
         return "\n".join(p.read_text() for p in sorted(self.logdir.glob("worker*.log")))
 
     def stop_all(self) -> None:
-        for proc in self.started:
-            self.kill(proc, signal.SIGTERM)
+        for proc in self.started:  # SIGKILL: the test is over, and a warm shutdown costs a second or two
+            self.kill(proc)

@@ -12,6 +12,8 @@ backend), PostgreSQL faults on the private PostgreSQL.
 
 from __future__ import annotations
 
+import json
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +25,26 @@ from bcast_helpers import add_people, broadcast_status, new_broadcast, statuses
 from calls_fixtures import Caller, dialed, legislator_rows, path_of, zip_rows
 from conftest import BASE_URL, SERVICE_NUMBER, TOKEN, Phone, _reset_database, signed_post
 from fault_fixtures import Workers, wait_for
+from redis import Redis
 from sqlalchemy import select
 
-from sms import broadcasts, catalogue, segments, services, simulator, spool, store, subscribers, targetdata
+from sms import (
+    broadcasts,
+    catalogue,
+    cron,
+    inbound,
+    segments,
+    services,
+    simulator,
+    spool,
+    store,
+    subscribers,
+    targetdata,
+)
 from sms.calls import CallLeg, CallSession
 from sms.store import Message, OutboxItem
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 private_redis = fault_fixtures.private_redis
 private_postgres = fault_fixtures.private_postgres
 RECIPIENTS = 40
@@ -170,6 +185,7 @@ def summary_texts(svc: Any) -> list[str]:
 
 # --- Redis restarted ------------------------------------------------------------------------------
 
+@slow
 def test_redis_restarted_mid_broadcast_sends_each_text_once(redis_app, private_redis, workers_for):
     svc = redis_app.extensions["actionline"]
     workers = workers_for(redis_app)
@@ -182,6 +198,7 @@ def test_redis_restarted_mid_broadcast_sends_each_text_once(redis_app, private_r
     assert_broadcast_once(svc, phones, broadcast_id)
 
 
+@slow
 def test_redis_restarted_with_the_call_back_queued_places_it_once(redis_app, private_redis, workers_for):
     svc = redis_app.extensions["actionline"]
     client = redis_app.test_client()
@@ -203,6 +220,7 @@ def test_redis_restarted_with_the_call_back_queued_places_it_once(redis_app, pri
     assert len(summary_texts(svc)) == 1
 
 
+@slow
 def test_text_while_redis_is_down_is_answered_and_the_call_back_placed_later(redis_app, private_redis, workers_for):
     svc = redis_app.extensions["actionline"]
     private_redis.stop()
@@ -214,6 +232,7 @@ def test_text_while_redis_is_down_is_answered_and_the_call_back_placed_later(red
     assert [item.to for item in outbox(svc, "call")] == [TEXTER]
 
 
+@slow
 def test_readyz_names_redis_while_it_is_down(redis_app, private_redis):
     client = redis_app.test_client()
     assert client.get("/readyz").status_code == 200
@@ -227,6 +246,7 @@ def test_readyz_names_redis_while_it_is_down(redis_app, private_redis):
 
 # --- PostgreSQL restarted -------------------------------------------------------------------------
 
+@slow
 def test_postgres_restarted_mid_broadcast_sends_each_text_once(pg_app, private_postgres, workers_for):
     svc = pg_app.extensions["actionline"]
     phones, broadcast_id = start_broadcast(svc)
@@ -238,6 +258,7 @@ def test_postgres_restarted_mid_broadcast_sends_each_text_once(pg_app, private_p
     assert_broadcast_once(svc, phones, broadcast_id)
 
 
+@slow
 def test_postgres_down_while_the_call_back_is_queued_places_it_once(pg_app, private_postgres, workers_for):
     svc = pg_app.extensions["actionline"]
     client = pg_app.test_client()
@@ -260,6 +281,7 @@ def test_postgres_down_while_the_call_back_is_queued_places_it_once(pg_app, priv
     assert len(summary_texts(svc)) == 1
 
 
+@slow
 def test_readyz_names_the_database_while_it_is_down(pg_app, private_postgres):
     client = pg_app.test_client()
     assert client.get("/readyz").status_code == 200
@@ -273,6 +295,7 @@ def test_readyz_names_the_database_while_it_is_down(pg_app, private_postgres):
     assert client.get("/readyz").status_code == 200
 
 
+@slow
 def test_texts_while_postgres_is_down_are_kept_and_answered_by_text_once(pg_app, private_postgres, workers_for):
     svc = pg_app.extensions["actionline"]
     client = pg_app.test_client()
@@ -308,6 +331,7 @@ def outbox_texts(svc: Any) -> list[tuple[str, str]]:
     return [(item.to, item.body or "") for item in outbox(svc)]
 
 
+@slow
 def test_a_text_while_the_database_and_redis_are_both_down_gets_503(pg_app, private_postgres, private_redis):
     client = pg_app.test_client()
     private_postgres.stop()
@@ -323,6 +347,7 @@ def test_a_text_while_the_database_and_redis_are_both_down_gets_503(pg_app, priv
 
 # --- worker killed --------------------------------------------------------------------------------
 
+@slow
 def test_worker_killed_while_placing_the_call_back_places_it_once(pg_app, private_postgres, workers_for):
     svc = pg_app.extensions["actionline"]
     client = pg_app.test_client()
@@ -349,3 +374,40 @@ def test_worker_killed_while_placing_the_call_back_places_it_once(pg_app, privat
     assert_each_office_dialed_once(svc, numbers)
     assert [item.to for item in outbox(svc, "call")] == [TEXTER]
     assert len(summary_texts(svc)) == 1
+
+
+# --- the pieces that make this work -------------------------------------------------------------
+
+def test_cron_thread_survives_an_unexpected_error(monkeypatch):
+    """A dead cron thread would silently stop every sweeper, so any error in a tick is logged and skipped."""
+    ticks: list[float] = []
+
+    def tick(redis, now, last):
+        ticks.append(now)
+        if len(ticks) == 1:
+            raise ValueError("a bug, not a Redis outage")
+        return 0
+
+    monkeypatch.setattr(cron, "tick", tick)
+    stop = threading.Event()
+    thread = cron.start(Redis(), stop)
+    try:
+        wait_for(lambda: len(ticks) >= 2, timeout=10, what="a second tick")
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def test_spool_replay_sets_aside_what_it_cannot_replay_and_goes_on(redis_app):
+    svc = redis_app.extensions["actionline"]
+    svc.redis.rpush(spool.KEY, json.dumps({"sid": "SMbroken"}))  # no phone: cannot be an InboundSms
+    spool.keep(svc.redis, inbound.InboundSms(sid="SM" + "7" * 32, phone=TEXTER, body="CHOKEHOLD"))
+    assert spool.replay(svc) == {"replayed": 1, "dead": 1}
+    assert spool.pending(svc.redis) == 0
+    assert svc.redis.lrange(spool.DEAD, 0, -1) == [json.dumps({"sid": "SMbroken"}).encode()]
+    sent = outbox_texts(svc)
+    assert {to for to, _ in sent} == {TEXTER}
+    spool.keep(svc.redis, inbound.InboundSms(sid="SM" + "7" * 32, phone=TEXTER, body="CHOKEHOLD"))  # kept twice
+    assert spool.replay(svc) == {"replayed": 1, "dead": 0}
+    assert outbox_texts(svc) == sent  # answered once

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, current_app, request
 from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
@@ -10,6 +12,7 @@ from handlers.twilio_auth import validate_twilio_request
 from sms import inbound, spool
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
+log = logging.getLogger(__name__)
 
 
 def twiml(response: object) -> Response:
@@ -36,7 +39,7 @@ def receive() -> Response:
         try:
             spool.keep(services.redis, sms)
         except RedisError:
-            current_app.logger.critical("database and Redis down: inbound %s not kept", sms.sid)
+            log.critical("database and Redis down: inbound %s not kept", sms.sid)
             return Response("database and Redis unavailable", status=503, mimetype="text/plain")
         return twiml(response)
     for text in replies:

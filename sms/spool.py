@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any
 
 from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from sms import compliance, inbound, outbound
 from sms.services import Services, current
@@ -85,7 +85,7 @@ def answer(services: Services, sms: inbound.InboundSms) -> None:
             _send_reply(services, session, reply)
 
 
-def _send_reply(services: Services, session: Any, reply: Message) -> None:
+def _send_reply(services: Services, session: Session, reply: Message) -> None:
     if not compliance.may_message(session, reply.phone):
         session.execute(update(Message).where(Message.id == reply.id, Message.status == "replied")
                         .values(status="cancelled"))

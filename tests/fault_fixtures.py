@@ -33,6 +33,7 @@ FAST_WORKER = (
     "from sms import cron, defaults\n"
     "cron.PERIODIC[:] = [(job, min(every, 2)) for job, every in cron.PERIODIC]\n"
     "defaults.SWEEP_GRACE_SECONDS = 4\n"
+    "defaults.CALL_PLACE_WINDOW_SECONDS = {place_window}\n"
     "import worker\n"
     "worker.main()\n"
 )
@@ -181,9 +182,11 @@ class Workers:
         self.logdir = logdir
         self.started: list[subprocess.Popen] = []
 
-    def start(self) -> subprocess.Popen:
+    def start(self, place_window: int = 120) -> subprocess.Popen:
+        """Start a worker; ``place_window`` shortens how long a call-back may wait to be placed."""
         log = open(self.logdir / f"worker{len(self.started)}.log", "w")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen([sys.executable, "-c", FAST_WORKER], cwd=ROOT, env=self.env, stdout=log,
+        code = FAST_WORKER.format(place_window=place_window)
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=self.env, stdout=log,
                                 stderr=log)
         self.started.append(proc)
         return proc

@@ -213,6 +213,7 @@ def test_redis_restarted_with_the_call_back_queued_places_it_once(redis_app, pri
     numbers += next_office(caller, 0)
     private_redis.start()
     numbers += next_office(caller, 1)
+    assert dialed(caller.post("/voice/next?leg=2")) == numbers[-1:]  # Twilio retried the step: no new leg
     hang_up(caller, svc, 2)
     wait_for(lambda: summary_texts(svc), what="the summary text")
     assert_each_office_dialed_once(svc, numbers)
@@ -274,6 +275,7 @@ def test_postgres_down_while_the_call_back_is_queued_places_it_once(pg_app, priv
     numbers += next_office(caller, 0)
     private_postgres.restart()
     numbers += next_office(caller, 1)
+    assert dialed(caller.post("/voice/next?leg=2")) == numbers[-1:]  # Twilio retried the step: no new leg
     hang_up(caller, svc, 2)
     wait_for(lambda: summary_texts(svc), what="the summary text")
     assert_each_office_dialed_once(svc, numbers)
@@ -368,6 +370,7 @@ def test_worker_killed_while_placing_the_call_back_places_it_once(pg_app, privat
     workers.kill(second)  # the worker dies while the supporter is on the phone
     numbers += next_office(caller, 0)
     numbers += next_office(caller, 1)
+    assert dialed(caller.post("/voice/next?leg=2")) == numbers[-1:]  # Twilio retried the step: no new leg
     hang_up(caller, svc, 2)
     workers.start()
     wait_for(lambda: summary_texts(svc), what="the summary text")

@@ -19,7 +19,8 @@ import logging
 
 from redis import Redis
 from sqlalchemy import select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from sms import compliance, inbound, outbound
@@ -30,8 +31,9 @@ log = logging.getLogger(__name__)
 KEY = "al:spool:inbound"
 DEAD = "al:spool:inbound:dead"
 """Kept texts whose replay raised something other than "database down" (inspect, then LMOVE back)."""
-DATABASE_DOWN = (OperationalError, InterfaceError)
-"""What SQLAlchemy raises when the database cannot be reached (or SQLite stays locked)."""
+DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+"""What SQLAlchemy raises when the database cannot be reached, is starting up, or is saturated
+(no pooled connection in time, or SQLite locked past its busy timeout)."""
 
 
 def keep(redis: Redis, sms: inbound.InboundSms) -> None:

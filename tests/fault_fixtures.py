@@ -46,7 +46,8 @@ def spare_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "the worker") -> None:
+def wait_for(condition: Callable[[], Any], timeout: float = 120.0, what: str = "the worker") -> None:
+    """Poll ``condition`` until it is true; generous, because other test runs may load the machine."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

@@ -433,3 +433,26 @@ def test_spool_replay_sets_aside_what_it_cannot_replay_and_goes_on(redis_app):
     spool.keep(svc.redis, inbound.InboundSms(sid="SM" + "7" * 32, phone=TEXTER, body="CHOKEHOLD"))  # kept twice
     assert spool.replay(svc) == {"replayed": 1, "dead": 0}
     assert outbox_texts(svc) == sent  # answered once
+
+
+
+@slow
+def test_worker_process_carries_on_when_redis_dies_while_a_job_runs(pg_app, private_redis, workers_for):
+    """RQ's work loop quits on a Redis error outside its dequeue retry (e.g. the heartbeat while a job
+    runs); the worker process must start working again when Redis is back, not exit."""
+    svc = pg_app.extensions["actionline"]
+    client = pg_app.test_client()
+    ask_for_call(client)
+    with svc.db.engine.connect() as lock:  # hold the session row: the job runs until Redis is gone
+        lock.execute(select(CallSession).with_for_update())
+        worker = workers_for(pg_app).start()
+        wait_for(lambda: svc.queue("high").started_job_registry.get_job_ids(), what="the job to start")
+        private_redis.stop()
+        lock.rollback()
+    wait_for(lambda: call_session(svc).status == "placed", what="the job to finish")
+    private_redis.start()
+    Phone(client, "+16175550199").text("CALL CHOKEHOLD")
+    assert Phone(client, "+16175550199").text("99501")[0].startswith("Calling you now")
+    wait_for(lambda: len(outbox(svc, "call")) == 2, what="the same worker process to place the next call-back")
+    assert worker.poll() is None
+    assert sorted(item.to for item in outbox(svc, "call")) == [TEXTER, "+16175550199"]

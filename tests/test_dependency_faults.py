@@ -179,6 +179,12 @@ def assert_each_office_dialed_once(svc: Any, numbers: list[str]) -> None:
         (i, number, "connected") for i, number in enumerate(expected)]
 
 
+def waiting_on_a_lock(svc: Any) -> bool:
+    """True while some PostgreSQL session (the worker's job) waits for a lock the test holds."""
+    with svc.db.engine.connect() as conn:
+        return bool(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")))
+
+
 def summary_texts(svc: Any) -> list[str]:
     return [item.body or "" for item in outbox(svc) if (item.body or "").startswith("Thank you for calling!")]
 
@@ -359,7 +365,8 @@ def test_worker_killed_while_placing_the_call_back_places_it_once(pg_app, privat
     with svc.db.engine.connect() as lock:  # hold the session row: the worker blocks inside the job
         lock.execute(select(CallSession).with_for_update())
         first = workers.start()
-        wait_for(lambda: job_id in svc.queue("high").started_job_registry.get_job_ids(), what="the job to start")
+        wait_for(lambda: waiting_on_a_lock(svc), what="the job to block on the row")
+        assert job_id in svc.queue("high").started_job_registry.get_job_ids()
         workers.kill(first)
         lock.rollback()
     assert call_session(svc).status == "queued"
@@ -389,7 +396,8 @@ def test_worker_killed_mid_request_to_twilio_still_places_the_call_back_once(pg_
     with svc.db.engine.connect() as lock:  # the outbox is our Twilio: its request hangs until the kill
         lock.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
         first = workers.start(place_window=5)
-        wait_for(lambda: call_session(svc).status == "placing", what="the worker to claim the call-back")
+        wait_for(lambda: waiting_on_a_lock(svc), what="the worker to call Twilio")
+        assert call_session(svc).status == "placing"
         workers.kill(first)
         lock.rollback()
     workers.start(place_window=5)
@@ -446,7 +454,7 @@ def test_worker_process_carries_on_when_redis_dies_while_a_job_runs(pg_app, priv
     with svc.db.engine.connect() as lock:  # hold the session row: the job runs until Redis is gone
         lock.execute(select(CallSession).with_for_update())
         worker = workers_for(pg_app).start()
-        wait_for(lambda: svc.queue("high").started_job_registry.get_job_ids(), what="the job to start")
+        wait_for(lambda: waiting_on_a_lock(svc), what="the job to block on the row")
         private_redis.stop()
         lock.rollback()
     wait_for(lambda: call_session(svc).status == "placed", what="the job to finish")

@@ -11,14 +11,29 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
+from types import FrameType
 
+from redis import Redis
+from redis.exceptions import RedisError
 from rq import Worker
 
 from sms import cron, defaults, services
 from sms.settings import ConfigError, Settings, load_env, parse_queues
 
 log = logging.getLogger("actionline.worker")
+
+
+class StoppableWorker(Worker):
+    """Remembers a SIGTERM/SIGINT, to tell a requested stop from RQ giving up on a Redis error."""
+
+    stop_signalled = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
@@ -46,11 +61,35 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv, settings)
     svc = services.Services.from_settings(settings)
     services.bind(svc)
-    if args.cron and not args.burst:
+    cron_on = args.cron and not args.burst
+    if cron_on:
         cron.start(svc.redis)
-    log.info("serving queues %s; cron %s", ", ".join(args.queues), "on" if args.cron and not args.burst else "off")
-    worker = Worker([svc.queue(name) for name in args.queues], connection=svc.redis)
-    worker.work(burst=args.burst, with_scheduler=True)
+    log.info("serving queues %s; cron %s", ", ".join(args.queues), "on" if cron_on else "off")
+    queues = [svc.queue(name) for name in args.queues]
+    while True:
+        worker = StoppableWorker(queues, connection=svc.redis)
+        try:
+            worker.work(burst=args.burst, with_scheduler=True)
+        except RedisError as exc:  # RQ's teardown talks to Redis too
+            log.warning("worker stopped on a Redis error: %s", exc)
+        if worker.is_horse:  # a forked work horse whose job's bookkeeping failed falls through to here
+            raise SystemExit(1)
+        if args.burst or worker.stop_signalled or not wait_for_redis(svc.redis):
+            return
+        log.error("RQ's work loop ended on an error (Redis outage?); working again")
+
+
+def wait_for_redis(redis: Redis) -> bool:
+    """Block until Redis answers (True), or until SIGTERM/SIGINT (False)."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # RQ's handlers would talk to the Redis that is down
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set():
+        try:
+            return bool(redis.ping())
+        except RedisError:
+            stop.wait(1)
+    return False
 
 
 if __name__ == "__main__":

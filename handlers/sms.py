@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, current_app, request
+from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from handlers.twilio_auth import validate_twilio_request
-from sms import inbound
+from sms import inbound, spool
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
+log = logging.getLogger(__name__)
 
 
 def twiml(response: object) -> Response:
@@ -18,12 +22,26 @@ def twiml(response: object) -> Response:
 @bp.post("")
 @validate_twilio_request
 def receive() -> Response:
-    """Answer one inbound text; a malformed request gets an empty TwiML reply, never a 500 to Twilio."""
+    """Answer one inbound text; a malformed request gets an empty TwiML reply, never a 500 to Twilio.
+
+    With the database down the text is spooled and answered later by a text (see ``sms.spool``);
+    only if Redis is down too is the answer 503, so Twilio's fallback URL applies.
+    """
     response = MessagingResponse()
     try:
         sms = inbound.InboundSms.from_form(request.form)
     except ValueError:
         return twiml(response)
-    for text in inbound.receive(current_app.extensions["actionline"], sms):
+    services = current_app.extensions["actionline"]
+    try:
+        replies = inbound.receive(services, sms)
+    except spool.DATABASE_DOWN:
+        try:
+            spool.keep(services.redis, sms)
+        except RedisError:
+            log.critical("database and Redis down: inbound %s not kept", sms.sid)
+            return Response("database and Redis unavailable", status=503, mimetype="text/plain")
+        return twiml(response)
+    for text in replies:
         response.message(text)
     return twiml(response)

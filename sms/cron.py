@@ -17,14 +17,17 @@ from redis.exceptions import LockError, RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 
-from sms import defaults, tasks
+from sms import defaults, spool, tasks
 
 log = logging.getLogger(__name__)
+SPOOL_REPLAY_SECONDS = 10
+"""How often texts kept while the database was down are looked for (an empty spool costs one LINDEX)."""
 PERIODIC: list[tuple[Callable[..., object], int]] = [
     (tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS),
     (tasks.broadcast_sweep, defaults.BROADCAST_SWEEP_SECONDS),
     (tasks.purge_expired, 24 * 3600),
     (tasks.sweep_calls, defaults.SWEEP_INTERVAL_SECONDS),
+    (spool.replay_spooled, SPOOL_REPLAY_SECONDS),
 ]
 """(job function, interval in seconds) pairs enqueued on the ``default`` queue."""
 LOCK_SECONDS = 180
@@ -77,6 +80,8 @@ def start(redis: Redis, stop: threading.Event | None = None) -> threading.Thread
                 tick(redis, time.time(), last)
             except RedisError as exc:
                 log.warning("cron tick skipped: %s", exc)
+            except Exception:  # a dead cron thread would stop every sweeper silently: log and go on
+                log.exception("cron tick failed")
 
     thread = threading.Thread(target=loop, name="actionline-cron", daemon=True)
     thread.start()

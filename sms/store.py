@@ -236,6 +236,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+PG_CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine; SQLite gets WAL, queued writers (sms.sqlite_writers), a busy timeout and foreign keys.
 
@@ -250,7 +253,11 @@ def make_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # A connection the server dropped (restart, failover) is replaced before use, and an unreachable
+    # server fails fast instead of hanging a webhook or a readiness probe.
     options.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        options.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, **options)
 
 

@@ -35,6 +35,7 @@ class Run:
     output: str
     seconds: float
     ok: bool
+    load: float
 
     @property
     def ratios(self) -> str:
@@ -61,6 +62,7 @@ def uses_database(name: str) -> bool:
 def run(name: str, backend: str) -> Run:
     """Run one module in a child process on a fresh ``backend`` database, echoing its output."""
     print(f"\n=== {name}" + (f" ({backend})" if backend else "") + " ===", flush=True)
+    load = os.getloadavg()[0]  # other work on the machine skews every figure: say how much there was
     started = time.perf_counter()
     lines: list[str] = []
     try:
@@ -78,7 +80,7 @@ def run(name: str, backend: str) -> Run:
         ok = False
     seconds = time.perf_counter() - started
     print(f"({seconds:.0f} s)", flush=True)
-    return Run(name, backend, "\n".join(lines), seconds, ok)
+    return Run(name, backend, "\n".join(lines), seconds, ok, load)
 
 
 def report(runs: list[Run], started: datetime, total: float) -> str:
@@ -89,14 +91,17 @@ def report(runs: list[Run], started: datetime, total: float) -> str:
            f"{started:%Y-%m-%d %H:%M} UTC; all runs took {total / 60:.1f} minutes.", "",
            "## Machine", "",
            *(f"- {key}: {value}" for key, value in facts.items()), "",
-           "Other processes share this machine; each figure is from one run, not a best of several.", "",
+           "Each figure is from one run, not a best of several. Other processes may share the machine: "
+           "each result names the 1-minute load average when it started (the machine has "
+           f"{facts['cores']} cores).", "",
            "## Ratios", "", "| benchmark | backend | last line (ratios) |", "|---|---|---|",
            *(f"| {r.name} | {r.backend or '-'} | {r.ratios} |" for r in runs), ""]
     for name in dict.fromkeys(r.name for r in runs):
         out += [f"## {name}", "", "Method:", "", "```text", method_of(name), "```", ""]
         for r in (r for r in runs if r.name == name):
             title = f"{r.backend}, " if r.backend else ""
-            out += [f"Result ({title}{r.seconds:.0f} s{'' if r.ok else ', FAILED'}):", "", "```text", r.output,
+            out += [f"Result ({title}{r.seconds:.0f} s, load average {r.load:.1f} at start"
+                    f"{'' if r.ok else ', FAILED'}):", "", "```text", r.output,
                     "```", ""]
     return "\n".join(out)
 

@@ -4,7 +4,9 @@ The server is the Procfile's ``web`` line (gunicorn, its worker and thread setti
 worker is ``worker.py``, both real processes in outbox mode, on PostgreSQL only (what production
 runs), in a schema of this test's own. The texts are sent open-loop by ``benchmarks.openloop``:
 each at its arrival time whatever the answers so far, its latency counted from that time, so
-queueing is not hidden (no coordinated omission). The summary also counts the texts answered
+queueing is not hidden (no coordinated omission). A warm-up of WARMUP texts at a tenth of the
+rate first (other phones, not measured) opens the database connections and fills the caches a
+running server already has, as bench_inbound's warm-up second does. The summary also counts the texts answered
 within Twilio's webhook timeout (15 s); the generator itself gives up only after 120 s (a hang).
 
 Asserted: every text got a 200 with TwiML replies; the database holds exactly one inbound row
@@ -50,6 +52,7 @@ HANG = 120.0
 CONNECTIONS = 1000  # per generator process: an arrival waits for a connection only far past overload
 RECIPIENTS = 3000
 BROADCAST_MPS = 50.0  # 3,000 recipients take a minute: the broadcast runs through the whole load
+WARMUP = 100
 KEYWORDS = ("CHOKEHOLD", "DEFUND", "MENU", "FORCE", "NOKNOCK", "1033", "UNIONS", "HI")
 
 
@@ -161,11 +164,12 @@ def seed_people(url: str, texters: list[str]) -> list[str]:
     return recipients
 
 
-def signed_texts(port: int, texters: list[str]) -> tuple[list[bytes], list[str]]:
+def signed_texts(port: int, texters: list[str], prefix: str = "SM") -> tuple[list[bytes], list[str]]:
     """One pre-signed POST /sms per texter, and its MessageSid."""
     requests, sids = [], []
     for i, phone in enumerate(texters):
-        params = simulator.sms_params(phone, KEYWORDS[i % len(KEYWORDS)], SERVICE_NUMBER, sid=f"SM{i:032d}")
+        sid = f"{prefix}{i:032d}"
+        params = simulator.sms_params(phone, KEYWORDS[i % len(KEYWORDS)], SERVICE_NUMBER, sid=sid)
         signature = simulator.sign(TOKEN, f"http://127.0.0.1:{port}/sms", params)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
         requests.append(openloop.encode("/sms", urlencode(params), headers))
@@ -249,6 +253,8 @@ def test_inbound_at_200_per_second_during_a_broadcast(load_db, svc, port, web, w
     texters = [f"+1415{i:07d}" for i in range(int(RATE * SECONDS))]
     recipients = seed_people(load_db, texters)
     requests, sids = signed_texts(port, texters)
+    warmup, _ = signed_texts(port, [f"+1416{i:07d}" for i in range(WARMUP)], prefix="SMwarm")
+    assert all(r.status == 200 for r in openloop.run(port, warmup, RATE / 10, processes=1, timeout=HANG))
     broadcast_id = start_broadcast(svc)
 
     results = openloop.run(port, requests, RATE, processes=2, max_connections=CONNECTIONS, timeout=HANG)

@@ -45,7 +45,7 @@ test: setup redis chromium ## set up and run the whole test suite
 lint: setup
 	$(BIN)/ruff check .
 
-bench: setup redis ## every benchmark on SQLite and PostgreSQL (a table and a line of ratios each; ~5 min)
+bench: setup redis ## every benchmark on SQLite and PostgreSQL (a table and a line of ratios each; ~6 min)
 	$(BIN)/python -m benchmarks
 
 bench-report: setup redis ## the same, also written to BENCHMARKS.md with the machine and each method

@@ -2,7 +2,7 @@
 
 ``benchmarks.openloop`` (the generator tests/test_load.py uses) sends fixed-rate POST /sms
 to benchmarks.bare_app under gunicorn with the same settings as bench_inbound, at rising
-rates for BENCH_LOADGEN_SECONDS (5) each (BENCH_LOADGEN_RATES, default 200,400,800,1600,2400).
+rates for BENCH_LOADGEN_SECONDS (5) each (BENCH_LOADGEN_RATES, default 200,400,800,1200,1600,2400).
 A rate is sustained when answers keep up (achieved >= 98% of the target) and p99 stays
 under 50 ms; the baseline is the load test's 200 req/s. Printed: per rate the achieved
 rate, latency percentiles from the due time and the generator's own send lag, then the
@@ -20,7 +20,7 @@ from benchmarks.support import table
 
 USES_DATABASE = False
 SECONDS = float(os.environ.get("BENCH_LOADGEN_SECONDS", "5"))
-RATES = [float(r) for r in os.environ.get("BENCH_LOADGEN_RATES", "200,400,800,1600,2400").split(",")]
+RATES = [float(r) for r in os.environ.get("BENCH_LOADGEN_RATES", "200,400,800,1200,1600,2400").split(",")]
 PROCESSES = int(os.environ.get("BENCH_LOADGEN_PROCESSES", "2"))
 LOAD_TEST_RATE = 200.0
 

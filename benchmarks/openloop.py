@@ -66,10 +66,12 @@ def run(port: int, requests: Sequence[bytes], rate: float, processes: int = 2, m
     for child in children:
         child.stdin.write(f"{start!r}\n".encode())
         child.stdin.close()
-    results = [Result(*r) for child in children for r in pickle.load(child.stdout)]  # sent as tuples
-    for child in children:
-        if child.wait() != 0:
-            raise RuntimeError("a load generator process failed")
+    try:
+        results = [Result(*r) for child in children for r in pickle.load(child.stdout)]  # sent as tuples
+    except EOFError:
+        results = []
+    if any(child.wait() != 0 for child in children) or len(results) != len(requests):
+        raise RuntimeError("a load generator process failed (its traceback is above)")
     return sorted(results, key=lambda r: r.index)
 
 

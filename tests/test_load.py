@@ -4,10 +4,11 @@ The server is the Procfile's ``web`` line (gunicorn, its worker and thread setti
 worker is ``worker.py``, both real processes in outbox mode, on PostgreSQL only (what production
 runs), in a schema of this test's own. The texts are sent open-loop by ``benchmarks.openloop``:
 each at its arrival time whatever the answers so far, its latency counted from that time, so
-queueing is not hidden (no coordinated omission). A warm-up of WARMUP texts at a tenth of the
-rate first (other phones, not measured) opens the database connections and fills the caches a
-running server already has, as bench_inbound's warm-up second does. The summary also counts the texts answered
-within Twilio's webhook timeout (15 s); the generator itself gives up only after 120 s (a hang).
+queueing is not hidden (no coordinated omission). Every text comes from a phone of its own, half
+of them already subscribers, with one of the demand or menu keywords. A warm-up of WARMUP texts at
+a tenth of the rate (other phones, not measured) first opens the database connections and fills
+the caches a running server has, as bench_inbound's warm-up second does. The summary also counts
+the texts answered within Twilio's webhook timeout (15 s); the generator gives up after 120 s.
 
 Asserted: every text got a 200 with TwiML replies; the database holds exactly one inbound row
 per text and, for each, reply rows equal to the TwiML's messages (none lost, none doubled); the
@@ -51,7 +52,7 @@ TWILIO_TIMEOUT = 15.0
 HANG = 120.0
 CONNECTIONS = 1000  # per generator process: an arrival waits for a connection only far past overload
 RECIPIENTS = 3000
-BROADCAST_MPS = 50.0  # 3,000 recipients take a minute: the broadcast runs through the whole load
+BROADCAST_MPS = RECIPIENTS / SECONDS  # 50/s for 60 s: the broadcast runs through the whole load
 WARMUP = 100
 KEYWORDS = ("CHOKEHOLD", "DEFUND", "MENU", "FORCE", "NOKNOCK", "1033", "UNIONS", "HI")
 

@@ -28,10 +28,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     transport = (test_config or {}).get("TRANSPORT")
     app.extensions["actionline"] = services.Services.from_settings(settings, transport)
     conversation.load_commands()
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    _trust_proxies(app, settings.proxy_hops)
     _register(app)
     _announce(app, settings)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host from the last ``hops`` proxies (PROXY_HOPS; 0 = none).
+
+    The scheme and host matter: without PUBLIC_BASE_URL, Twilio signatures are checked
+    against the URL as the client saw it, which only the proxy knows.
+    """
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _register(app: Flask) -> None:

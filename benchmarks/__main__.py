@@ -3,7 +3,8 @@
 Every ``bench_*`` module runs in a process of its own, once per backend (``--backends``,
 default ``sqlite,postgresql``), on a fresh database passed as BENCH_DATABASE_URL: a
 temporary SQLite file or a PostgreSQL schema of its own, dropped afterwards. A module
-with ``USES_DATABASE = False`` runs once. Each prints a table and, last, a line of ratios;
+with ``USES_DATABASE = False``, or one that opens both backends itself (bench_inbound), runs
+once. Each prints a table and, last, a line of ratios;
 ``--report`` also writes them, with the machine and each benchmark's method, to a Markdown file.
 """
 
@@ -24,6 +25,8 @@ from benchmarks.support import BACKENDS, fresh_database, machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+OWN_BACKENDS = {"bench_inbound"}
+"""Modules that open SQLite and PostgreSQL themselves: run once."""
 
 
 @dataclass
@@ -55,8 +58,9 @@ def method_of(name: str) -> str:
     return (importlib.import_module(f"benchmarks.{name}").__doc__ or "").strip()
 
 
-def uses_database(name: str) -> bool:
-    return getattr(importlib.import_module(f"benchmarks.{name}"), "USES_DATABASE", True)
+def per_backend(name: str) -> bool:
+    """True if the runner gives ``name`` one database per backend (BENCH_DATABASE_URL)."""
+    return name not in OWN_BACKENDS and getattr(importlib.import_module(f"benchmarks.{name}"), "USES_DATABASE", True)
 
 
 def run(name: str, backend: str) -> Run:
@@ -115,7 +119,7 @@ def main(argv: list[str]) -> int:
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     started, clock = datetime.now(UTC), time.perf_counter()
     runs = [run(name, backend) for name in modules(args.names)
-            for backend in (backends if uses_database(name) else [""])]
+            for backend in (backends if per_backend(name) else [""])]
     total = time.perf_counter() - clock
     print(f"\n=== ratios ({total / 60:.1f} minutes in all) ===")
     for r in runs:

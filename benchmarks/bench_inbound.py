@@ -1,25 +1,30 @@
 """Inbound SMS webhook vs a bare Flask endpoint, same server (gunicorn) and same load tool.
 
 The bare endpoint returns a fixed TwiML reply; ours checks the signature, matches the
-keyword, writes the inbound and reply rows and renders TwiML. Printed: requests per
-second and p50/p99 latency of each, and the ratios.
+keyword, writes the inbound and reply rows and renders TwiML. Both get the same signed
+requests, prepared before the clock starts, from load processes separate from the server
+(benchmarks.loadgen). Printed for each (SQLite, and PostgreSQL when it answers): the
+flat-out rate with p50/p99, the p50/p99 at a fixed BENCH_RATE (200/s, open loop), and the ratios.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from benchmarks import loadgen
 from sms import simulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +32,8 @@ TOKEN = "bench-token"
 DURATION = float(os.environ.get("BENCH_SECONDS", "8"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
+RATE = float(os.environ.get("BENCH_RATE", "200"))
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -49,88 +56,85 @@ def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     raise RuntimeError(f"{app_spec} did not start")
 
 
-def load(port: int, make_request, seconds: float) -> list[float]:  # noqa: ANN001
-    """Closed-loop load: CONCURRENCY keep-alive clients for ``seconds``; return latencies."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
-
-    def client(n: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine: list[float] = []
-        i = 0
-        while time.perf_counter() < stop:
-            path, body, headers = make_request(n, i)
-            t0 = time.perf_counter()
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - t0)
-            assert response.status == 200, response.status
-            i += 1
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CONCURRENCY)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies
-
-
-def bare_request(n: int, i: int) -> tuple[str, str, dict[str, str]]:
-    return "/sms", urlencode({"Body": "CHOKEHOLD"}), {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def sms_request(base: str):  # noqa: ANN201
+def signed_requests(base: str, count: int, senders: int = 1000) -> list[loadgen.Request]:
+    """``count`` signed inbound texts from ``senders`` numbers: keywords, menus and menu picks."""
     run = uuid.uuid4().hex[:8]
+    bodies = ["CHOKEHOLD", "MENU", "1", "QI", "Stop chokeholds now please", "NOKNOCK"]
+    requests = []
+    for i in range(count):
+        params = simulator.sms_params(f"+1617555{i % senders:04d}", bodies[i % len(bodies)], "+15005550006",
+                                      sid=f"SM{run}{i:024d}")
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": simulator.sign(TOKEN, base + "/sms", params)}
+        requests.append(("/sms", urlencode(params).encode(), headers))
+    return requests
 
-    def make(n: int, i: int) -> tuple[str, str, dict[str, str]]:
-        sender = f"+1617555{n:02d}{i % 100:02d}"
-        params = simulator.sms_params(sender, "CHOKEHOLD", "+15005550006", sid=f"SM{run}{n:04d}{i:020d}")
-        signature = simulator.sign(TOKEN, base + "/sms", params)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
-        return "/sms", urlencode(params), headers
 
-    return make
+@contextmanager
+def databases() -> Iterator[list[tuple[str, str]]]:
+    """A fresh SQLite file and, when PostgreSQL answers, a fresh schema: [(label, url)]."""
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = [("sqlite", f"sqlite:///{tmp}/bench.db")]
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = None
+        try:
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            urls.append(("postgresql", f"{PG_URL}?options=-csearch_path%3D{schema}"))
+        except OperationalError:
+            print(f"(PostgreSQL not reachable at {PG_URL}: SQLite only)")
+        try:
+            yield urls
+        finally:
+            if len(urls) > 1:
+                with admin.connect() as conn:
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            if admin is not None:
+                admin.dispose()
 
 
-def summarise(name: str, latencies: list[float], seconds: float) -> tuple[float, float, float]:
-    rps = len(latencies) / seconds
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered) * 1000
-    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
-    print(f"{name:<28} {rps:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({len(latencies)} requests)")
-    return rps, p50, p99
+def prepare(db_url: str, env: dict[str, str]) -> None:
+    for command in (["init-db"], ["import-catalogue"]):
+        subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=ROOT,
+                       env={**os.environ, **env, "DATABASE_URL": db_url}, check=True, capture_output=True)
+
+
+def measure(spec: str, env: dict[str, str]) -> tuple[loadgen.Result, loadgen.Result]:
+    """Closed-loop maximum rate, then open-loop latency at RATE, of one app under gunicorn."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = serve(spec, port, {**env, "PUBLIC_BASE_URL": base})
+    try:
+        loadgen.closed_loop(port, signed_requests(base, 400), 1.0)  # warm up
+        peak = loadgen.closed_loop(port, signed_requests(base, int(DURATION * 6000)), DURATION,
+                                   threads=CONCURRENCY // 2)
+        steady = loadgen.open_loop(port, signed_requests(base, int(RATE * DURATION)), RATE)
+        return peak, steady
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp}/bench.db")
-        env = {"DATABASE_URL": db_url, "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
-               "TWILIO_AUTH_TOKEN": TOKEN, "INBOUND_LIMIT_PER_HOUR": "0", "FOLLOWUP_DELAY_SECONDS": "86400"}
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env={**os.environ, **env},
-                       check=True, capture_output=True)
-        subprocess.run([sys.executable, "-m", "flask", "--app", "app", "import-catalogue"], cwd=ROOT,
-                       env={**os.environ, **env}, check=True, capture_output=True)
-        print(f"gunicorn, {WORKERS} workers, {CONCURRENCY} keep-alive clients, {DURATION:.0f} s each; "
-              f"database {db_url.split(':')[0]}")
-        results = {}
-        for name, spec, maker in [("bare Flask (baseline)", "benchmarks.bare_app:create_app()", lambda b: bare_request),
-                                  ("Action Line POST /sms", "app:create_app()", sms_request)]:
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            proc = serve(spec, port, {**env, "PUBLIC_BASE_URL": base})
-            try:
-                load(port, maker(base), 1.0)  # warm up
-                results[name] = summarise(name, load(port, maker(base), DURATION), DURATION)
-            finally:
-                proc.terminate()
-                proc.wait()
-    (bare_rps, _, bare_p99), (ours_rps, _, ours_p99) = results.values()
-    print(f"throughput ratio (ours / bare): {ours_rps / bare_rps:.2f}   "
-          f"p99 ratio (ours / bare): {ours_p99 / bare_p99:.1f}x")
+    env = {"REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"), "TWILIO_AUTH_TOKEN": TOKEN,
+           "INBOUND_LIMIT_PER_HOUR": "0", "FOLLOWUP_DELAY_SECONDS": "86400", "QUIET_HOURS": "off"}
+    print(f"gunicorn {WORKERS} workers x {os.environ.get('BENCH_THREADS', '4')} threads; load from 2 processes: "
+          f"{CONCURRENCY} keep-alive clients flat out, then {RATE:.0f} req/s open-loop; {DURATION:.0f} s each")
+    ratios = []
+    with databases() as urls:
+        bare_peak, bare_steady = measure("benchmarks.bare_app:create_app()", {**env, "DATABASE_URL": urls[0][1]})
+        print(bare_peak.line("bare Flask, flat out"))
+        print(bare_steady.line(f"bare Flask, {RATE:.0f} req/s"))
+        for label, url in urls:
+            prepare(url, env)
+            peak, steady = measure("app:create_app()", {**env, "DATABASE_URL": url})
+            print(peak.line(f"POST /sms ({label}), flat out"))
+            print(steady.line(f"POST /sms ({label}), {RATE:.0f} req/s"))
+            ratios.append(f"{label}: throughput {peak.rate / bare_peak.rate:.2f}x bare, "
+                          f"p99 at {RATE:.0f}/s {steady.percentile(0.99) * 1000:.0f} ms "
+                          f"({steady.percentile(0.99) / bare_steady.percentile(0.99):.1f}x bare)")
+    print("ratios: " + "; ".join(ratios))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Voice webhooks (/voice TwiML steps) vs a bare Flask endpoint, same server and load tool as bench_inbound.
+"""Voice webhooks (/voice TwiML steps) vs a bare Flask endpoint, both under gunicorn as in bench_inbound.
 
 The bare endpoint returns a fixed <Say>/<Gather> TwiML. Action Line runs three workloads, every
 request signed and every call session a fresh one seeded in the bench database beforehand (a
@@ -10,16 +10,21 @@ texter from ZIP 10001, the CHOKEHOLD demand, Rep. Nadler and New York's two sena
            next?leg=1 (<Dial> a senator), dialed?leg=1, next?leg=2 Digits=# (finish, summary text queued)
 
 After each run the database is checked (sessions answered, legs recorded, calls finished), so a
-step answering "this call has expired" cannot pass for a fast one. Printed: requests per second
-and p50/p99 latency of each, then the ratios to the bare endpoint. BENCH_DATABASE_URL selects the
+step answering "this call has expired" cannot pass for a fast one. The load is closed-loop:
+CONCURRENCY (8) keep-alive clients, each sending a call's steps in order. Printed: requests per
+second and p50/p99 latency of each, then the ratios to the bare endpoint. BENCH_DATABASE_URL selects the
 database (default: a temporary SQLite file); BENCH_REDIS_URL (default redis://127.0.0.1:6379/11).
 """
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import os
+import statistics
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -27,14 +32,14 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, insert, select
 
-from benchmarks.bench_inbound import CONCURRENCY, DURATION, TOKEN, WORKERS, free_port, load, serve, summarise
+from benchmarks.bench_inbound import CONCURRENCY, DURATION, TOKEN, WORKERS, free_port, serve
 from sms import calls, catalogue, simulator, store, targetdata
 from sms.calls import CallLeg, CallSession
 from sms.settings import Settings
 from sms.store import Subscriber, utcnow
 
-SESSIONS = int(os.environ.get("BENCH_VOICE_SESSIONS", "1200"))
-"""Call sessions seeded per client and workload (each request or call uses a fresh one)."""
+SESSIONS = int(os.environ.get("BENCH_VOICE_SESSIONS", "9000"))
+"""Call sessions seeded per workload (each request, or each whole call, uses a fresh one)."""
 SERVICE = "+15005550006"
 DEMAND = "CHOKEHOLD"
 WORKLOADS = {"answer": "1", "connect": "2", "call": "3"}
@@ -43,12 +48,12 @@ CALL_STEPS = 6
 MakeRequest = Callable[[int, int], tuple[str, str, dict[str, str]]]
 
 
-def phone_of(workload: str, client: int, k: int) -> str:
-    return f"+1646{WORKLOADS[workload]}{client:02d}{k:04d}"
+def phone_of(workload: str, k: int) -> str:
+    return f"+1646{WORKLOADS[workload]}{k:06d}"
 
 
-def call_sid(workload: str, client: int, k: int) -> str:
-    return f"CA{WORKLOADS[workload]}{client:02d}{k:06d}".ljust(34, "0")
+def call_sid(workload: str, k: int) -> str:
+    return f"CA{WORKLOADS[workload]}{k:08d}".ljust(34, "0")
 
 
 def seed(database_url: str) -> list[dict[str, object]]:
@@ -68,10 +73,10 @@ def seed(database_url: str) -> list[dict[str, object]]:
 
 
 def seed_sessions(database_url: str, targets: list[dict[str, object]]) -> None:
-    """SESSIONS texters and call sessions per client and workload: placed (answer, call) or answered (connect)."""
+    """SESSIONS texters and call sessions per workload: placed (answer, call) or answered (connect)."""
     db = store.Database(database_url)
     now = utcnow()
-    keys = [(w, n, k) for w in WORKLOADS for n in range(CONCURRENCY) for k in range(SESSIONS)]
+    keys = [(w, k) for w in WORKLOADS for k in range(SESSIONS)]
     with db.session() as session:
         session.execute(insert(Subscriber), [
             {"phone": phone_of(*key), "status": "active", "tier": "normal", "zip": "10001", "state": "NY",
@@ -83,7 +88,7 @@ def seed_sessions(database_url: str, targets: list[dict[str, object]]) -> None:
     db.dispose()
 
 
-def _session_row(key: tuple[str, int, int], subscriber_id: int, targets: list[dict[str, object]],
+def _session_row(key: tuple[str, int], subscriber_id: int, targets: list[dict[str, object]],
                  now: object) -> dict[str, object]:
     workload = key[0]
     answered = workload == "connect"
@@ -104,30 +109,36 @@ def tokens(database_url: str) -> dict[str, str]:
 
 
 class Workload:
-    """Signed requests for one workload; counts what each client asked, for the checks afterwards."""
+    """Signed requests for one workload; counts what each client asked, for the checks afterwards.
+
+    Sessions come from one pool shared by the clients (a fast client takes more); in the
+    whole-call workload a client keeps its session for the six steps, then takes the next.
+    """
 
     def __init__(self, name: str, base: str, token_of: dict[str, str]) -> None:
         self.name, self.base, self.token_of = name, base, token_of
-        self.counters = [itertools.count() for _ in range(CONCURRENCY)]
+        self.pool = itertools.count()  # next() on a count is atomic under the GIL
+        self.current = [0] * CONCURRENCY
         self.issued = [0] * CONCURRENCY
 
     def __call__(self, n: int, _i: int) -> tuple[str, str, dict[str, str]]:
-        step = next(self.counters[n])
-        self.issued[n] = step + 1
-        per_session = CALL_STEPS if self.name == "call" else 1
-        k = step // per_session
+        index = self.issued[n] % CALL_STEPS if self.name == "call" else 0
+        if index == 0:
+            self.current[n] = next(self.pool)
+        k = self.current[n]
         if k >= SESSIONS:
-            raise RuntimeError(f"{self.name}: client {n} used all {SESSIONS} sessions; raise BENCH_VOICE_SESSIONS")
-        path, extra = self.step(k, step % per_session, n)
-        form = {"CallSid": call_sid(self.name, n, k), "AccountSid": "AC" + "0" * 32,
-                "From": SERVICE, "To": phone_of(self.name, n, k), "CallStatus": "in-progress", **extra}
+            raise RuntimeError(f"{self.name}: all {SESSIONS} sessions used; raise BENCH_VOICE_SESSIONS")
+        self.issued[n] += 1
+        path, extra = self.step(k, index)
+        form = {"CallSid": call_sid(self.name, k), "AccountSid": "AC" + "0" * 32,
+                "From": SERVICE, "To": phone_of(self.name, k), "CallStatus": "in-progress", **extra}
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Twilio-Signature": simulator.sign(TOKEN, self.base + path, form)}
         return path, urlencode(form), headers
 
-    def step(self, k: int, index: int, n: int) -> tuple[str, dict[str, str]]:
+    def step(self, k: int, index: int) -> tuple[str, dict[str, str]]:
         if self.name == "answer" or (self.name == "call" and index == 0):
-            return f"/voice/answer?s={self.token_of[phone_of(self.name, n, k)]}", {}
+            return f"/voice/answer?s={self.token_of[phone_of(self.name, k)]}", {}
         if self.name == "connect" or index == 1:
             return "/voice/connect", {"Digits": "1"}
         return [("/voice/dialed?leg=0", {"DialCallStatus": "completed", "DialCallDuration": "60"}),
@@ -163,6 +174,43 @@ def check(database_url: str, workload: Workload) -> str:
     if got != want:
         raise AssertionError(f"{workload.name}: database has (sessions, legs) {got}, expected {want}")
     return f"{workload.name}: {issued} requests, database agrees (sessions, legs) = {got}"
+
+
+def load(port: int, make_request: MakeRequest, seconds: float) -> list[float]:
+    """Closed loop: CONCURRENCY keep-alive clients, each in order (a call's steps follow each other); latencies."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        conn, mine, i = http.client.HTTPConnection("127.0.0.1", port, timeout=10), [], 0
+        while time.perf_counter() < stop:
+            path, body, headers = make_request(n, i)
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            assert response.status == 200, response.status
+            i += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CONCURRENCY)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+def summarise(name: str, latencies: list[float], seconds: float) -> tuple[float, float, float]:
+    rps = len(latencies) / seconds
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
+    print(f"{name:<28} {rps:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({len(latencies)} requests)")
+    return rps, p50, p99
 
 
 def bare_request(n: int, i: int) -> tuple[str, str, dict[str, str]]:

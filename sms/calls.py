@@ -29,6 +29,8 @@ ACTIVE = ("queued", "placing", "placed", "answered", "confirmed")
 OUTCOMES = {"completed": "connected", "answered": "connected", "busy": "busy", "no-answer": "no-answer",
             "failed": "failed", "canceled": "canceled"}
 """Twilio DialCallStatus → leg outcome (skipped and hangup are set by the flow)."""
+NO_ANSWER = "no answer from Twilio"
+"""Error of a call-back whose REST request got no answer: Twilio may still ring the texter."""
 
 
 class CallSession(Base):
@@ -53,6 +55,8 @@ class CallSession(Base):
     error: Mapped[str | None] = mapped_column(String(200))
     summary_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one "try again" reminder
+    place_attempts: Mapped[int] = mapped_column(Integer, default=0)  # call-back requests refused by Twilio (429/5xx)
+    place_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the next attempt after such a refusal
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -139,6 +143,11 @@ def _legs_today(session: Session, ref: str, since: datetime) -> int:
         CallLeg.ref == ref, CallLeg.started_at >= since, CallLeg.outcome != "skipped")) or 0
 
 
+def placed_after_all(call: CallSession) -> bool:
+    """A call-back marked failed because Twilio did not answer the request, which Twilio did place."""
+    return call.status == "failed" and call.call_sid is None and (call.error or "").startswith(NO_ANSWER)
+
+
 def check_caller(session: Session, settings: Settings, phone: str, now: datetime | None = None,
                  callin: bool = False) -> None:
     """Raise SmsError (with the reply to send) if ``phone`` may not start a call session now.
@@ -200,14 +209,18 @@ def member_ref(target: targets.Target) -> str:
     return target.ref.split("-", 1)[0] if target.kind == "office" else target.ref
 
 
-def enqueue_place(services: Services, session_id: int) -> None:
+def enqueue_place(services: Services, session_id: int, at: datetime | None = None) -> None:
     from sms import tasks
 
-    services.enqueue("high", tasks.place_call, session_id, job_id=f"call-{session_id}")
+    services.enqueue("high", tasks.place_call, session_id, job_id=f"call-{session_id}", at=at)
 
 
 def place(services: Services, session_id: int) -> str:
-    """Place the call-back for a queued session once (a repeated job finds it claimed and stops)."""
+    """Place the call-back for a queued session once (a repeated job finds it claimed and stops).
+
+    Twilio refusing the request (429/5xx) is retried with back-off inside the place window;
+    a request with no answer is never retried (Twilio may be ringing the texter already).
+    """
     with services.db.session() as session:
         claimed = session.execute(update(CallSession).where(
             CallSession.id == session_id, CallSession.status == "queued").values(status="placing")).rowcount
@@ -224,18 +237,35 @@ def place(services: Services, session_id: int) -> str:
         try:
             sid = services.transport.place_call(call.phone, answer_url, services.url("/voice/status"))
         except TransportError as exc:
-            log.warning("call-back to %s failed: %s", compliance.mask(call.phone), exc.code)
-            call.status, call.error = "failed", f"{exc.code or exc.status or ''} {exc}"[:200]
-            session.commit()
-            send_text(services, session, call, "Sorry, we couldn't place your call just now. Reply CALL to try again.")
-            return "failed"
+            return _place_failed(services, session, call, exc)
         # Twilio may fetch the answer URL (which binds the CallSid and moves the session on)
         # before this commit: only a session still "placing" becomes "placed".
         placed = session.execute(update(CallSession).where(
             CallSession.id == session_id, CallSession.status == "placing").values(
-            status="placed", call_sid=sid)).rowcount
+            status="placed", call_sid=sid, place_at=None)).rowcount
         session.commit()
         return "placed" if placed else "answered first"
+
+
+def _place_failed(services: Services, session: Session, call: CallSession, exc: TransportError) -> str:
+    log.warning("call-back to %s failed: %s", compliance.mask(call.phone), exc.code or exc.status or exc)
+    retry_at = utcnow() + timedelta(seconds=exc.retry_delay(call.place_attempts))
+    window_ends = call.created_at + timedelta(seconds=defaults.CALL_PLACE_WINDOW_SECONDS)
+    if exc.retryable and not exc.outcome_unknown and retry_at < window_ends:
+        call.status, call.place_attempts, call.place_at = "queued", call.place_attempts + 1, retry_at
+        call.error = f"{exc.code or exc.status} {exc}"[:200]
+        session.commit()
+        enqueue_place(services, call.id, retry_at)
+        return "retrying"
+    subscriber = session.get(Subscriber, call.subscriber_id) if call.subscriber_id else None
+    if exc.opted_out and subscriber is not None:
+        compliance.opt_out(session, subscriber, f"twilio-{exc.code}")
+    call.status = "failed"
+    reason = f"{NO_ANSWER}: {exc}" if exc.outcome_unknown else f"{exc.code or exc.status} {exc}"
+    call.error = reason[:200]
+    session.commit()
+    send_text(services, session, call, "Sorry, we couldn't place your call just now. Reply CALL to try again.")
+    return "failed"
 
 
 def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
@@ -255,7 +285,8 @@ def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
             CallSession.status == "placing", CallSession.created_at < now - window).values(
             status="failed", error="worker stopped while placing")).rowcount
         retry = list(session.scalars(select(CallSession.id).where(
-            CallSession.status == "queued", CallSession.created_at < grace)))
+            CallSession.status == "queued", CallSession.created_at < grace,
+            (CallSession.place_at.is_(None)) | (CallSession.place_at < grace))))
         session.commit()
     for session_id in retry:
         enqueue_place(services, session_id)

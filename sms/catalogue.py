@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sms import segments
@@ -253,9 +253,18 @@ _cache: dict[str, Catalogue] = {}
 _cache_lock = threading.Lock()
 
 
-def current(session: Session) -> Catalogue:
-    """The stored catalogue, rebuilt only when its version row changed (one query otherwise)."""
-    version = session.scalar(select(CatalogueText.text).where(CatalogueText.key == VERSION_KEY)) or ""
+def version_query() -> Select[tuple[str]]:
+    """The stored catalogue's version (a scalar subquery callers may fold into their own read)."""
+    return select(CatalogueText.text).where(CatalogueText.key == VERSION_KEY)
+
+
+def current(session: Session, version: str | None = None) -> Catalogue:
+    """The stored catalogue, rebuilt only when its version row changed (one query otherwise).
+
+    ``version`` is the version a caller already read (see ``version_query``), saving that query.
+    """
+    if version is None:
+        version = session.scalar(version_query()) or ""
     cache_key = f"{id(session.get_bind())}:{version}"
     cached = _cache.get(cache_key)
     if cached is not None:

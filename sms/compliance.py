@@ -6,6 +6,8 @@ at send time, not when the send was planned.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -102,7 +104,40 @@ def mask(phone: str | None) -> str:
     return f"{phone[:-7]}***{phone[-4:]}" if len(phone) > 8 else f"{phone[:2]}***{phone[-2:]}"
 
 
+_NUMBER = re.compile(r"(\+|%2B)(\d{1,3}?)(\d{3,})(\d{4})(?!\d)")
+LIBRARY_LOGGERS = ("sqlalchemy.engine.Engine", "urllib3.connectionpool", "twilio.http_client", "rq.worker", "rq.job")
+"""Loggers of libraries that may print numbers: SQL echo (parameters, rows), request URLs (``To=``), job errors."""
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every E.164 number in ``text``, URL-encoded ones too: ``+1***0123``."""
+    return _NUMBER.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(4)}", text)
+
+
+class MaskNumbers(logging.Filter):
+    """Mask numbers in the records of a logger whose messages we do not write (see ``LIBRARY_LOGGERS``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_numbers(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_numbers(record.exc_text)
+        return True
+
+
+def mask_library_logs() -> None:
+    """Install ``MaskNumbers`` on ``LIBRARY_LOGGERS`` (once per process; our own log lines call ``mask``)."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskNumbers) for f in logger.filters):
+            logger.addFilter(MaskNumbers())
+
+
 __all__ = [
     "STOP_WORDS", "START_WORDS", "HELP_WORDS", "opt_out", "opt_in", "may_message",
-    "consent_history", "next_allowed_time", "in_quiet_hours", "mask", "utcnow",
+    "consent_history", "next_allowed_time", "in_quiet_hours", "mask", "mask_numbers", "mask_library_logs", "utcnow",
 ]

@@ -186,8 +186,7 @@ def _pick_from_menu(turn: Turn, number: int) -> bool:
 
 def send_item(turn: Turn, item: DemandView | CampaignView) -> None:
     """Reply with a demand or campaign and remember the interest."""
-    first_interest = not subscribers.has_interests(turn.session, turn.subscriber)
-    subscribers.record_interest(turn.session, turn.subscriber, item.keyword)
+    _, first_interest = subscribers.record_interest(turn.session, turn.subscriber, item.keyword)
     if isinstance(item, DemandView):
         turn.subscriber.last_demand = item.keyword
         if first_interest and item.followup and turn.services is not None:

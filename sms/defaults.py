@@ -8,6 +8,15 @@ QUEUES = ("high", "default", "bulk")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Where Redis is when REDIS_URL is unset."""
 
+DB_POOL_SIZE = 5
+"""PostgreSQL connections each process keeps open (DB_POOL_SIZE); SQLite ignores it."""
+
+DB_MAX_OVERFLOW = 10
+"""Extra PostgreSQL connections a process may open at a peak (DB_MAX_OVERFLOW)."""
+
+DB_POOL_RECYCLE = 1800
+"""Seconds after which a pooled connection is replaced (DB_POOL_RECYCLE; 0 = never), before a proxy drops it."""
+
 DEFAULT_SQLITE_PATH = "var/actionline.db"
 """SQLite file used when DATABASE_URL is unset (relative to the project root)."""
 
@@ -49,6 +58,12 @@ QUIET_HOURS = (9, 20)
 
 RETRY_INTERVALS = (10, 60, 300)
 """Back-off, in seconds, for transient transport errors (429/5xx); jittered."""
+
+RETRY_AFTER_MAX_SECONDS = 3600
+"""A Twilio Retry-After longer than this is capped (a retry is still better than a lost text)."""
+
+TWILIO_TIMEOUT_SECONDS = 15.0
+"""Connect and read timeout of every Twilio REST request: a hung API never hangs a worker."""
 
 PERMANENT_ERROR_CODES = frozenset({21211, 21212, 21214, 21408, 21610, 21612, 21614, 30003, 30005, 30006, 30007})
 """Twilio error codes that are never retried."""

@@ -16,7 +16,6 @@ leaves in ``sending`` are settled by ``sweep`` asking the transport what it sent
 from __future__ import annotations
 
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -118,12 +117,21 @@ def _send_rows(services: Services, session: Session, broadcast: Broadcast, rows:
         result = _send_one(services, session, broadcast, row, callback, reps, row.subscriber_id in active)
         counts[result["status"]] = counts.get(result["status"], 0) + 1
         results.append(result)
+        if result["status"] == "sending":  # Twilio did not answer: one timeout per batch, not one per row
+            results += _hand_back(rows[i + 1:])
+            break
         if len(results) >= defaults.BROADCAST_COMMIT_EVERY:
             _save(session, results)
             if _stopped(session, broadcast.id, [r.id for r in rows[i + 1:]]):
                 break
     _save(session, results)
     return counts
+
+
+def _hand_back(rows: list[Any]) -> list[dict[str, Any]]:
+    """Unsent rows of a batch cut short, due again after the first back-off interval."""
+    later = utcnow() + timedelta(seconds=defaults.RETRY_INTERVALS[0])
+    return [{"id": row.id, "status": "pending", "send_at": later, "claim": None} for row in rows]
 
 
 def _send_one(services: Services, session: Session, broadcast: Broadcast, row: Any, callback: str,
@@ -168,11 +176,11 @@ def _failure(services: Services, session: Session, row: Any, exc: TransportError
         if subscriber is not None:
             compliance.opt_out(session, subscriber, f"twilio-{exc.code}")
         return {"id": row.id, "status": "failed", "error_code": exc.code, "reason": "opted-out"}
-    if exc.status is None and exc.code is None:
+    if exc.outcome_unknown:
         # The request may have reached Twilio: leave the row claimed for the sweeper to settle.
         return {"id": row.id, "status": "sending"}
     if exc.retryable and row.attempts < len(defaults.RETRY_INTERVALS):
-        delay = defaults.RETRY_INTERVALS[row.attempts] * random.uniform(0.8, 1.2)
+        delay = exc.retry_delay(row.attempts)
         return {"id": row.id, "status": "pending", "attempts": row.attempts + 1, "error_code": exc.code,
                 "send_at": now + timedelta(seconds=delay), "claim": None}
     return {"id": row.id, "status": "failed", "error_code": exc.code, "attempts": row.attempts + 1}

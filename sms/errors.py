@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import random
+
 from sms import defaults
 
 
@@ -36,10 +38,12 @@ class LimitReached(SmsError):
 class TransportError(Exception):
     """Sending through Twilio (or the outbox) failed."""
 
-    def __init__(self, message: str, code: int | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, status: int | None = None,
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.retry_after = retry_after
 
     @property
     def retryable(self) -> bool:
@@ -51,3 +55,16 @@ class TransportError(Exception):
     @property
     def opted_out(self) -> bool:
         return self.code == defaults.OPTED_OUT_ERROR_CODE
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """No answer (timeout, dropped connection): the request may have reached Twilio, so never resend blind."""
+        return self.status is None and self.code is None
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt`` (0-based): jittered back-off, at least Twilio's Retry-After."""
+        interval = defaults.RETRY_INTERVALS[min(attempt, len(defaults.RETRY_INTERVALS) - 1)]
+        delay = interval * random.uniform(0.8, 1.2)
+        if self.retry_after:
+            delay = max(delay, min(self.retry_after, defaults.RETRY_AFTER_MAX_SECONDS))
+        return delay

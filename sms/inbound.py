@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sms import catalogue, compliance, conversation, ratelimit, segments, subscribers
 from sms.errors import InvalidNumber
 from sms.services import Services
-from sms.store import Conversation, Message, utcnow
+from sms.store import Conversation, Message, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1600
@@ -59,16 +59,23 @@ def receive(services: Services, sms: InboundSms) -> list[str]:
         log.info("inbound %s from an unusable sender; recorded, not answered", sms.sid)
         _record_orphan(services, sms)
         return []
-    with services.db.session() as session:
-        previous = _replies_to(session, sms.sid)
-        if previous is not None:
-            return previous
-        try:
-            turn = _answer(services, session, sms, phone)
-            session.commit()
-        except IntegrityError:  # the same SID won a race in another request
-            session.rollback()
-            return _replies_to(session, sms.sid) or []
+    for attempt in (1, 2):
+        with services.db.session() as session:
+            known = _load(session, phone, sms.sid)
+            if known.duplicate:
+                return _replies_to(session, sms.sid) or []
+            try:
+                turn = _answer(services, session, sms, phone, known)
+                session.commit()
+                break
+            except IntegrityError:
+                session.rollback()
+                previous = _replies_to(session, sms.sid)  # the same SID won a race in another request
+                if previous is not None:
+                    return previous
+                if attempt == 2:  # not a duplicate and still conflicting: let the handler fail loudly
+                    raise
+                log.info("inbound %s lost a race on another row; answering it again", sms.sid)
     for effect in turn.after_commit:
         try:
             effect()
@@ -77,21 +84,51 @@ def receive(services: Services, sms: InboundSms) -> list[str]:
     return turn.replies
 
 
-def _answer(services: Services, session: Session, sms: InboundSms, phone: str) -> conversation.Turn:
-    subscriber, is_new = subscribers.get_or_create(session, phone)
+@dataclass
+class _Known:
+    """What one read finds before anything is written: the texter, their menu state, the catalogue version."""
+
+    subscriber: Subscriber | None
+    conversation: Conversation | None
+    catalogue_version: str | None
+    duplicate: bool
+
+
+def _load(session: Session, phone: str, sid: str) -> _Known:
+    """One round trip for a known texter; SQLite's write lock is not needed for any of it."""
+    row = session.execute(
+        select(Subscriber, Conversation, catalogue.version_query().scalar_subquery(),
+               exists().where(Message.twilio_sid == sid))
+        .outerjoin(Conversation, Conversation.subscriber_id == Subscriber.id)
+        .where(Subscriber.phone == phone)
+    ).first()
+    if row is None:  # a new number: no message of theirs can exist yet (a racing twin fails at the flush)
+        return _Known(None, None, None, False)
+    subscriber, state, version, duplicate = row
+    return _Known(subscriber, state, version or "", bool(duplicate))
+
+
+def _answer(services: Services, session: Session, sms: InboundSms, phone: str, known: _Known) -> conversation.Turn:
+    if known.subscriber is not None:
+        subscriber, is_new = known.subscriber, False
+    else:
+        subscriber, is_new = subscribers.get_or_create(session, phone, probably_new=True)
+    with session.no_autoflush:  # read first: SQLite's single write lock is taken at the first write
+        state = known.conversation or Conversation(subscriber_id=subscriber.id, data={})
+        if not is_new and known.subscriber is None:  # lost the race for a new number: read the winner's state
+            state = session.get(Conversation, subscriber.id) or state
+        snapshot = catalogue.current(session, known.catalogue_version)
     inbound = Message(
         subscriber_id=subscriber.id, direction="in", kind="inbound", phone=phone, body=sms.body,
         media_count=sms.media_count, twilio_sid=sms.sid, status="received",
     )
     session.add(inbound)
-    session.flush()  # a duplicate SID fails here, before anything else changes
     subscriber.last_active_at = utcnow()
     if is_new:
         compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
-    state = session.get(Conversation, subscriber.id) or Conversation(subscriber_id=subscriber.id, data={})
     session.add(state)
     turn = conversation.Turn(
-        session=session, settings=services.settings, catalogue=catalogue.current(session),
+        session=session, settings=services.settings, catalogue=snapshot,
         subscriber=subscriber, conversation=state, body=sms.body, is_new=is_new,
         media_count=sms.media_count, services=services,
     )
@@ -102,6 +139,7 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str) -
     conversation.respond(turn)
     turn.replies = _with_disclosure(turn) if is_new and not subscriber.opted_out else turn.replies
     turn.replies = [segments.gsm_safe(text) for text in turn.replies]
+    session.flush()  # the inbound row's id for the replies; a duplicate SID in a race fails here
     for text in turn.replies:
         session.add(Message(
             subscriber_id=subscriber.id, direction="out", kind="reply", phone=phone, body=text,

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sms import catalogue, compliance, defaults, outbound, segments
+from sms import catalogue, compliance, outbound, segments
 from sms.errors import TransportError
 from sms.services import Services
 from sms.store import Message, Subscriber, utcnow
@@ -115,12 +115,14 @@ def send_manual(services: Services, subscriber_id: int, body: str, organizer: st
 def _failed(services: Services, session: Session, subscriber: Subscriber, message: Message,
             exc: TransportError) -> None:
     message.error_code = exc.code
+    if exc.outcome_unknown:
+        return  # stays ``sending``: the sweeper asks Twilio whether it went out before any resend
     if exc.opted_out:
         compliance.opt_out(session, subscriber, f"twilio-{exc.code}")
     if exc.retryable:
         message.attempts = 1
         message.status = "scheduled"
-        message.send_at = utcnow() + timedelta(seconds=defaults.RETRY_INTERVALS[0])
+        message.send_at = utcnow() + timedelta(seconds=exc.retry_delay(0))
         session.flush()
         outbound.enqueue_delivery(services, message.id, message.send_at)
     else:

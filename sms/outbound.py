@@ -9,7 +9,6 @@ dies after Twilio accepted the text but before the commit, the row stays in
 from __future__ import annotations
 
 import logging
-import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -111,6 +110,10 @@ def _send(services: Services, session: Session, message: Message) -> str:
 
 def _failed(services: Services, session: Session, message: Message, exc: TransportError) -> str:
     message.error_code = exc.code
+    if exc.outcome_unknown:
+        # Twilio may have sent it: stay in ``sending`` for ``sweep`` to ask before any resend.
+        session.commit()
+        return "unknown"
     if exc.opted_out:
         subscriber = session.get(Subscriber, message.subscriber_id) if message.subscriber_id else None
         if subscriber is not None:
@@ -118,8 +121,7 @@ def _failed(services: Services, session: Session, message: Message, exc: Transpo
     if exc.retryable:
         message.attempts += 1
         if message.attempts <= len(defaults.RETRY_INTERVALS):
-            delay = defaults.RETRY_INTERVALS[message.attempts - 1] * random.uniform(0.8, 1.2)
-            retry_at = utcnow() + timedelta(seconds=delay)
+            retry_at = utcnow() + timedelta(seconds=exc.retry_delay(message.attempts - 1))
             message.status, message.send_at = "scheduled", retry_at
             session.commit()
             enqueue_delivery(services, message.id, retry_at)

@@ -59,6 +59,17 @@ class Settings:
         default_factory=lambda: {"congress": (9, 17, "America/New_York")})
     voice_name: str = defaults.VOICE_NAME
     voice_language: str = defaults.VOICE_LANGUAGE
+    # -- running beyond one machine (see README "Running in production") --
+    redis_ssl_ca_certs: str = ""
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = ""
+    redis_sentinel_password: str = ""
+    db_pool_size: int = defaults.DB_POOL_SIZE
+    db_max_overflow: int = defaults.DB_MAX_OVERFLOW
+    db_pool_recycle: int = defaults.DB_POOL_RECYCLE
+    proxy_hops: int = 1
+    worker_queues: tuple[str, ...] = defaults.QUEUES
+    worker_cron: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +89,9 @@ class Settings:
         if base_url and not base_url.startswith(("http://", "https://")):
             raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
         account_sid = get("TWILIO_ACCOUNT_SID")
+        service_sid = get("TWILIO_MESSAGING_SERVICE_SID")
+        if service_sid and not service_sid.startswith("MG"):
+            raise ConfigError("TWILIO_MESSAGING_SERVICE_SID must start with 'MG'")
         if account_sid and not account_sid.startswith("AC"):
             raise ConfigError("TWILIO_ACCOUNT_SID must start with 'AC'")
         auth_token = get("TWILIO_AUTH_TOKEN")
@@ -85,13 +99,13 @@ class Settings:
             raise ConfigError("TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set")
         return cls(
             database_url=get("DATABASE_URL") or default_database_url(),
-            redis_url=get("REDIS_URL", defaults.DEFAULT_REDIS_URL),
+            redis_url=parse_redis_url(get("REDIS_URL", defaults.DEFAULT_REDIS_URL)),
             secret_key=get("SECRET_KEY"),
             org_name=get("ORG_NAME", defaults.ORG_NAME),
             account_sid=account_sid,
             auth_token=auth_token or defaults.DEV_AUTH_TOKEN,
             phone_number=get("TWILIO_PHONE_NUMBER", defaults.DEV_PHONE_NUMBER),
-            messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
+            messaging_service_sid=service_sid,
             public_base_url=base_url,
             api_base_url=get("TWILIO_API_BASE_URL").rstrip("/"),
             port=_int(env, "PORT", 5000),
@@ -108,6 +122,7 @@ class Settings:
             broadcast_stale_seconds=_int(env, "BROADCAST_STALE_SECONDS", defaults.BROADCAST_STALE_SECONDS),
             later_delay_seconds=_int(env, "LATER_DELAY_SECONDS", defaults.LATER_DELAY_SECONDS),
             **_call_settings(env, get),
+            **_deployment_settings(env, get),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )
 
@@ -135,6 +150,60 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
         "voice_name": get("VOICE_NAME", defaults.VOICE_NAME),
         "voice_language": get("VOICE_LANGUAGE", defaults.VOICE_LANGUAGE),
     }
+
+
+def _deployment_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
+    """Redis TLS and Sentinel, the SQL pool, proxy hops and the worker's queues."""
+    ca_certs = get("REDIS_SSL_CA_CERTS")
+    if ca_certs and not Path(ca_certs).is_file():
+        raise ConfigError(f"REDIS_SSL_CA_CERTS: no such file {ca_certs!r}")
+    sentinels = parse_sentinels(get("REDIS_SENTINELS"))
+    master = get("REDIS_SENTINEL_MASTER")
+    if sentinels and not master:
+        raise ConfigError("REDIS_SENTINEL_MASTER is required when REDIS_SENTINELS is set")
+    return {
+        "redis_ssl_ca_certs": ca_certs,
+        "redis_sentinels": sentinels,
+        "redis_sentinel_master": master,
+        "redis_sentinel_password": get("REDIS_SENTINEL_PASSWORD"),
+        "db_pool_size": _int(env, "DB_POOL_SIZE", defaults.DB_POOL_SIZE),
+        "db_max_overflow": _int(env, "DB_MAX_OVERFLOW", defaults.DB_MAX_OVERFLOW),
+        "db_pool_recycle": _int(env, "DB_POOL_RECYCLE", defaults.DB_POOL_RECYCLE),
+        "proxy_hops": _int(env, "PROXY_HOPS", 1),
+        "worker_queues": parse_queues(get("WORKER_QUEUES"), "WORKER_QUEUES") or defaults.QUEUES,
+        "worker_cron": _bool(env, "WORKER_CRON", True),
+    }
+
+
+def parse_redis_url(url: str) -> str:
+    """Check that ``url`` is a URL redis-py can open (redis://, rediss:// for TLS, unix://)."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_URL is not a Redis URL ({exc})") from None
+    return url
+
+
+def parse_sentinels(value: str) -> tuple[tuple[str, int], ...]:
+    """``"10.0.0.1:26379,10.0.0.2:26379"`` into ((host, port), ...); the port defaults to 26379."""
+    out = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        host, _, port = part.rpartition(":") if ":" in part else (part, "", "26379")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"REDIS_SENTINELS: {part!r} is not host:port")
+        out.append((host, int(port)))
+    return tuple(out)
+
+
+def parse_queues(value: str, key: str) -> tuple[str, ...]:
+    """Queue names from a comma- or space-separated list, each one of ``defaults.QUEUES``."""
+    names = tuple(dict.fromkeys(n for n in value.replace(",", " ").split() if n))
+    unknown = [n for n in names if n not in defaults.QUEUES]
+    if unknown:
+        raise ConfigError(f"{key}: unknown queue {', '.join(unknown)} (queues: {', '.join(defaults.QUEUES)})")
+    return names
 
 
 def default_database_url() -> str:

@@ -237,9 +237,16 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **options: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """Create an engine; SQLite gets WAL, queued writers (sms.sqlite_writers), a busy timeout and foreign keys.
+
+    Bound parameters (phone numbers) are kept out of SQL logs and error messages.
+    """
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        from sms.sqlite_writers import QueuedWriterConnection
+
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False,
+                                            "factory": QueuedWriterConnection})
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

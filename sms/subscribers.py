@@ -7,7 +7,8 @@ from datetime import datetime
 
 import phonenumbers
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms.errors import InvalidNumber
@@ -33,43 +34,47 @@ def region_of(phone: str) -> str | None:
         return None
 
 
-def get_or_create(session: Session, phone: str) -> tuple[Subscriber, bool]:
+def get_or_create(session: Session, phone: str, probably_new: bool = False) -> tuple[Subscriber, bool]:
     """The subscriber for ``phone`` (E.164) and whether it was just created.
 
     Two webhooks racing for a new number both end with the same row: the loser's
-    insert fails on the unique phone and it reads the winner's.
+    insert does nothing on the unique phone and it reads the winner's. ``probably_new`` skips
+    the first read when the caller has just looked.
     """
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
-    if subscriber is not None:
-        return subscriber, False
-    subscriber = Subscriber(phone=phone)
-    try:
-        with session.begin_nested():
-            session.add(subscriber)
-    except IntegrityError:
-        return session.scalars(select(Subscriber).where(Subscriber.phone == phone)).one(), False
-    return subscriber, True
+    if not probably_new:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+        if subscriber is not None:
+            return subscriber, False
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = session.scalars(
+        insert(Subscriber).values(phone=phone).on_conflict_do_nothing(index_elements=["phone"]).returning(Subscriber)
+    ).first()
+    if created is not None:
+        return created, True
+    return session.scalars(select(Subscriber).where(Subscriber.phone == phone)).one(), False
 
 
 def find(session: Session, phone: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.phone == phone))
 
 
-def record_interest(session: Session, subscriber: Subscriber, keyword: str) -> bool:
-    """Remember that ``subscriber`` texted ``keyword``; True the first time they do."""
-    interest = session.scalar(
-        select(Interest).where(Interest.subscriber_id == subscriber.id, Interest.keyword == keyword)
-    )
+def record_interest(session: Session, subscriber: Subscriber, keyword: str) -> tuple[bool, bool]:
+    """Remember that ``subscriber`` texted ``keyword``.
+
+    Returns (first time for this keyword, first interest of any kind). One read of the
+    subscriber's few interests, without autoflush, so SQLite's write lock is not taken yet.
+    """
+    pending = [i for i in session.new if isinstance(i, Interest) and i.subscriber_id == subscriber.id]
+    with session.no_autoflush:
+        stored = session.scalars(select(Interest).where(Interest.subscriber_id == subscriber.id)).all()
+    interests = [*stored, *pending]
+    interest = next((i for i in interests if i.keyword == keyword), None)
     if interest is None:
         session.add(Interest(subscriber_id=subscriber.id, keyword=keyword))
-        return True
+        return True, not interests
     interest.times += 1
     interest.last_at = utcnow()
-    return False
-
-
-def has_interests(session: Session, subscriber: Subscriber) -> bool:
-    return session.scalar(select(Interest.id).where(Interest.subscriber_id == subscriber.id).limit(1)) is not None
+    return False, False
 
 
 ERASERS: list[Callable[[Session, int], None]] = []
@@ -87,6 +92,9 @@ def erase(session: Session, subscriber: Subscriber) -> None:
     sid = subscriber.id
     session.execute(delete(Interest).where(Interest.subscriber_id == sid))
     session.execute(delete(Conversation).where(Conversation.subscriber_id == sid))
+    # A text still waiting to be sent would go out empty: it is cancelled, not blanked.
+    session.execute(update(Message).where(Message.subscriber_id == sid, Message.status == "scheduled")
+                    .values(status="cancelled"))
     session.execute(update(Message).where(Message.subscriber_id == sid).values(body=None))
     subscriber.zip = subscriber.state = subscriber.timezone = subscriber.first_name = None
     subscriber.district = None
@@ -101,6 +109,8 @@ def purge_inactive(session: Session, cutoff: datetime, batch: int = 500) -> int:
         select(Subscriber).where(
             Subscriber.last_active_at < cutoff,
             (Subscriber.zip.is_not(None)) | (Subscriber.last_demand.is_not(None))
+            | (Subscriber.state.is_not(None)) | (Subscriber.district.is_not(None))
+            | (Subscriber.first_name.is_not(None)) | (Subscriber.timezone.is_not(None))
             | Subscriber.id.in_(select(Interest.subscriber_id)) | Subscriber.id.in_(
                 select(Message.subscriber_id).where(Message.body.is_not(None))),
         ).limit(batch)

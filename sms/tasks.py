@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from sms import outbound, subscribers
+from sms import outbound
 from sms.services import current
-from sms.store import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +22,11 @@ def sweep() -> dict[str, int]:
     return outbound.sweep(current())
 
 
-def purge_expired() -> int:
-    """Erase personal data past the retention period (see PRIVACY)."""
-    svc = current()
-    cutoff = utcnow() - timedelta(days=svc.settings.retention_days)
-    total = 0
-    while True:
-        with svc.db.session() as session:
-            erased = subscribers.purge_inactive(session, cutoff)
-            session.commit()
-        total += erased
-        if erased == 0:
-            return total
+def purge_expired() -> dict[str, int]:
+    """Erase personal data past the retention period (see PRIVACY and ``sms.retention``); run daily."""
+    from sms import retention
+
+    return retention.purge(current())
 
 
 def place_call(session_id: int) -> str:

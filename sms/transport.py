@@ -14,13 +14,16 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from sms import defaults
 from sms.compliance import mask
 from sms.errors import TransportError
 from sms.store import Database, OutboxItem
@@ -62,9 +65,10 @@ class TwilioTransport:
         phone_number: str,
         messaging_service_sid: str = "",
         api_base_url: str = "",
+        timeout: float = defaults.TWILIO_TIMEOUT_SECONDS,
     ) -> None:
-        http_client = RebasedHttpClient(api_base_url) if api_base_url else None
-        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.http = TwilioHttp(api_base_url, timeout)
+        self.client = Client(account_sid, auth_token, http_client=self.http)
         self.phone_number = phone_number
         self.messaging_service_sid = messaging_service_sid
 
@@ -91,29 +95,61 @@ class TwilioTransport:
         records = self._call(lambda: self.client.messages.list(to=to, date_sent_after=since, limit=50), "list", to)
         return [SentRecord(r.sid, r.to, r.body, r.date_created) for r in records]
 
-    @staticmethod
-    def _call(fn: Any, what: str, to: str) -> Any:
+    def _call(self, fn: Any, what: str, to: str) -> Any:
         try:
             return fn()
         except TwilioRestException as exc:
             log.warning("twilio %s to %s failed: %s %s", what, mask(to), exc.status, exc.code)
-            raise TransportError(exc.msg or str(exc), code=exc.code, status=exc.status) from exc
+            raise TransportError(exc.msg or f"HTTP {exc.status}", code=exc.code, status=exc.status,
+                                 retry_after=self.http.retry_after()) from exc
         except (TwilioException, OSError) as exc:
-            # Connection errors: the request may or may not have reached Twilio.
+            # Connection errors and timeouts: the request may or may not have reached Twilio.
             log.warning("twilio %s to %s failed: %s", what, mask(to), type(exc).__name__)
-            raise TransportError(str(exc)) from exc
+            raise TransportError(type(exc).__name__) from exc
 
 
-class RebasedHttpClient(TwilioHttpClient):
-    """Send the SDK's requests to a Twilio-compatible server instead of *.twilio.com."""
+class TwilioHttp(TwilioHttpClient):
+    """The SDK's HTTP client with a finite timeout, Retry-After kept, numbers kept out of logs,
+    and (for tests) its requests sent to a Twilio-compatible server instead of *.twilio.com."""
 
-    def __init__(self, base_url: str) -> None:
-        super().__init__(timeout=15)
+    def __init__(self, base_url: str = "", timeout: float = defaults.TWILIO_TIMEOUT_SECONDS) -> None:
+        super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
+        self._last = threading.local()
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        path = url.split(".twilio.com", 1)[1] if ".twilio.com" in url else url
-        return super().request(method, self.base_url + path, *args, **kwargs)
+        if self.base_url:
+            url = self.base_url + (url.split(".twilio.com", 1)[1] if ".twilio.com" in url else url)
+        self._last.retry_after = None
+        response = super().request(method, url, *args, **kwargs)
+        self._last.retry_after = _seconds((response.headers or {}).get("Retry-After"))
+        return response
+
+    def retry_after(self) -> float | None:
+        """The Retry-After (seconds) of this thread's last response, if Twilio sent one."""
+        return getattr(self._last, "retry_after", None)
+
+    def log_request(self, kwargs: dict[str, Any]) -> None:
+        # The SDK logs query parameters (To=+1...) at INFO; log the path only.
+        log.debug("twilio %s %s", kwargs["method"], urlsplit(kwargs["url"]).path)
+
+    def log_response(self, status_code: int, response: Any) -> None:
+        log.debug("twilio response %s", status_code)
+
+
+def _seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (Twilio sends a number; an HTTP date counts from now)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds()) if when.tzinfo else None
 
 
 class OutboxTransport:

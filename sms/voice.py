@@ -69,13 +69,14 @@ def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
     sid = (form.get("CallSid") or "").strip()
     if call is None or not sid or (call.call_sid and call.call_sid != sid):
         return flow.goodbye("Sorry, this call has expired. Goodbye.")
+    late = calls.placed_after_all(call)  # our request timed out, yet Twilio placed the call
     call.call_sid = sid
     if not compliance.may_message(flow.session, call.phone):
         call.status = "canceled"
         return flow.goodbye("Goodbye.")
     if call.status == "confirmed":
         return current(flow, call)
-    if call.status in ("queued", "placing", "placed"):
+    if call.status in ("queued", "placing", "placed") or late:
         call.status, call.answered_at = "answered", utcnow()
     return intro(flow, call)
 

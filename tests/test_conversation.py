@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from sms import catalogue, segments
-from sms.store import Interest, Message, Subscriber
+from sms import catalogue, inbound, segments
+from sms.store import Conversation, Interest, Message, Subscriber
+from tests.conftest import Phone
 
 DATA = catalogue.load_yaml()
 REPLY_BY_KEYWORD = {str(d["keyword"]): d["reply"] for d in DATA["demands"]}
@@ -207,3 +208,59 @@ def test_redis_down_still_answers_and_keeps_the_followup_for_the_sweeper(config,
         followup = session.scalar(select(Message).where(Message.kind == "followup", Message.phone == phone.number))
     assert followup.status == "scheduled"
     svc.close()
+
+
+def test_a_first_text_delivered_twice_is_answered_once(phone, svc):
+    first = phone.text("UNIONS", sid="SMnewdup000000000000000000000000001")
+    second = phone.text("UNIONS", sid="SMnewdup000000000000000000000000001")
+    assert first == second and first
+    with svc.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in")) == 1
+        assert session.scalar(select(func.count()).select_from(Subscriber)) == 1
+
+
+def _stale_read(monkeypatch, race):  # noqa: ANN001, ANN202
+    """Make inbound's first read see the world just before ``race()`` commits a twin's rows."""
+    real_load, calls = inbound._load, []
+
+    def load(session, phone, sid):  # noqa: ANN001, ANN202
+        known = real_load(session, phone, sid)
+        if not calls:
+            calls.append(sid)
+            race()
+        return known
+
+    monkeypatch.setattr(inbound, "_load", load)
+    return calls
+
+
+def test_a_text_that_loses_a_race_for_the_menu_row_is_answered_not_dropped(known, svc, monkeypatch):
+    with svc.db.session() as session:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == known.number))
+        session.execute(delete(Conversation).where(Conversation.subscriber_id == subscriber.id))
+        session.commit()
+
+    def twin_commits_a_menu_row() -> None:
+        with svc.db.session() as other:
+            other.add(Conversation(subscriber_id=subscriber.id, data={}))
+            other.commit()
+
+    calls = _stale_read(monkeypatch, twin_commits_a_menu_row)
+    sid = "SMrace0000000000000000000000000001"
+    assert known.text("UNIONS", sid=sid) == [REPLY_BY_KEYWORD["UNIONS"]]
+    assert calls  # the race happened
+    with svc.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Message).where(Message.twilio_sid == sid)) == 1
+
+
+def test_a_twin_delivery_that_commits_first_wins_and_the_loser_repeats_its_reply(known, svc, client, monkeypatch):
+    sid = "SMtwin0000000000000000000000000001"
+
+    def twin_delivery_commits_first() -> None:
+        assert Phone(client, known.number).text("UNIONS", sid=sid) == [REPLY_BY_KEYWORD["UNIONS"]]
+
+    _stale_read(monkeypatch, twin_delivery_commits_first)
+    assert known.text("UNIONS", sid=sid) == [REPLY_BY_KEYWORD["UNIONS"]]
+    with svc.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Message).where(Message.twilio_sid == sid)) == 1
+        assert session.scalar(select(Interest.times).where(Interest.keyword == "UNIONS")) == 1

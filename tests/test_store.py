@@ -51,6 +51,19 @@ def test_get_or_create_returns_the_same_row(svc):
     assert created and not created_again and first.id == again.id
 
 
+def test_get_or_create_for_a_number_a_racing_request_just_added_reads_that_row(svc):
+    with svc.db.session() as other:
+        winner, _ = subscribers.get_or_create(other, "+16175550103")
+        other.commit()
+    with svc.db.session() as session:
+        loser, created = subscribers.get_or_create(session, "+16175550103", probably_new=True)
+        loser.first_name = "Ada"  # the session is still usable: nothing was rolled back
+        session.commit()
+    assert not created and loser.id == winner.id
+    with svc.db.session() as session:
+        assert session.get(Subscriber, winner.id).first_name == "Ada"
+
+
 @pytest.mark.parametrize(
     ("raw", "e164"),
     [("+1 (617) 555-0123", "+16175550123"), ("617-555-0123", "+16175550123"), ("+44 7700 900123", "+447700900123")],

@@ -167,10 +167,10 @@ def test_retention_purge_erases_silent_texters_only(known, svc, phone):
         sub = session.scalar(select(Subscriber))
         sub.zip, sub.last_active_at = "02139", utcnow() - timedelta(days=800)
         session.commit()
-    assert tasks.purge_expired() == 1
+    assert tasks.purge_expired()["subscribers"] == 1
     with svc.db.session() as session:
         sub = session.scalar(select(Subscriber))
         bodies = session.scalars(select(Message.body).where(Message.direction == "in")).all()
     assert sub.zip is None and sub.status == "active"
     assert set(bodies) == {None}
-    assert tasks.purge_expired() == 0
+    assert sum(tasks.purge_expired().values()) == 0

@@ -21,8 +21,10 @@ UNSAFE_GETS = frozenset({"rq_dashboard.requeue_all"})  # rq-dashboard requeues o
 
 def mount(app: Flask) -> None:
     from handlers.console import csrf
+    from sms.services import dashboard_redis
 
-    app.config["RQ_DASHBOARD_REDIS_URL"] = [app.extensions["actionline"].settings.redis_url]
+    config = dashboard_redis(app.extensions["actionline"].settings)
+    app.config.update(config, RQ_DASHBOARD_REDIS_URL=[config["RQ_DASHBOARD_REDIS_URL"]])
     rq_dashboard.web.setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=PREFIX)
     csrf.exempt(rq_dashboard.blueprint)

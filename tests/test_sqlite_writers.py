@@ -1,0 +1,143 @@
+"""SQLite writers queue on a lock (sms.sqlite_writers) instead of polling SQLite's busy handler."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sms import sqlite_writers
+from sms.store import Database
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    with database.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    yield database
+    database.dispose()
+
+
+@pytest.mark.parametrize("sql, writes", [
+    ("SELECT 1", False),
+    ("  select * from t", False),
+    ("PRAGMA foreign_keys=ON", False),
+    ("INSERT INTO t (v) VALUES (?)", True),
+    ("\n update t set v = 1", True),
+    ("DELETE FROM t", True),
+    ("CREATE TABLE x (a)", True),
+    ("BEGIN IMMEDIATE", True),
+    ("WITH s AS (SELECT 1) INSERT INTO t (v) SELECT * FROM s", True),
+    ("WITH s AS (SELECT 1) SELECT * FROM s", False),
+])
+def test_write_statements_are_recognised(sql: str, writes: bool) -> None:
+    assert sqlite_writers.is_write(sql) is writes
+
+
+def _hold_write(db: Database, holding: threading.Event, release: threading.Event) -> None:
+    with db.engine.connect() as conn:
+        conn.execute(text("INSERT INTO t (v) VALUES ('first')"))
+        holding.set()
+        release.wait(10)
+        conn.commit()
+
+
+def test_a_second_writer_waits_for_the_first_to_commit_and_readers_do_not(db: Database) -> None:
+    holding, release, second_done = threading.Event(), threading.Event(), threading.Event()
+    first = threading.Thread(target=_hold_write, args=(db, holding, release))
+    first.start()
+    assert holding.wait(5)
+
+    def second_writer() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (v) VALUES ('second')"))
+        second_done.set()
+
+    second = threading.Thread(target=second_writer)
+    second.start()
+    with db.engine.connect() as conn:  # a reader is not held up by the writer
+        assert conn.scalar(text("SELECT count(*) FROM t")) == 0
+    assert not second_done.wait(0.3)  # still queued behind the uncommitted first writer
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert second_done.is_set()
+    with db.engine.connect() as conn:
+        assert conn.scalars(text("SELECT v FROM t ORDER BY id")).all() == ["first", "second"]
+
+
+def test_writers_in_this_process_queue_on_the_turn_not_on_sqlite(db: Database, tmp_path: Path) -> None:
+    queue = sqlite_writers.queue_for(str(tmp_path / "w.db"))
+    queue.acquire()  # SQLite itself is unlocked: only our turn is taken
+    done = threading.Event()
+
+    def writer() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (v) VALUES ('queued')"))
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert not done.wait(0.3)
+    finally:
+        queue.release()
+    thread.join(5)
+    assert done.is_set()
+
+
+def test_the_turn_is_given_back_on_rollback_and_on_error(db: Database) -> None:
+    with db.engine.connect() as conn:
+        conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
+        conn.rollback()
+    with pytest.raises(Exception), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO t (v) VALUES ('y')"))
+        raise RuntimeError("handler failed")
+    done = threading.Event()
+
+    def writer() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (v) VALUES ('z')"))
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    thread.join(5)
+    assert done.is_set()
+    with db.engine.connect() as conn:
+        assert conn.scalars(text("SELECT v FROM t")).all() == ["z"]
+
+
+def test_another_process_holding_the_turn_makes_our_writer_wait(db: Database, tmp_path: Path) -> None:
+    lock_file = f"{tmp_path / 'w.db'}-writer.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()"
+        ), lock_file],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = threading.Event()
+
+        def writer() -> None:
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO t (v) VALUES ('after')"))
+            done.set()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert not done.wait(0.5)  # queued behind the other process
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        thread.join(5)
+        assert done.is_set()
+    finally:
+        holder.kill()
+        holder.wait()

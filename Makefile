@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test setup redis db lint bench clean chromium
+.PHONY: run test setup redis db lint bench bench-report clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,11 @@ test: setup redis chromium ## set up and run the whole test suite
 lint: setup
 	$(BIN)/ruff check .
 
-bench: setup redis
+bench: setup redis ## every benchmark on SQLite and PostgreSQL (a table and a line of ratios each; ~6 min)
 	$(BIN)/python -m benchmarks
+
+bench-report: setup redis ## the same, also written to BENCHMARKS.md with the machine and each method
+	$(BIN)/python -m benchmarks --report BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

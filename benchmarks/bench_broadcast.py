@@ -7,8 +7,10 @@
    a naive one-row-per-round-trip dispatcher. Goal: ≥ 2,000 msg/s.
 3. Pacing error at a configured MPS vs a ``sleep(1/mps)`` loop. Goal: within ±2 %.
 
+Printed: one table of the three (with their baselines and goals), then a line of ratios.
+
 Environment: BENCH_DATABASE_URL (default: a temporary SQLite file), BENCH_REDIS_URL
-(default TEST_REDIS_URL or redis://127.0.0.1:6379/15 — this database is FLUSHED),
+(default redis://127.0.0.1:6379/8 — this database is FLUSHED),
 BENCH_RECIPIENTS (1000000), BENCH_DISPATCH (20000), BENCH_MPS (50), BENCH_PACE_SECONDS (10).
 """
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from rq import SimpleWorker
 from sqlalchemy import text, update
 
+from benchmarks.support import table
 from sms import broadcasts, defaults, services, store
 from sms.settings import Settings
 from sms.transport import SentRecord
@@ -35,7 +38,7 @@ RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "1000000"))
 DISPATCH = int(os.environ.get("BENCH_DISPATCH", "20000"))
 MPS = float(os.environ.get("BENCH_MPS", "50"))
 PACE_SECONDS = float(os.environ.get("BENCH_PACE_SECONDS", "10"))
-REDIS_URL = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
 
 
@@ -182,23 +185,44 @@ def main() -> None:
         print(f"database {svc.db.engine.dialect.name}, redis {REDIS_URL}; seeding {RECIPIENTS:,} subscribers...",
               flush=True)
         seed(svc)
+        print("planning in a child process...", flush=True)
         child = subprocess.run([sys.executable, "-m", "benchmarks.bench_broadcast", "plan", database_url],
                                cwd=ROOT, capture_output=True, text=True, check=True)
         plan = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"plan+enqueue {plan['planned']:,} recipients: {plan['plan_seconds']:.1f} s "
-              f"(goal < 60 s), bare INSERT…SELECT copy {plan['copy_seconds']:.1f} s, "
-              f"ratio {plan['plan_seconds'] / plan['copy_seconds']:.1f}x")
-        print(f"peak RSS {plan['peak_rss_mb']:.0f} MB (goal < 500 MB), process baseline {plan['base_rss_mb']:.0f} MB, "
-              f"planning added {plan['peak_rss_mb'] - plan['base_rss_mb']:.0f} MB")
         svc.redis.flushdb()
+        print("dispatching...", flush=True)
         ours, naive = dispatch_rate(svc, transport)
-        print(f"dispatch, one worker: {ours:,.0f} msg/s (goal >= 2,000), naive per-row loop {naive:,.0f} msg/s, "
-              f"ratio {ours / naive:.1f}x")
+        print(f"pacing {int(MPS * PACE_SECONDS)} sends at {MPS:g} msg/s, then the sleep loop...", flush=True)
         error, baseline = pacing(svc, transport)
-        print(f"pacing at {MPS:g} msg/s over {len(transport.times)} sends: error {error:+.2%} (goal within ±2%), "
-              f"sleep(1/mps) loop {baseline:+.2%}")
+        sends = len(transport.times)
         svc.redis.flushdb()
         svc.close()
+    print_results(plan, ours, naive, error, baseline, sends)
+
+
+def print_results(plan: dict[str, float], ours: float, naive: float, error: float, baseline: float,
+                  sends: int) -> None:
+    """One table (Action Line, the baseline measured in the same run, the goal) and a line of ratios."""
+    plan_ratio = plan["plan_seconds"] / plan["copy_seconds"]
+    added = plan["peak_rss_mb"] - plan["base_rss_mb"]
+    rows = [
+        (f"plan+enqueue {plan['planned']:,} recipients", f"{plan['plan_seconds']:.1f} s",
+         f"bare INSERT..SELECT {plan['copy_seconds']:.1f} s", f"{plan_ratio:.1f}x", "< 60 s",
+         _met(plan["plan_seconds"] < 60)),
+        ("peak RSS of the planning process", f"{plan['peak_rss_mb']:.0f} MB (+{added:.0f})",
+         f"process at start {plan['base_rss_mb']:.0f} MB", "", "< 500 MB", _met(plan["peak_rss_mb"] < 500)),
+        ("dispatch, one worker, counting transport", f"{ours:,.0f} msg/s", f"per-row loop {naive:,.0f} msg/s",
+         f"{ours / naive:.1f}x", ">= 2,000 msg/s", _met(ours >= 2000)),
+        (f"pacing error at {MPS:g} msg/s ({sends} sends)", f"{error:+.2%}", f"sleep(1/mps) loop {baseline:+.2%}",
+         "", "within 2%", _met(abs(error) <= 0.02)),
+    ]
+    print(table(("broadcast", "Action Line", "baseline (same run)", "ratio", "goal", "met"), rows))
+    print(f"ratios: plan {plan_ratio:.1f}x the bare copy, dispatch {ours / naive:.1f}x the per-row loop, "
+          f"pacing error {abs(error):.2%} vs {abs(baseline):.2%} for the sleep loop")
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "NO"
 
 
 if __name__ == "__main__":

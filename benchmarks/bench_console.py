@@ -1,9 +1,9 @@
-"""Console dashboard and CSV export on a campaign-sized SQLite database.
+"""Console dashboard and CSV export on a campaign-sized database (BENCH_DATABASE_URL, default a SQLite file).
 
 Seeds BENCH_SUBSCRIBERS subscribers (default 100,000) with 3 messages, 1 consent event
 and 1 interest each, then times ``dashboard.compute`` (30 days, every series) and the
 full opted-in subscribers CSV and the inbox's first page, against a baseline measured in the same run: one
-``SELECT count(*)`` over each table the dashboard reads. Printed: seconds and ratios.
+``SELECT count(*)`` over each table the dashboard reads. Printed: a table of seconds and a line of ratios.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
+from benchmarks.support import table
 from sms import dashboard, export, inbox, store
 from sms.store import ConsentEvent, Interest, Message, Subscriber, utcnow
 
@@ -53,22 +54,24 @@ def timed(fn) -> float:  # noqa: ANN001
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
+        url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
         store.upgrade(url)
         db = store.Database(url)
-        print(f"seeding {N:,} subscribers, {3 * N:,} messages ...", flush=True)
+        print(f"database {db.engine.dialect.name}; seeding {N:,} subscribers, {3 * N:,} messages ...", flush=True)
         seed(db)
         with db.session() as session:
             baseline = timed(lambda: [session.scalar(select(func.count()).select_from(m))
                                       for m in (Subscriber, ConsentEvent, Interest, Message)])
-            compute = timed(lambda: dashboard.compute(session, 30))
-            csv_time = timed(lambda: sum(len(chunk) for chunk in export.subscribers_csv(session)))
-            inbox_time = timed(lambda: inbox.threads(session, 1))
+            results = {
+                "dashboard.compute (30 days)": timed(lambda: dashboard.compute(session, 30)),
+                "opted-in subscribers CSV": timed(lambda: sum(len(chunk) for chunk in export.subscribers_csv(session))),
+                "inbox first page": timed(lambda: inbox.threads(session, 1)),
+            }
         db.dispose()
-    print(f"baseline (count(*) x4): {baseline:.3f}s")
-    print(f"dashboard.compute:      {compute:.3f}s  ratio {compute / baseline:.1f}x")
-    print(f"opted-in CSV export:    {csv_time:.3f}s  ratio {csv_time / baseline:.1f}x")
-    print(f"inbox first page:       {inbox_time:.3f}s  ratio {inbox_time / baseline:.1f}x")
+    rows = [("baseline: count(*) of 4 tables", f"{baseline:.3f}", "1.0x")]
+    rows += [(name, f"{seconds:.3f}", f"{seconds / baseline:.1f}x") for name, seconds in results.items()]
+    print(table(("console", "seconds", "vs baseline"), rows))
+    print("ratios (vs count(*) x4): " + ", ".join(f"{name} {s / baseline:.1f}x" for name, s in results.items()))
 
 
 if __name__ == "__main__":

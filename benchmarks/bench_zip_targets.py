@@ -1,17 +1,19 @@
 """ZIP → targets lookups per second, against two baselines measured in the same run.
 
-    python -m benchmarks zip_targets [--seconds 2] [--database-url URL]
+    python -m benchmarks.bench_zip_targets [--seconds 2] [--database-url URL]
 
 Loads the shipped legislators and ZIP table into a fresh SQLite file (or the given
-database), then times, over the same random sample of real ZIPs:
+database, default BENCH_DATABASE_URL), then times, over the same random sample of real ZIPs:
   1. a raw in-memory dict lookup ZIP → districts (the ceiling),
   2. a bare SQL query of the ZIP's districts (the database's floor cost),
   3. ``sms.targets`` end to end: ZIP → districts → House members + senators.
+Printed: a table of lookups per second and a line of ratios to the bare SQL query.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from benchmarks.support import table
 from sms import store, targetdata, targets
 
 
@@ -37,7 +40,7 @@ def rate(fn: Callable[[str], object], zips: list[str], seconds: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--database-url", default="")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     args, _names = parser.parse_known_args()  # `python -m benchmarks zip_targets` passes names
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     store.upgrade(url)
@@ -45,10 +48,10 @@ def main() -> None:
     with db.session() as session:
         targetdata.import_legislators(session, targetdata.read_rows(targetdata.LEGISLATORS_CSV, ()))
         targetdata.import_zips(session, targetdata.read_rows(targetdata.ZIPS_CSV, ()))
-    table: dict[str, list[tuple[str, int]]] = {}
+    districts: dict[str, list[tuple[str, int]]] = {}
     for _line, row in targetdata.read_rows(targetdata.ZIPS_CSV, ()):
-        table.setdefault(row["zcta"], []).append((row["state_abbr"], int(row["cd"])))
-    sample = random.Random(7).sample(sorted(table), 2000)
+        districts.setdefault(row["zcta"], []).append((row["state_abbr"], int(row["cd"])))
+    sample = random.Random(7).sample(sorted(districts), 2000)
 
     with db.session() as session:
         query = text("SELECT state, district FROM zip_districts WHERE zip = :zip")
@@ -60,7 +63,7 @@ def main() -> None:
             return targets.for_demand(session, "congress", ("house", "senate"), place.states[0], seats)
 
         results = {
-            "dict lookup (baseline)": rate(table.get, sample, args.seconds),
+            "dict lookup (baseline)": rate(districts.get, sample, args.seconds),
             "bare SQL query (baseline)": rate(lambda z: conn.execute(query, {"zip": z}).all(), sample,
                                               args.seconds),
             "ZIP -> targets (sms.targets)": rate(full, sample, args.seconds),
@@ -68,8 +71,10 @@ def main() -> None:
     db.dispose()
     sql = results["bare SQL query (baseline)"]
     print(f"database: {db.engine.dialect.name}; {len(sample)} real ZIPs, {args.seconds:.1f}s each")
-    for name, per_second in results.items():
-        print(f"{name:32} {per_second:12,.0f}/s   {per_second / sql:6.2f}x bare SQL")
+    print(table(("lookup", "per second", "vs bare SQL"),
+                [(name, f"{per_second:,.0f}", f"{per_second / sql:.2f}x") for name, per_second in results.items()]))
+    ours, ceiling = results["ZIP -> targets (sms.targets)"], results["dict lookup (baseline)"]
+    print(f"ratios: ZIP -> targets {ours / sql:.2f}x the bare SQL query, {ours / ceiling:.4f}x the dict lookup")
 
 
 if __name__ == "__main__":

@@ -186,7 +186,7 @@ def _pick_from_menu(turn: Turn, number: int) -> bool:
 
 def send_item(turn: Turn, item: DemandView | CampaignView) -> None:
     """Reply with a demand or campaign and remember the interest."""
-    _, first_interest = subscribers.record_interest(turn.session, turn.subscriber, item.keyword)
+    _, first_interest = subscribers.record_interest(turn.session, turn.subscriber, item.keyword, turn.is_new)
     if isinstance(item, DemandView):
         turn.subscriber.last_demand = item.keyword
         if first_interest and item.followup and turn.services is not None:

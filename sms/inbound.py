@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sms import catalogue, compliance, conversation, ratelimit, segments, subscribers
 from sms.errors import InvalidNumber
 from sms.services import Services
-from sms.store import Conversation, Message, Subscriber, utcnow
+from sms.store import CatalogueText, Conversation, Message, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1600
@@ -95,17 +95,24 @@ class _Known:
 
 
 def _load(session: Session, phone: str, sid: str) -> _Known:
-    """One round trip for a known texter; SQLite's write lock is not needed for any of it."""
+    """One round trip: the catalogue version, joined with the texter and their menu state if known.
+
+    SQLite's write lock is not needed for any of it.
+    """
     row = session.execute(
-        select(Subscriber, Conversation, catalogue.version_query().scalar_subquery(),
-               exists().where(Message.twilio_sid == sid))
+        select(CatalogueText.text, Subscriber, Conversation, exists().where(Message.twilio_sid == sid))
+        .select_from(CatalogueText)
+        .outerjoin(Subscriber, Subscriber.phone == phone)
         .outerjoin(Conversation, Conversation.subscriber_id == Subscriber.id)
-        .where(Subscriber.phone == phone)
+        .where(CatalogueText.key == catalogue.VERSION_KEY)
     ).first()
-    if row is None:  # a new number: no message of theirs can exist yet (a racing twin fails at the flush)
-        return _Known(None, None, None, False)
-    subscriber, state, version, duplicate = row
-    return _Known(subscriber, state, version or "", bool(duplicate))
+    if row is None:  # no catalogue imported yet (catalogue.current falls back to the YAML)
+        subscriber = subscribers.find(session, phone)
+        state = session.get(Conversation, subscriber.id) if subscriber else None
+        return _Known(subscriber, state, None, _replies_to(session, sid) is not None)
+    version, subscriber, state, duplicate = row
+    # A new number has no messages yet: its duplicate check is the unique SID at the flush.
+    return _Known(subscriber, state, version or "", bool(duplicate) and subscriber is not None)
 
 
 def _answer(services: Services, session: Session, sms: InboundSms, phone: str, known: _Known) -> conversation.Turn:

@@ -30,12 +30,15 @@ STALE_SENDING = timedelta(minutes=5)
 
 def plan(session: Session, subscriber_id: int | None, phone: str, kind: str, body: str,
          send_at: datetime) -> Message:
-    """Write the durable row of a text a worker will send (GSM-safe body); the caller enqueues it."""
+    """Add the durable row of a text a worker will send (GSM-safe body); the caller enqueues it.
+
+    Not flushed here: its id exists once the caller commits (or flushes), and a webhook's
+    rows then go to the database together.
+    """
     body = segments.gsm_safe(body)
     message = Message(subscriber_id=subscriber_id, direction="out", kind=kind, phone=phone, body=body,
                       segments=segments.count(body).segments, status="scheduled", send_at=send_at)
     session.add(message)
-    session.flush()
     return message
 
 

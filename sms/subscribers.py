@@ -58,15 +58,18 @@ def find(session: Session, phone: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.phone == phone))
 
 
-def record_interest(session: Session, subscriber: Subscriber, keyword: str) -> tuple[bool, bool]:
+def record_interest(session: Session, subscriber: Subscriber, keyword: str,
+                    new_subscriber: bool = False) -> tuple[bool, bool]:
     """Remember that ``subscriber`` texted ``keyword``.
 
     Returns (first time for this keyword, first interest of any kind). One read of the
-    subscriber's few interests, without autoflush, so SQLite's write lock is not taken yet.
+    subscriber's few interests, without autoflush, so SQLite's write lock is not taken yet;
+    none for a ``new_subscriber``, who has no stored interests.
     """
     pending = [i for i in session.new if isinstance(i, Interest) and i.subscriber_id == subscriber.id]
     with session.no_autoflush:
-        stored = session.scalars(select(Interest).where(Interest.subscriber_id == subscriber.id)).all()
+        stored = [] if new_subscriber else session.scalars(
+            select(Interest).where(Interest.subscriber_id == subscriber.id)).all()
     interests = [*stored, *pending]
     interest = next((i for i in interests if i.keyword == keyword), None)
     if interest is None:

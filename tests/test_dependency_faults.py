@@ -387,8 +387,6 @@ def test_worker_killed_while_placing_the_call_back_places_it_once(pg_app, privat
 
 
 @slow
-@pytest.mark.xfail(strict=True, reason="a call-back whose worker died mid-request is marked failed, never "
-                   "placed: settling it needs the transport to say which calls it placed (find_calls)")
 def test_worker_killed_mid_request_to_twilio_still_places_the_call_back_once(pg_app, workers_for):
     svc = pg_app.extensions["actionline"]
     ask_for_call(pg_app.test_client())

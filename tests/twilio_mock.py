@@ -204,6 +204,14 @@ class _Handler(BaseHTTPRequestHandler):
         account, resource = self._route()
         query = parse_qs(urlsplit(self.path).query)
         mock.received.append(Received("GET", resource, {}, query))
+        queued = mock.faults.get(resource)
+        fault = queued.pop(0) if queued else None
+        if fault is not None and fault.hang:
+            mock.release.wait(30)
+            self.close_connection = True
+            return
+        if fault is not None:
+            return self._error(fault, "")
         if resource == "Calls":
             mock.errors += mock.validate_list(query)
         to, sender = (query.get("To") or [None])[0], (query.get("From") or [None])[0]

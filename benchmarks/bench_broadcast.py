@@ -31,7 +31,7 @@ from sqlalchemy import text, update
 from benchmarks.support import table
 from sms import broadcasts, defaults, services, store
 from sms.settings import Settings
-from sms.transport import SentRecord
+from sms.transport import CallRecord, SentRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "1000000"))
@@ -61,6 +61,9 @@ class CountingTransport:
         raise NotImplementedError
 
     def find_messages(self, to: str, since: object) -> list[SentRecord]:
+        return []
+
+    def find_calls(self, to: str, since: object) -> list[CallRecord]:
         return []
 
 

@@ -23,6 +23,7 @@ from sms.errors import LimitReached, SmsError, TransportError
 from sms.services import Services
 from sms.settings import Settings
 from sms.store import Base, Subscriber, UTCDateTime, utcnow
+from sms.transport import CallRecord
 
 log = logging.getLogger(__name__)
 ACTIVE = ("queued", "placing", "placed", "answered", "confirmed")
@@ -31,6 +32,11 @@ OUTCOMES = {"completed": "connected", "answered": "connected", "busy": "busy", "
 """Twilio DialCallStatus → leg outcome (skipped and hangup are set by the flow)."""
 NO_ANSWER = "no answer from Twilio"
 """Error of a call-back whose REST request got no answer: Twilio may still ring the texter."""
+COULD_NOT_PLACE = "Sorry, we couldn't place your call just now. Reply CALL to try again."
+ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
+"""Twilio call statuses after which nothing more happens on the call."""
+CLOCK_SKEW = timedelta(minutes=1)
+"""Twilio's clock may differ from ours: a settled session asks for calls from a bit before it began."""
 
 
 class CallSession(Base):
@@ -56,7 +62,8 @@ class CallSession(Base):
     summary_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one "try again" reminder
     place_attempts: Mapped[int] = mapped_column(Integer, default=0)  # call-back requests refused by Twilio (429/5xx)
-    place_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the next attempt after such a refusal
+    # queued: the next attempt after such a refusal; placing: when the current attempt began
+    place_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -219,11 +226,13 @@ def place(services: Services, session_id: int) -> str:
     """Place the call-back for a queued session once (a repeated job finds it claimed and stops).
 
     Twilio refusing the request (429/5xx) is retried with back-off inside the place window;
-    a request with no answer is never retried (Twilio may be ringing the texter already).
+    a request with no answer stays ``placing`` until ``sweep`` asks Twilio whether it placed
+    the call (it may be ringing the texter already).
     """
     with services.db.session() as session:
         claimed = session.execute(update(CallSession).where(
-            CallSession.id == session_id, CallSession.status == "queued").values(status="placing")).rowcount
+            CallSession.id == session_id, CallSession.status == "queued").values(
+            status="placing", place_at=utcnow())).rowcount
         session.commit()
         call = session.get(CallSession, session_id)
         if not claimed or call is None:
@@ -249,9 +258,14 @@ def place(services: Services, session_id: int) -> str:
 
 def _place_failed(services: Services, session: Session, call: CallSession, exc: TransportError) -> str:
     log.warning("call-back to %s failed: %s", compliance.mask(call.phone), exc.code or exc.status or exc)
+    if exc.outcome_unknown:
+        # Twilio may be ringing the texter: stay ``placing`` for ``sweep`` to ask before anything else.
+        call.error = f"{NO_ANSWER}: {exc}"[:200]
+        session.commit()
+        return "unknown"
     retry_at = utcnow() + timedelta(seconds=exc.retry_delay(call.place_attempts))
     window_ends = call.created_at + timedelta(seconds=defaults.CALL_PLACE_WINDOW_SECONDS)
-    if exc.retryable and not exc.outcome_unknown and retry_at < window_ends:
+    if exc.retryable and retry_at < window_ends:
         call.status, call.place_attempts, call.place_at = "queued", call.place_attempts + 1, retry_at
         call.error = f"{exc.code or exc.status} {exc}"[:200]
         session.commit()
@@ -260,37 +274,111 @@ def _place_failed(services: Services, session: Session, call: CallSession, exc: 
     subscriber = session.get(Subscriber, call.subscriber_id) if call.subscriber_id else None
     if exc.opted_out and subscriber is not None:
         compliance.opt_out(session, subscriber, f"twilio-{exc.code}")
-    call.status = "failed"
-    reason = f"{NO_ANSWER}: {exc}" if exc.outcome_unknown else f"{exc.code or exc.status} {exc}"
-    call.error = reason[:200]
+    call.status, call.error = "failed", f"{exc.code or exc.status} {exc}"[:200]
     session.commit()
-    send_text(services, session, call, "Sorry, we couldn't place your call just now. Reply CALL to try again.")
+    send_text(services, session, call, COULD_NOT_PLACE)
     return "failed"
+
+
+def placing_stale() -> timedelta:
+    """How long a session stays ``placing`` before ``sweep`` asks Twilio about it: longer than a live
+    request can take (twice the REST timeout), yet short enough to place the call again in the window."""
+    return timedelta(seconds=min(2 * defaults.TWILIO_TIMEOUT_SECONDS, defaults.CALL_PLACE_WINDOW_SECONDS / 4))
 
 
 def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
     """Redis may lose the place job: re-enqueue young queued sessions, expire old ones.
 
-    A session stuck in ``placing`` (a worker died mid-request) is marked failed, never
-    re-placed: Twilio may already be ringing the texter, and two calls are worse than none.
+    A session stuck in ``placing`` (a worker died mid-request, or Twilio never answered it)
+    is settled by asking Twilio which calls it placed, never placed again blind: Twilio may
+    already be ringing the texter, and two calls are worse than none.
     """
     now = now or utcnow()
     window = timedelta(seconds=defaults.CALL_PLACE_WINDOW_SECONDS)
     grace = now - timedelta(seconds=defaults.SWEEP_GRACE_SECONDS // 4)
+    stale = now - placing_stale()
     with services.db.session() as session:
         expired = session.execute(update(CallSession).where(
             CallSession.status == "queued", CallSession.created_at < now - window).values(
             status="expired", error="not placed in time")).rowcount
-        lost = session.execute(update(CallSession).where(
-            CallSession.status == "placing", CallSession.created_at < now - window).values(
-            status="failed", error="worker stopped while placing")).rowcount
+        stuck = list(session.scalars(select(CallSession.id).where(
+            CallSession.status == "placing",
+            (CallSession.place_at.is_(None) & (CallSession.created_at < stale)) | (CallSession.place_at < stale))))
         retry = list(session.scalars(select(CallSession.id).where(
             CallSession.status == "queued", CallSession.created_at < grace,
             (CallSession.place_at.is_(None)) | (CallSession.place_at < grace))))
         session.commit()
     for session_id in retry:
         enqueue_place(services, session_id)
-    return {"requeued": len(retry), "expired": expired, "lost": lost}
+    counts = {"requeued": len(retry), "expired": expired, "settled": 0, "replaced": 0, "unknown": 0, "lost": 0}
+    for session_id in stuck:
+        outcome = settle(services, session_id, now)
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def settle(services: Services, session_id: int, now: datetime | None = None) -> str | None:
+    """Settle a call-back stuck in ``placing``: bind the call Twilio placed, else place it again inside
+    the window, else fail it and tell the texter. Returns what happened (None: it had moved on)."""
+    now = now or utcnow()
+    with services.db.session() as session:
+        call = session.get(CallSession, session_id)
+        if call is None or call.status != "placing":
+            return None
+        in_window = now < call.created_at + timedelta(seconds=defaults.CALL_PLACE_WINDOW_SECONDS)
+        try:
+            found = services.transport.find_calls(call.phone, call.created_at - CLOCK_SKEW)
+        except TransportError:
+            if in_window:
+                return "unknown"  # ask again at the next sweep; never place blind
+            return _give_up(services, session, call, f"{NO_ANSWER}: could not ask whether it was placed")
+        record = _unbound(session, found)
+        if record is not None:
+            return _bind(session, call, record)
+        if not in_window:
+            return _give_up(services, session, call, f"{NO_ANSWER}: no call to the texter found")
+        requeued = session.execute(update(CallSession).where(
+            CallSession.id == session_id, CallSession.status == "placing").values(
+            status="queued", place_at=None)).rowcount
+        session.commit()
+        if not requeued:
+            return None
+        enqueue_place(services, session_id)
+        return "replaced"
+
+
+def _unbound(session: Session, found: list[CallRecord]) -> CallRecord | None:
+    """The earliest call not already bound to another session (an earlier call-back to the same number)."""
+    bound = set(session.scalars(select(CallSession.call_sid).where(CallSession.call_sid.in_([c.sid for c in found]))))
+    fresh = [c for c in found if c.sid not in bound]
+    return min(fresh, key=lambda c: c.created_at or utcnow()) if fresh else None
+
+
+def _bind(session: Session, call: CallSession, record: CallRecord) -> str | None:
+    """The call was placed: keep its CallSid. An ended call nobody answered is settled as unanswered."""
+    ended = record.status in ENDED
+    values: dict[str, Any] = {"status": "unanswered" if ended else "placed", "call_sid": record.sid,
+                              "call_status": record.status, "place_at": None}
+    if ended:
+        values["ended_at"] = utcnow()
+    bound = session.execute(update(CallSession).where(
+        CallSession.id == call.id, CallSession.status == "placing").values(**values)).rowcount
+    session.commit()
+    return "settled" if bound else None
+
+
+def _give_up(services: Services, session: Session, call: CallSession, reason: str) -> str | None:
+    """Past the place window: fail the session once and tell the texter (a late answer still proceeds)."""
+    failed = session.execute(update(CallSession).where(
+        CallSession.id == call.id, CallSession.status == "placing").values(
+        status="failed", error=reason[:200], place_at=None)).rowcount
+    session.commit()
+    if not failed:
+        return None
+    session.refresh(call)
+    send_text(services, session, call, COULD_NOT_PLACE)
+    return "lost"
 
 
 def send_text(services: Services, session: Session, call: CallSession, body: str, kind: str = "call") -> None:

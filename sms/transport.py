@@ -26,7 +26,7 @@ from twilio.rest import Client
 from sms import defaults
 from sms.compliance import mask
 from sms.errors import TransportError
-from sms.store import Database, OutboxItem
+from sms.store import Database, OutboxItem, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,16 @@ class SentRecord:
     sid: str
     to: str
     body: str | None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A call the provider says it created (used to settle a call-back whose request was lost)."""
+
+    sid: str
+    to: str
+    status: str | None = None  # queued | ringing | in-progress | completed | busy | no-answer | ...
     created_at: datetime | None = None
 
 
@@ -53,6 +63,9 @@ class Transport(Protocol):
 
     def find_messages(self, to: str, since: datetime) -> list[SentRecord]:
         """Messages sent to ``to`` since ``since`` (to settle a send whose outcome was lost)."""
+
+    def find_calls(self, to: str, since: datetime) -> list[CallRecord]:
+        """Calls placed to ``to`` since ``since`` (to settle a call-back whose outcome was lost)."""
 
 
 class TwilioTransport:
@@ -94,6 +107,13 @@ class TwilioTransport:
     def find_messages(self, to: str, since: datetime) -> list[SentRecord]:
         records = self._call(lambda: self.client.messages.list(to=to, date_sent_after=since, limit=50), "list", to)
         return [SentRecord(r.sid, r.to, r.body, r.date_created) for r in records]
+
+    def find_calls(self, to: str, since: datetime) -> list[CallRecord]:
+        # Not StartTime>: a call still queued has no start time yet, and the filter is by day. Twilio
+        # lists the newest first, so the recent calls from our number are on the first page.
+        records = self._call(lambda: self.client.calls.list(to=to, from_=self.phone_number, limit=20), "list", to)
+        return [CallRecord(r.sid, r.to, r.status, r.date_created) for r in records
+                if r.date_created is None or r.date_created >= since]
 
     def _call(self, fn: Any, what: str, to: str) -> Any:
         try:
@@ -172,6 +192,13 @@ class OutboxTransport:
             )
             return [SentRecord(r.sid, r.to, r.body, r.created_at) for r in rows]
 
+    def find_calls(self, to: str, since: datetime) -> list[CallRecord]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(OutboxItem).where(OutboxItem.kind == "call", OutboxItem.to == to, OutboxItem.created_at >= since)
+            )
+            return [CallRecord(r.sid, r.to, "queued", r.created_at) for r in rows]
+
     def _record(self, kind: str, to: str, prefix: str, body: str | None = None, url: str | None = None) -> str:
         sid = prefix + uuid.uuid4().hex
         with self.db.session() as session, session.begin():
@@ -204,11 +231,17 @@ class MemoryTransport:
             if self.fail_with:
                 raise self.fail_with.pop(0)
             sid = f"CAmem{next(self._ids):028d}"
-            self.calls.append({"sid": sid, "to": to, "url": url, "status_callback": status_callback})
+            self.calls.append({"sid": sid, "to": to, "url": url, "status_callback": status_callback,
+                               "created_at": utcnow()})
             return sid
 
     def find_messages(self, to: str, since: datetime) -> list[SentRecord]:
         return [SentRecord(m["sid"], m["to"], m["body"]) for m in self.messages if m["to"] == to]
+
+    def find_calls(self, to: str, since: datetime) -> list[CallRecord]:
+        with self._lock:
+            return [CallRecord(c["sid"], c["to"], "queued", c["created_at"]) for c in self.calls
+                    if c["to"] == to and c["created_at"] >= since]
 
     def bodies_to(self, to: str) -> list[str]:
         return [m["body"] for m in self.messages if m["to"] == to]

@@ -273,7 +273,8 @@ def test_sweeper_replaces_call_backs_that_redis_lost(phone, svc, redis, run_jobs
     redis.flushdb()  # the place job is gone
     assert calls.sweep(svc)["requeued"] == 0  # too young: the job may still be on its way
     later = utcnow() + timedelta(seconds=30)
-    assert calls.sweep(svc, now=later) == {"requeued": 1, "expired": 0, "lost": 0}
+    assert calls.sweep(svc, now=later) == {"requeued": 1, "expired": 0, "settled": 0, "replaced": 0, "unknown": 0,
+                                           "lost": 0}
     run_jobs()
     assert len(transport.calls) == 1
     with svc.db.session() as session:  # a call-back still queued after 2 minutes is not placed late
@@ -282,7 +283,7 @@ def test_sweeper_replaces_call_backs_that_redis_lost(phone, svc, redis, run_jobs
         session.add(CallSession(phone="+16175550112", targets=[], status="placing",
                                 created_at=utcnow() - timedelta(minutes=3)))
         session.commit()
-    assert calls.sweep(svc) == {"requeued": 0, "expired": 1, "lost": 1}
+    assert calls.sweep(svc) == {"requeued": 0, "expired": 1, "settled": 0, "replaced": 0, "unknown": 0, "lost": 1}
     assert [c.status for c in sessions(svc)] == ["placed", "expired", "failed"]
 
 

@@ -352,13 +352,14 @@ def test_call_back_permanent_error_fails_once_with_the_code(mock, svc, phone, ta
 def test_call_back_with_no_answer_is_never_placed_twice(client, mock, svc, phone, targets_db):  # noqa: F811
     queued = call_back(svc, phone)
     mock.fail("Calls", Fault(hang=True, acted=True))
-    assert calls.place(svc, queued.id) == "failed"
+    assert calls.place(svc, queued.id) == "unknown"
     row = session_row(svc, queued.id)
-    assert row.status == "failed" and row.error.startswith("no answer from Twilio")
-    assert calls.sweep(svc, utcnow() + timedelta(minutes=10))["requeued"] == 0
+    assert row.status == "placing" and row.error.startswith("no answer from Twilio")
+    assert calls.sweep(svc, utcnow() + calls.placing_stale() + timedelta(seconds=1))["settled"] == 1  # asked Twilio
     assert calls.place(svc, queued.id) == "already placed"
-    assert len(mock.posts("Calls")) == 1
+    assert len(mock.posts("Calls")) == 1 and sorry_texts(svc) == []
     (ringing,) = mock.created  # Twilio did place it: when the texter picks up, the call goes on
+    assert (session_row(svc, queued.id).status, session_row(svc, queued.id).call_sid) == ("placed", ringing["sid"])
     caller = Caller(client, phone.number, ringing["sid"])
     assert caller.post(path_of(mock.posts("Calls")[0].form["Url"][0])).find("./Gather") is not None
     assert caller.post("/voice/connect", Digits="1").find("./Dial") is not None

@@ -1,13 +1,14 @@
 """A local stand-in for api.twilio.com, for the real Twilio SDK (TWILIO_API_BASE_URL).
 
 ``TwilioMock`` answers ``POST .../Messages.json`` and ``POST .../Calls.json`` with a
-created resource and ``GET .../Messages.json?To=`` with what it created, the way
-Twilio does. Faults are queued per resource with ``fail()``: an HTTP error in
-Twilio's JSON error format (optionally with ``Retry-After``), or a request that is
-accepted and never answered (``hang``), with or without Twilio having acted on it.
+created resource and ``GET .../Messages.json?To=`` and ``GET .../Calls.json?To=&From=``
+with what it created (newest first), the way Twilio does. Faults are queued per
+resource with ``fail()``: an HTTP error in Twilio's JSON error format (optionally
+with ``Retry-After``), or a request that is accepted and never answered (``hang``),
+with or without Twilio having acted on it.
 Given Twilio's OpenAPI description, ``Calls.json`` requests are also validated
 against it (path pattern, basic auth, required and known fields, types, enums,
-URI formats) and answered with the spec's example.
+URI formats; a list's query parameters) and answered with the spec's example.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ class TwilioMock:
                 "uri": f"/2010-04-01/Accounts/{account}/{resource}/x.json", "resource": resource}
         if resource == "Calls" and self.spec is not None:
             examples = self.spec["paths"][CALLS]["post"]["responses"]["201"]["content"]["application/json"]
-            item = {**next(iter(examples["examples"].values()))["value"], "resource": resource}
+            example = next(iter(examples["examples"].values()))["value"]
+            item = {**example, "to": item["to"], "from": item["from"], "date_created": item["date_created"],
+                    "resource": resource}
         self.created.append(item)
         return item
 
@@ -134,6 +137,13 @@ class TwilioMock:
                 errors.append(f"{name} is given {len(values)} times")
             errors += [f"{name}: {e}" for v in values for e in _check(prop, v)]
         return errors
+
+    def validate_list(self, query: dict[str, list[str]]) -> list[str]:
+        """Check a Calls.json GET's query parameters against the OpenAPI operation."""
+        if self.spec is None:
+            return []
+        known = {p["name"] for p in self.spec["paths"][CALLS]["get"]["parameters"]}
+        return [f"{name} is not a query parameter of this operation" for name in query if name not in known]
 
 
 def _check(schema: dict[str, Any], value: str) -> list[str]:
@@ -194,9 +204,19 @@ class _Handler(BaseHTTPRequestHandler):
         account, resource = self._route()
         query = parse_qs(urlsplit(self.path).query)
         mock.received.append(Received("GET", resource, {}, query))
-        to = (query.get("To") or [None])[0]
-        items = [{k: v for k, v in m.items() if k != "resource"} for m in mock.created
-                 if m["resource"] == resource and (to is None or m["to"] == to)]
+        queued = mock.faults.get(resource)
+        fault = queued.pop(0) if queued else None
+        if fault is not None and fault.hang:
+            mock.release.wait(30)
+            self.close_connection = True
+            return
+        if fault is not None:
+            return self._error(fault, "")
+        if resource == "Calls":
+            mock.errors += mock.validate_list(query)
+        to, sender = (query.get("To") or [None])[0], (query.get("From") or [None])[0]
+        items = [{k: v for k, v in m.items() if k != "resource"} for m in reversed(mock.created)
+                 if m["resource"] == resource and to in (None, m["to"]) and sender in (None, m["from"])]
         uri = f"/2010-04-01/Accounts/{account}/{resource}.json"
         self._reply(200, {resource.lower(): items, "uri": uri, "first_page_uri": uri, "next_page_uri": None,
                           "previous_page_uri": None, "page": 0, "page_size": 50, "start": 0, "end": len(items)})

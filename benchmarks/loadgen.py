@@ -1,9 +1,7 @@
-"""HTTP load from separate processes on loopback: closed-loop (max rate) and open-loop (fixed rate).
+"""Closed-loop HTTP load from separate processes on loopback: the highest rate a server answers.
 
 Requests are prepared (and signed) before the clock starts, so the generator spends its
-time sending. Open-loop load sends request *i* at ``start + i / rate`` whatever the
-server is doing, and measures latency from that scheduled time: a slow server cannot
-hide its queue by slowing the generator down (no coordinated omission).
+time sending. Fixed-rate (open-loop) load is ``benchmarks.openloop``.
 """
 
 from __future__ import annotations
@@ -83,33 +81,6 @@ def _closed_worker(port: int, requests: Sequence[Request], seconds: float, threa
     out.put(result)
 
 
-def _open_worker(port: int, requests: Sequence[Request], start: float, rate: float, index: int, stride: int,
-                 threads: int, keep_bodies: bool, out: mp.Queue) -> None:
-    """Send requests index, index+stride, ... each at ``start + n / rate`` (n its global position)."""
-    result = Result()
-    lock = threading.Lock()
-    mine_all = list(range(index, len(requests), stride))
-
-    def client(offset: int) -> None:
-        conn, mine = _connection(port), Result()
-        for n in mine_all[offset::threads]:
-            due = start + n / rate
-            delay = due - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            try:
-                status, body = _send(conn, requests[n])
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn, status, body = _connection(port), 599, b""
-            _record(mine, status, body, time.time() - due, keep_bodies)
-        with lock:
-            result.merge(mine)
-
-    _run_threads(client, threads)
-    out.put(result)
-
-
 def _record(result: Result, status: int, body: bytes, latency: float, keep_bodies: bool) -> None:
     result.statuses[status] = result.statuses.get(status, 0) + 1
     if 200 <= status < 300:
@@ -146,19 +117,4 @@ def closed_loop(port: int, requests: Sequence[Request], seconds: float, processe
         p.start()
     result = _gather(procs, out)
     result.seconds = seconds
-    return result
-
-
-def open_loop(port: int, requests: Sequence[Request], rate: float, processes: int = 2, threads: int = 16,
-              keep_bodies: bool = False) -> Result:
-    """Send every request at a fixed ``rate`` per second; latency counts from the scheduled time."""
-    ctx = mp.get_context("fork")
-    out: mp.Queue = ctx.Queue()
-    start = time.time() + 0.5
-    procs = [ctx.Process(target=_open_worker, args=(port, requests, start, rate, p, processes, threads,
-                                                    keep_bodies, out)) for p in range(processes)]
-    for p in procs:
-        p.start()
-    result = _gather(procs, out)
-    result.seconds = len(requests) / rate
     return result

@@ -25,6 +25,8 @@ from benchmarks.support import BACKENDS, fresh_database, machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+FINDINGS = HERE / "FINDINGS.md"
+"""Goals, results and the profile: hand-written, copied into every report after the ratios."""
 OWN_BACKENDS = {"bench_inbound"}
 """Modules that open SQLite and PostgreSQL themselves: run once."""
 
@@ -100,6 +102,8 @@ def report(runs: list[Run], started: datetime, total: float) -> str:
            f"{facts['cores']} cores).", "",
            "## Ratios", "", "| benchmark | backend | last line (ratios) |", "|---|---|---|",
            *(f"| {r.name} | {r.backend or '-'} | {r.ratios} |" for r in runs), ""]
+    if FINDINGS.exists():
+        out += [FINDINGS.read_text(encoding="utf-8").strip(), ""]
     for name in dict.fromkeys(r.name for r in runs):
         out += [f"## {name}", "", "Method:", "", "```text", method_of(name), "```", ""]
         for r in (r for r in runs if r.name == name):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +191,21 @@ def summary_texts(svc: Any) -> list[str]:
 
 # --- Redis restarted ------------------------------------------------------------------------------
 
+
+def finish_call(client: Any, svc: Any, before_each_office: Sequence[Callable[[], object]]) -> None:
+    """Answer the call-back and dial two offices, running one fault before each; then a step Twilio
+    repeats must dial nothing new, and each office is dialed once, one call placed, one summary sent."""
+    caller, numbers = answer_call(client, svc)
+    for position, fault in enumerate(before_each_office):
+        fault()
+        numbers += next_office(caller, position)
+    assert dialed(caller.post("/voice/next?leg=2")) == numbers[-1:]  # Twilio retried the step: no new leg
+    hang_up(caller, svc, 2)
+    wait_for(lambda: summary_texts(svc), what="the summary text")
+    assert_each_office_dialed_once(svc, numbers)
+    assert [item.to for item in outbox(svc, "call")] == [TEXTER]
+    assert len(summary_texts(svc)) == 1
+
 @slow
 def test_redis_restarted_mid_broadcast_sends_each_text_once(redis_app, private_redis, workers_for):
     svc = redis_app.extensions["actionline"]
@@ -214,17 +229,8 @@ def test_redis_restarted_with_the_call_back_queued_places_it_once(redis_app, pri
     workers = workers_for(redis_app)
     workers.start()
     wait_for(lambda: call_session(svc).status == "placed", what="the call-back")
-    caller, numbers = answer_call(client, svc)
-    private_redis.stop()  # Redis dies while the supporter is on the phone
-    numbers += next_office(caller, 0)
-    private_redis.start()
-    numbers += next_office(caller, 1)
-    assert dialed(caller.post("/voice/next?leg=2")) == numbers[-1:]  # Twilio retried the step: no new leg
-    hang_up(caller, svc, 2)
-    wait_for(lambda: summary_texts(svc), what="the summary text")
-    assert_each_office_dialed_once(svc, numbers)
-    assert [item.to for item in outbox(svc, "call")] == [TEXTER]
-    assert len(summary_texts(svc)) == 1
+    # Redis dies while the supporter is on the phone, and comes back empty
+    finish_call(client, svc, before_each_office=(private_redis.stop, private_redis.start))
 
 
 @slow
@@ -276,17 +282,8 @@ def test_postgres_down_while_the_call_back_is_queued_places_it_once(pg_app, priv
     wait_for(lambda: svc.queue("high").count == 0, what="the worker to take the job")
     private_postgres.start()
     wait_for(lambda: call_session(svc).status == "placed", what="the call-back")
-    caller, numbers = answer_call(client, svc)
-    private_postgres.restart()  # between two voice webhooks: the app's pooled connections are dead
-    numbers += next_office(caller, 0)
-    private_postgres.restart()
-    numbers += next_office(caller, 1)
-    assert dialed(caller.post("/voice/next?leg=2")) == numbers[-1:]  # Twilio retried the step: no new leg
-    hang_up(caller, svc, 2)
-    wait_for(lambda: summary_texts(svc), what="the summary text")
-    assert_each_office_dialed_once(svc, numbers)
-    assert [item.to for item in outbox(svc, "call")] == [TEXTER]
-    assert len(summary_texts(svc)) == 1
+    # restarted between two voice webhooks: the app's pooled connections are dead
+    finish_call(client, svc, before_each_office=(private_postgres.restart, private_postgres.restart))
 
 
 @slow

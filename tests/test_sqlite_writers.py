@@ -47,19 +47,27 @@ def _hold_write(db: Database, holding: threading.Event, release: threading.Event
         conn.commit()
 
 
+def _writer(db: Database, value: str) -> tuple[threading.Thread, threading.Event]:
+    """A thread inserting ``value`` in its own transaction; the event is set once it committed."""
+    done = threading.Event()
+
+    def write() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
+        done.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread, done
+
+
 def test_a_second_writer_waits_for_the_first_to_commit_and_readers_do_not(db: Database) -> None:
-    holding, release, second_done = threading.Event(), threading.Event(), threading.Event()
+    holding, release = threading.Event(), threading.Event()
     first = threading.Thread(target=_hold_write, args=(db, holding, release))
     first.start()
     assert holding.wait(5)
 
-    def second_writer() -> None:
-        with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO t (v) VALUES ('second')"))
-        second_done.set()
-
-    second = threading.Thread(target=second_writer)
-    second.start()
+    second, second_done = _writer(db, "second")
     with db.engine.connect() as conn:  # a reader is not held up by the writer
         assert conn.scalar(text("SELECT count(*) FROM t")) == 0
     assert not second_done.wait(0.3)  # still queued behind the uncommitted first writer
@@ -74,15 +82,7 @@ def test_a_second_writer_waits_for_the_first_to_commit_and_readers_do_not(db: Da
 def test_writers_in_this_process_queue_on_the_turn_not_on_sqlite(db: Database, tmp_path: Path) -> None:
     queue = sqlite_writers.queue_for(str(tmp_path / "w.db"))
     queue.acquire()  # SQLite itself is unlocked: only our turn is taken
-    done = threading.Event()
-
-    def writer() -> None:
-        with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO t (v) VALUES ('queued')"))
-        done.set()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
+    thread, done = _writer(db, "queued")
     try:
         assert not done.wait(0.3)
     finally:
@@ -98,15 +98,7 @@ def test_the_turn_is_given_back_on_rollback_and_on_error(db: Database) -> None:
     with pytest.raises(Exception), db.engine.begin() as conn:
         conn.execute(text("INSERT INTO t (v) VALUES ('y')"))
         raise RuntimeError("handler failed")
-    done = threading.Event()
-
-    def writer() -> None:
-        with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO t (v) VALUES ('z')"))
-        done.set()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
+    thread, done = _writer(db, "z")
     thread.join(5)
     assert done.is_set()
     with db.engine.connect() as conn:
@@ -124,15 +116,7 @@ def test_another_process_holding_the_turn_makes_our_writer_wait(db: Database, tm
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        done = threading.Event()
-
-        def writer() -> None:
-            with db.engine.begin() as conn:
-                conn.execute(text("INSERT INTO t (v) VALUES ('after')"))
-            done.set()
-
-        thread = threading.Thread(target=writer)
-        thread.start()
+        thread, done = _writer(db, "after")
         assert not done.wait(0.5)  # queued behind the other process
         holder.stdin.write("go\n")
         holder.stdin.flush()

@@ -155,6 +155,35 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.stop()
 
 
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a process and every process it started, at once, as a crash or an OOM kill would.
+
+    RQ's work horse runs in a process group of its own (``os.setpgrp``), so killing the
+    worker's group alone would leave the job running.
+    """
+    for pid in [proc.pid, *descendants(proc.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def stop_group(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM a process started with ``start_new_session`` and wait; then kill whatever it left."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        kill_tree(proc)
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # a scheduler child left in the group
+    except ProcessLookupError:
+        pass
+
+
 def descendants(pid: int) -> list[int]:
     """The processes below ``pid`` (children, grandchildren...), read from /proc."""
     parents: dict[int, int] = {}
@@ -193,17 +222,7 @@ class Workers:
         return proc
 
     def kill(self, proc: subprocess.Popen) -> None:
-        """SIGKILL the worker and every process it started, at once, as a crash or an OOM kill would.
-
-        RQ's work horse runs in a process group of its own (``os.setpgrp``), so killing the
-        worker's group alone would leave the job running.
-        """
-        for pid in [proc.pid, *descendants(proc.pid)]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.wait()
+        kill_tree(proc)
 
     def logs(self) -> str:
         return "\n".join(p.read_text() for p in sorted(self.logdir.glob("worker*.log")))

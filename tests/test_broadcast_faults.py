@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import time
 import pytest
 from bcast_helpers import add_people, broadcast_status, new_broadcast, statuses
 from conftest import REDIS_URL, ROOT
+from fault_fixtures import kill_tree, stop_group
 from sqlalchemy import func, select
 
 from sms import broadcasts, recovery
@@ -51,23 +51,7 @@ def workers(svc, tmp_path):
 
     yield start
     for proc in started:
-        stop(proc, signal.SIGTERM)
-
-
-def stop(proc: subprocess.Popen, sig: int) -> None:
-    """Signal the worker's whole process group and wait for the worker to end (SIGKILL after 10 s)."""
-    try:
-        os.killpg(proc.pid, sig)
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # leave no scheduler child behind
-    except ProcessLookupError:
-        pass
+        stop_group(proc, timeout=10)
 
 
 def outbox_count(svc) -> int:
@@ -114,7 +98,7 @@ def test_worker_killed_mid_broadcast_resumes_without_duplicates(outbox_svc, work
     phones, broadcast_id = start_broadcast(outbox_svc)
     first = workers()
     wait_for(lambda: outbox_count(outbox_svc) >= 10)
-    stop(first, signal.SIGKILL)
+    kill_tree(first)  # the worker, its scheduler child and the work horse sending the batch
     assert outbox_count(outbox_svc) < RECIPIENTS
     assert statuses(outbox_svc, broadcast_id).get("sending", 0) > 0  # killed mid-batch: outcomes unknown
     finish(outbox_svc, broadcast_id, workers, workers())

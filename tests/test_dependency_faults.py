@@ -144,6 +144,18 @@ def assert_broadcast_once(svc: Any, phones: list[str], broadcast_id: int) -> Non
     assert statuses(svc, broadcast_id) == {"sent": len(phones)}
 
 
+def broadcast_through(app: Any, workers_for: Any, fault: Callable[[], object]) -> None:
+    """Start a broadcast, run ``fault`` once some texts are out, and check each recipient got one."""
+    svc = app.extensions["actionline"]
+    phones, broadcast_id = start_broadcast(svc)
+    workers_for(app).start()
+    wait_for(lambda: len(outbox(svc)) >= 10)
+    fault()
+    assert len(outbox(svc)) < RECIPIENTS
+    wait_for(lambda: broadcast_status(svc, broadcast_id) == "sent", what="the broadcast to finish")
+    assert_broadcast_once(svc, phones, broadcast_id)
+
+
 def ask_for_call(client: Any) -> Phone:
     """A supporter texts CALL CHOKEHOLD and a ZIP with one House seat: the call-back is queued."""
     phone = Phone(client, TEXTER)
@@ -208,15 +220,8 @@ def finish_call(client: Any, svc: Any, before_each_office: Sequence[Callable[[],
 
 @slow
 def test_redis_restarted_mid_broadcast_sends_each_text_once(redis_app, private_redis, workers_for):
-    svc = redis_app.extensions["actionline"]
-    workers = workers_for(redis_app)
-    phones, broadcast_id = start_broadcast(svc)
-    workers.start()
-    wait_for(lambda: len(outbox(svc)) >= 10)
-    private_redis.restart()  # every queued job, pacing clock and worker registration is gone
-    assert len(outbox(svc)) < RECIPIENTS
-    wait_for(lambda: broadcast_status(svc, broadcast_id) == "sent", what="the broadcast to finish")
-    assert_broadcast_once(svc, phones, broadcast_id)
+    # every queued job, pacing clock and worker registration is gone
+    broadcast_through(redis_app, workers_for, private_redis.restart)
 
 
 @slow
@@ -261,14 +266,8 @@ def test_readyz_names_redis_while_it_is_down(redis_app, private_redis):
 
 @slow
 def test_postgres_restarted_mid_broadcast_sends_each_text_once(pg_app, private_postgres, workers_for):
-    svc = pg_app.extensions["actionline"]
-    phones, broadcast_id = start_broadcast(svc)
-    workers_for(pg_app).start()
-    wait_for(lambda: len(outbox(svc)) >= 10)
-    private_postgres.restart()  # every connection of the worker is cut mid-batch
-    assert len(outbox(svc)) < RECIPIENTS
-    wait_for(lambda: broadcast_status(svc, broadcast_id) == "sent", what="the broadcast to finish")
-    assert_broadcast_once(svc, phones, broadcast_id)
+    # every connection of the worker is cut mid-batch
+    broadcast_through(pg_app, workers_for, private_postgres.restart)
 
 
 @slow

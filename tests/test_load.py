@@ -21,7 +21,6 @@ LOAD_RATE (200) and LOAD_SECONDS (60) set the load.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from urllib.parse import urlencode
 import pytest
 from bcast_helpers import broadcast_status, statuses
 from conftest import BACKENDS, PG_BASE, REDIS_URL, ROOT, SERVICE_NUMBER, TOKEN
+from fault_fixtures import stop_group
 from sqlalchemy import create_engine, func, insert, select, text
 
 from benchmarks import openloop
@@ -111,17 +111,6 @@ def start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture
 def web(env: dict[str, str], port: int, tmp_path: Path, redis) -> Iterator[subprocess.Popen]:  # noqa: ANN001
     proc = start(procfile("web"), env, tmp_path / "web.log")
@@ -130,14 +119,14 @@ def web(env: dict[str, str], port: int, tmp_path: Path, redis) -> Iterator[subpr
         assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "web.log").read_text()[-2000:]
         time.sleep(0.2)
     yield proc
-    stop(proc)
+    stop_group(proc, timeout=20)
 
 
 @pytest.fixture
 def worker(env: dict[str, str], tmp_path: Path, redis) -> Iterator[subprocess.Popen]:  # noqa: ANN001
     proc = start(procfile("worker"), env, tmp_path / "worker.log")
     yield proc
-    stop(proc)
+    stop_group(proc, timeout=20)
 
 
 def _healthy(port: int) -> bool:

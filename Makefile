@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test setup redis db lint bench bench-report clean chromium
+.PHONY: run test setup redis port db lint bench bench-report clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ setup: $(VENV)/.installed
 redis: setup ## make sure a Redis answers at REDIS_URL (start a local one if possible)
 	@$(BIN)/python -m sms.devserver ensure-redis
 
+port: setup ## fail early, saying what to do, if PORT is taken (another `make run`?)
+	@$(BIN)/python -m sms.devserver ensure-port $(PORT)
+
 db: setup ## migrate and load the catalogue and the call targets (shipped data/, idempotent)
 	$(BIN)/flask --app app init-db
 	$(BIN)/flask --app app import-catalogue --if-empty
@@ -27,9 +30,12 @@ db: setup ## migrate and load the catalogue and the call targets (shipped data/,
 	$(BIN)/flask --app app import-zips
 	$(BIN)/flask --app app import-targets --if-empty
 
-run: setup redis db ## set up and run web + worker in the foreground (Ctrl-C stops both)
-	@echo "Action Line on http://127.0.0.1:$(PORT)  (simulate a text: $(BIN)/flask --app app simulate +15555550123 MENU --url http://127.0.0.1:$(PORT))"
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
+# The Procfile (production's web + worker) plus a process that prints what to do first once both are up.
+# The port is written in: honcho gives each process after the first its own PORT (web's + 100, + 200).
+run: setup port redis db ## set up and run web + worker in the foreground (Ctrl-C stops both)
+	@mkdir -p var
+	@{ awk 1 Procfile; echo "banner: python -u -m sms.devserver banner --port $(PORT)"; } > var/Procfile.dev
+	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f var/Procfile.dev
 
 # Browser tests drive Debian's Chromium through Playwright (which never downloads a browser of its own).
 chromium: ## install Debian's chromium if it is missing (root, or passwordless sudo; no prompts)

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sms import conversation, services
-from sms.settings import Settings, load_env
+from handlers import context
+from sms import features, services
+from sms.settings import Settings, load_env, startup_warnings
 
 log = logging.getLogger("actionline")
+ANNOUNCED = "ACTIONLINE_STARTUP_ANNOUNCED"
+"""Set (by gunicorn.conf.py's master) when the start-up warnings were given for this process and its children."""
+_announced = False
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment (and ``.env``), overridden by ``test_config``."""
+    features.install()
     app = Flask(__name__)
     env = {**load_env(), **(test_config or {})}
     settings = Settings.from_mapping(env)
@@ -26,8 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(test_config or {})
     transport = (test_config or {}).get("TRANSPORT")
-    app.extensions["actionline"] = services.Services.from_settings(settings, transport)
-    conversation.load_commands()
+    app.extensions[context.EXTENSION] = services.Services.from_settings(settings, transport)
     _trust_proxies(app, settings.proxy_hops)
     _register(app)
     _announce(app, settings)
@@ -45,21 +51,29 @@ def _trust_proxies(app: Flask, hops: int) -> None:
 
 
 def _register(app: Flask) -> None:
-    from handlers import cli, console, health, sms, status, voice
-    from handlers.console import commands
+    from handlers import cli, console, health, home, sms, status, voice
 
-    for module in (health, sms, status, console, voice):
+    for module in (health, home, sms, status, console, voice):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     console.init_app(app)
-    app.cli.add_command(commands.create_organizer)
 
 
 def _announce(app: Flask, settings: Settings) -> None:
-    if settings.outbox_mode:
-        log.warning("No TWILIO_ACCOUNT_SID: outbox mode, nothing leaves this machine.")
-    if settings.dev_token:
-        log.warning("No TWILIO_AUTH_TOKEN: webhooks must be signed with the development token %r.",
-                    settings.auth_token)
-    if not settings.secret_key and not app.testing:
-        log.warning("No SECRET_KEY: using an insecure development key.")
+    """Warn about a development-only configuration once per process, when it starts serving.
+
+    Not per ``create_app()`` call, and not from ``flask`` commands (``init-db``, ``--help``...) other
+    than ``flask run``. Under gunicorn the master says it once (``gunicorn.conf.py``), not each worker.
+    """
+    global _announced
+    if _announced or os.environ.get(ANNOUNCED) or not _serving():
+        return
+    _announced = True
+    for line in startup_warnings(settings, testing=app.testing):
+        log.warning(line)
+
+
+def _serving() -> bool:
+    """False inside a ``flask`` CLI command other than ``flask run``."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.command.name == "run"

@@ -5,6 +5,10 @@
 QUEUE (in priority order) defaults to WORKER_QUEUES, else high default bulk. ``--no-cron``
 (or WORKER_CRON=false) leaves the periodic sweepers to other workers; running them in
 several workers is safe (one job per slot, and a Redis lock per sweeper).
+
+RQ's own log lines (one per job started and finished, a dozen a minute from the idle cron) are
+kept at WORKER_LOG_LEVEL (default WARNING); Action Line's stay at INFO, and a periodic job that
+did something says so in one line.
 """
 
 from __future__ import annotations
@@ -15,15 +19,18 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
+from rq.job import Job
 
-from sms import cron, defaults, services
+from sms import cron, defaults, features, services
 from sms.settings import ConfigError, Settings, load_env, parse_queues
 
 log = logging.getLogger("actionline.worker")
+CRON_JOB = f"{cron.__name__}.{cron.run_exclusive.__name__}"
 
 
 class StoppableWorker(Worker):
@@ -34,6 +41,26 @@ class StoppableWorker(Worker):
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_signalled = True
         super().request_stop(signum, frame)
+
+    def handle_job_success(self, job: Job, *args: Any, **kwargs: Any) -> None:
+        """RQ's bookkeeping, then one line of ours when a periodic job did something."""
+        super().handle_job_success(job, *args, **kwargs)
+        if job.func_name != CRON_JOB or not job.args:
+            return
+        try:  # a log line must never turn a job that succeeded into a failed one
+            line = cron_summary(str(job.args[0]), job.return_value())
+        except RedisError:
+            return
+        if line:
+            log.info("%s", line)
+
+
+def cron_summary(path: str, result: object) -> str | None:
+    """One line for a periodic job that did something (some count not zero); None for an idle pass."""
+    if not isinstance(result, dict):
+        return None
+    done = {key: value for key, value in result.items() if value}
+    return f"{path.rpartition('.')[2]}: {done}" if done else None
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
@@ -59,17 +86,19 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"worker.py: configuration error: {exc}")
     args = parse_args(argv, settings)
+    features.install()
     svc = services.Services.from_settings(settings)
     services.bind(svc)
     cron_on = args.cron and not args.burst
     if cron_on:
         cron.start(svc.redis)
-    log.info("serving queues %s; cron %s", ", ".join(args.queues), "on" if cron_on else "off")
+    log.info("serving queues %s; cron %s%s", ", ".join(args.queues), "on" if cron_on else "off",
+             "; outbox mode (no TWILIO_ACCOUNT_SID): nothing leaves this machine" if settings.outbox_mode else "")
     queues = [svc.queue(name) for name in args.queues]
     while True:
         worker = StoppableWorker(queues, connection=svc.redis)
         try:
-            worker.work(burst=args.burst, with_scheduler=True)
+            worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.worker_log_level)
         except RedisError as exc:  # RQ's teardown talks to Redis too
             log.warning("worker stopped on a Redis error: %s", exc)
         if worker.is_horse:  # a forked work horse whose job's bookkeeping failed falls through to here

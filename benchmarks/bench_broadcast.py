@@ -29,7 +29,9 @@ from rq import SimpleWorker
 from sqlalchemy import text, update
 
 from benchmarks.support import table
-from sms import broadcasts, defaults, services, store
+from sms import defaults, services, store
+from sms.broadcasts import lifecycle
+from sms.broadcasts.models import Broadcast
 from sms.settings import Settings
 from sms.transport import CallRecord, SentRecord
 
@@ -101,16 +103,16 @@ def plan_child(database_url: str) -> None:
     svc.db.ping()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with svc.db.session() as session:
-        broadcast = broadcasts.create(session, svc.settings, "Vote Thursday. Reply CALL to be connected.")
+        broadcast = lifecycle.create(session, svc.settings, "Vote Thursday. Reply CALL to be connected.")
         session.commit()
         broadcast_id = broadcast.id
     started = time.perf_counter()
-    broadcasts.send(svc, broadcast_id)
+    lifecycle.send(svc, broadcast_id)
     plan_seconds = time.perf_counter() - started
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with svc.db.session() as session:
-        planned = broadcasts.get(session, broadcast_id).planned
-        session.execute(update(broadcasts.Broadcast).values(status="cancelled"))  # keep it out of the next tests
+        planned = lifecycle.get(session, broadcast_id).planned
+        session.execute(update(Broadcast).values(status="cancelled"))  # keep it out of the next tests
         session.commit()
     with svc.db.engine.begin() as conn:
         conn.execute(text("CREATE TABLE bench_copy (subscriber_id INTEGER, phone VARCHAR(20))"))
@@ -130,10 +132,10 @@ def run_worker(svc: services.Services) -> None:
 def dispatch_rate(svc: services.Services, transport: CountingTransport) -> tuple[float, float]:
     """(our msg/s through RQ, naive msg/s) for DC recipients."""
     with svc.db.session() as session:
-        broadcast = broadcasts.create(session, svc.settings, "Rate test", {"states": ["DC"]}, mps=1_000_000)
+        broadcast = lifecycle.create(session, svc.settings, "Rate test", {"states": ["DC"]}, mps=1_000_000)
         session.commit()
     started = time.perf_counter()
-    broadcasts.send(svc, broadcast.id)
+    lifecycle.send(svc, broadcast.id)
     run_worker(svc)
     ours = len(transport.times) / (time.perf_counter() - started)
     return ours, naive_rate(svc, min(DISPATCH, 3000))
@@ -143,9 +145,9 @@ def naive_rate(svc: services.Services, n: int) -> float:
     """One SELECT, opt-out check, send, UPDATE and COMMIT per message (the obvious loop)."""
     transport = CountingTransport("naive")
     with svc.db.session() as session:
-        broadcast = broadcasts.create(session, svc.settings, "Naive", {"states": ["DC"]})
+        broadcast = lifecycle.create(session, svc.settings, "Naive", {"states": ["DC"]})
         session.commit()
-        broadcasts.plan(session, svc.settings, broadcast, store.utcnow())
+        lifecycle.plan(session, svc.settings, broadcast, store.utcnow())
         session.commit()
         started = time.perf_counter()
         for _ in range(n):
@@ -164,9 +166,9 @@ def pacing(svc: services.Services, transport: CountingTransport) -> tuple[float,
     transport.times.clear()
     svc.redis.flushdb()
     with svc.db.session() as session:
-        broadcast = broadcasts.create(session, svc.settings, "Pace test", {"states": ["VT"]}, mps=MPS)
+        broadcast = lifecycle.create(session, svc.settings, "Pace test", {"states": ["VT"]}, mps=MPS)
         session.commit()
-    broadcasts.send(svc, broadcast.id)
+    lifecycle.send(svc, broadcast.id)
     run_worker(svc)
     times = transport.times
     ours = (len(times) - 1) / (times[-1] - times[0]) / MPS - 1

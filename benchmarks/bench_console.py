@@ -17,7 +17,8 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select
 
 from benchmarks.support import table
-from sms import dashboard, export, inbox, store
+from sms import store
+from sms.console import dashboard, exports, inbox
 from sms.store import ConsentEvent, Interest, Message, Subscriber, utcnow
 
 N = int(os.environ.get("BENCH_SUBSCRIBERS", "100000"))
@@ -64,7 +65,8 @@ def main() -> None:
                                       for m in (Subscriber, ConsentEvent, Interest, Message)])
             results = {
                 "dashboard.compute (30 days)": timed(lambda: dashboard.compute(session, 30)),
-                "opted-in subscribers CSV": timed(lambda: sum(len(chunk) for chunk in export.subscribers_csv(session))),
+                "opted-in subscribers CSV": timed(
+                    lambda: sum(len(chunk) for chunk in exports.subscribers_csv(session))),
                 "inbox first page": timed(lambda: inbox.threads(session, 1)),
             }
         db.dispose()

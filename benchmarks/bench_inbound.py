@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from benchmarks import loadgen, openloop
-from sms import simulator
+from sms.console import simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"

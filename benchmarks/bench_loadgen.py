@@ -1,6 +1,6 @@
 """The open-loop load generator's own ceiling, against the bare Flask app (so the load test can trust it).
 
-``benchmarks.openloop`` (the generator tests/test_load.py uses) sends fixed-rate POST /sms
+``benchmarks.openloop`` (the generator tests/system/test_load.py uses) sends fixed-rate POST /sms
 to benchmarks.bare_app under gunicorn with the same settings as bench_inbound, at rising
 rates for BENCH_LOADGEN_SECONDS (5) each (BENCH_LOADGEN_RATES, default 200,400,800,1200,1600,2400).
 A rate is sustained when answers keep up (achieved >= 98% of the target) and p99 stays

@@ -33,10 +33,14 @@ from urllib.parse import urlencode
 from sqlalchemy import func, insert, select
 
 from benchmarks.bench_inbound import CONCURRENCY, DURATION, TOKEN, WORKERS, free_port, serve
-from sms import calls, catalogue, simulator, store, targetdata
-from sms.calls import CallLeg, CallSession
+from sms import store
+from sms.calls import sessions
+from sms.calls.models import CallLeg, CallSession
+from sms.console import simulator
+from sms.messaging import catalogue
 from sms.settings import Settings
 from sms.store import Subscriber, utcnow
+from sms.targets import importer
 
 SESSIONS = int(os.environ.get("BENCH_VOICE_SESSIONS", "9000"))
 """Call sessions seeded per workload (each request, or each whole call, uses a fresh one)."""
@@ -62,11 +66,11 @@ def seed(database_url: str) -> list[dict[str, object]]:
     db = store.Database(database_url)
     with db.session() as session:
         catalogue.import_catalogue(session, catalogue.load_yaml())
-        targetdata.import_legislators(session, targetdata.read_rows(targetdata.LEGISLATORS_CSV, ()))
+        importer.import_legislators(session, importer.read_rows(importer.LEGISLATORS_CSV, ()))
         session.commit()
         demand = catalogue.current(session).demand(DEMAND)
-        plan = calls.plan(session, Settings.from_mapping({"DATABASE_URL": database_url}), demand, "NY", [("NY", 12)])
-        targets = calls.stored(plan.targets, plan.thanked)
+        plan = sessions.plan(session, Settings.from_mapping({"DATABASE_URL": database_url}), demand, "NY", [("NY", 12)])
+        targets = sessions.stored(plan.targets, plan.thanked)
     db.dispose()
     assert len(targets) == 3, targets
     return targets

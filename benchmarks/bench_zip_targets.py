@@ -6,7 +6,7 @@ Loads the shipped legislators and ZIP table into a fresh SQLite file (or the giv
 database, default BENCH_DATABASE_URL), then times, over the same random sample of real ZIPs:
   1. a raw in-memory dict lookup ZIP → districts (the ceiling),
   2. a bare SQL query of the ZIP's districts (the database's floor cost),
-  3. ``sms.targets`` end to end: ZIP → districts → House members + senators.
+  3. ``sms.targets.lookup`` end to end: ZIP → districts → House members + senators.
 Printed: a table of lookups per second and a line of ratios to the bare SQL query.
 """
 
@@ -23,7 +23,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from benchmarks.support import table
-from sms import store, targetdata, targets
+from sms import store
+from sms.targets import importer, lookup
 
 
 def rate(fn: Callable[[str], object], zips: list[str], seconds: float) -> float:
@@ -46,10 +47,10 @@ def main() -> None:
     store.upgrade(url)
     db = store.Database(url)
     with db.session() as session:
-        targetdata.import_legislators(session, targetdata.read_rows(targetdata.LEGISLATORS_CSV, ()))
-        targetdata.import_zips(session, targetdata.read_rows(targetdata.ZIPS_CSV, ()))
+        importer.import_legislators(session, importer.read_rows(importer.LEGISLATORS_CSV, ()))
+        importer.import_zips(session, importer.read_rows(importer.ZIPS_CSV, ()))
     districts: dict[str, list[tuple[str, int]]] = {}
-    for _line, row in targetdata.read_rows(targetdata.ZIPS_CSV, ()):
+    for _line, row in importer.read_rows(importer.ZIPS_CSV, ()):
         districts.setdefault(row["zcta"], []).append((row["state_abbr"], int(row["cd"])))
     sample = random.Random(7).sample(sorted(districts), 2000)
 
@@ -57,23 +58,23 @@ def main() -> None:
         query = text("SELECT state, district FROM zip_districts WHERE zip = :zip")
         conn = session.connection()
 
-        def full(zip_code: str) -> list[targets.Target]:
-            place = targets.place_of(session, zip_code)
+        def full(zip_code: str) -> list[lookup.Target]:
+            place = lookup.place_of(session, zip_code)
             seats = list(place.districts)
-            return targets.for_demand(session, "congress", ("house", "senate"), place.states[0], seats)
+            return lookup.for_demand(session, "congress", ("house", "senate"), place.states[0], seats)
 
         results = {
             "dict lookup (baseline)": rate(districts.get, sample, args.seconds),
             "bare SQL query (baseline)": rate(lambda z: conn.execute(query, {"zip": z}).all(), sample,
                                               args.seconds),
-            "ZIP -> targets (sms.targets)": rate(full, sample, args.seconds),
+            "ZIP -> targets (sms.targets.lookup)": rate(full, sample, args.seconds),
         }
     db.dispose()
     sql = results["bare SQL query (baseline)"]
     print(f"database: {db.engine.dialect.name}; {len(sample)} real ZIPs, {args.seconds:.1f}s each")
     print(table(("lookup", "per second", "vs bare SQL"),
                 [(name, f"{per_second:,.0f}", f"{per_second / sql:.2f}x") for name, per_second in results.items()]))
-    ours, ceiling = results["ZIP -> targets (sms.targets)"], results["dict lookup (baseline)"]
+    ours, ceiling = results["ZIP -> targets (sms.targets.lookup)"], results["dict lookup (baseline)"]
     print(f"ratios: ZIP -> targets {ours / sql:.2f}x the bare SQL query, {ours / ceiling:.4f}x the dict lookup")
 
 

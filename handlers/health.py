@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+
+from handlers.context import services
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -20,15 +22,15 @@ def healthz() -> dict[str, str]:
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, str], int]:
     """200 when both the database and Redis answer, else 503 naming what is down."""
-    services = current_app.extensions["actionline"]
+    svc = services()
     checks = {"database": "ok", "redis": "ok"}
     try:
-        services.db.ping()
+        svc.db.ping()
     except SQLAlchemyError as exc:
         log.error("readyz: database unreachable: %s", type(exc).__name__)
         checks["database"] = "unreachable"
     try:
-        services.redis.ping()
+        svc.redis.ping()
     except RedisError as exc:
         log.error("readyz: redis unreachable: %s", type(exc).__name__)
         checks["redis"] = "unreachable"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
+from handlers.context import services
 from handlers.twilio_auth import validate_twilio_request
-from sms import inbound, spool
+from sms.messaging import inbound, spool
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def twiml(response: object) -> Response:
 def receive() -> Response:
     """Answer one inbound text; a malformed request gets an empty TwiML reply, never a 500 to Twilio.
 
-    With the database down the text is spooled and answered later by a text (see ``sms.spool``);
+    With the database down the text is spooled and answered later by a text (see ``sms.messaging.spool``);
     only if Redis is down too is the answer 503, so Twilio's fallback URL applies.
     """
     response = MessagingResponse()
@@ -32,12 +33,12 @@ def receive() -> Response:
         sms = inbound.InboundSms.from_form(request.form)
     except ValueError:
         return twiml(response)
-    services = current_app.extensions["actionline"]
+    svc = services()
     try:
-        replies = inbound.receive(services, sms)
+        replies = inbound.receive(svc, sms)
     except spool.DATABASE_DOWN:
         try:
-            spool.keep(services.redis, sms)
+            spool.keep(svc.redis, sms)
         except RedisError:
             log.critical("database and Redis down: inbound %s not kept", sms.sid)
             return Response("database and Redis unavailable", status=503, mimetype="text/plain")

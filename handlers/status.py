@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
+from handlers.context import services
 from handlers.twilio_auth import validate_twilio_request
-from sms import status
+from sms.messaging import delivery_status
 
 bp = Blueprint("status", __name__, url_prefix="/sms")
 
@@ -14,5 +15,5 @@ bp = Blueprint("status", __name__, url_prefix="/sms")
 @validate_twilio_request
 def message_status() -> tuple[str, int]:
     """Record MessageStatus and ErrorCode; Twilio only needs a 2xx back."""
-    status.record(current_app.extensions["actionline"], request.form)
+    delivery_status.record(services(), request.form)
     return "", 204

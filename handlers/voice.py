@@ -1,17 +1,18 @@
-"""POST /voice...: the patch-through call's TwiML steps and status callbacks (logic in ``sms.voice``)."""
+"""POST /voice...: the patch-through call's TwiML steps and status callbacks (the table in ``sms.calls.steps``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
+from handlers.context import services
 from handlers.twilio_auth import validate_twilio_request
-from sms import callin, voice  # noqa: F401 - callin adds the call-in steps
+from sms.calls import steps
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
 
 def _step(step: str, arg: str = "") -> Response:
-    xml = voice.run(current_app.extensions["actionline"], step, request.form, arg)
+    xml = steps.run(services(), step, request.form, arg)
     return Response(xml, mimetype="text/xml") if xml else Response(status=204)
 
 

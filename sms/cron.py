@@ -10,26 +10,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 from redis import Redis
 from redis.exceptions import LockError, RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError
+from rq.utils import import_attribute
 
-from sms import defaults, spool, tasks
+from sms import defaults
+from sms.services import current
 
 log = logging.getLogger(__name__)
 SPOOL_REPLAY_SECONDS = 10
 """How often texts kept while the database was down are looked for (an empty spool costs one LINDEX)."""
-PERIODIC: list[tuple[Callable[..., object], int]] = [
-    (tasks.sweep, defaults.SWEEP_INTERVAL_SECONDS),
-    (tasks.broadcast_sweep, defaults.BROADCAST_SWEEP_SECONDS),
-    (tasks.purge_expired, 24 * 3600),
-    (tasks.sweep_calls, defaults.SWEEP_INTERVAL_SECONDS),
-    (spool.replay_spooled, SPOOL_REPLAY_SECONDS),
+PERIODIC: list[tuple[str, int]] = [
+    ("sms.tasks.sweep", defaults.SWEEP_INTERVAL_SECONDS),
+    ("sms.tasks.broadcast_sweep", defaults.BROADCAST_SWEEP_SECONDS),
+    ("sms.tasks.purge_expired", 24 * 3600),
+    ("sms.tasks.sweep_calls", defaults.SWEEP_INTERVAL_SECONDS),
+    ("sms.tasks.replay_spool", SPOOL_REPLAY_SECONDS),
 ]
-"""(job function, interval in seconds) pairs enqueued on the ``default`` queue."""
+"""(job function's dotted path, interval in seconds) pairs enqueued on the ``default`` queue."""
 LOCK_SECONDS = 180
 """A sweeper's lock outlives a worker killed mid-sweep by at most this (RQ's default job timeout)."""
 
@@ -38,24 +39,25 @@ def tick(redis: Redis, now: float, last: dict[str, int]) -> int:
     """Enqueue each periodic job whose wall-clock slot changed since ``last``; return how many."""
     queue = Queue("default", connection=redis)
     count = 0
-    for func, interval in PERIODIC:
+    for path, interval in PERIODIC:
+        name = path.rpartition(".")[2]
         slot = int(now // interval)
-        if last.get(func.__name__) != slot:
-            last[func.__name__] = slot
+        if last.get(name) != slot:
+            last[name] = slot
             try:  # several workers run this thread: the first to enqueue a slot wins, the rest skip it
-                queue.enqueue(run_exclusive, func.__name__, job_id=f"cron-{func.__name__}-{slot}",
-                              result_ttl=60, unique=True)
+                queue.enqueue(run_exclusive, path, job_id=f"cron-{name}-{slot}", result_ttl=60, unique=True)
             except DuplicateJobError:
                 continue
             count += 1
     return count
 
 
-def run_exclusive(name: str) -> object:
-    """Run the periodic job ``name`` unless another worker is still running it (a Redis lock)."""
-    from sms.services import current
-
-    func = next(f for f, _ in PERIODIC if f.__name__ == name)
+def run_exclusive(path: str) -> object:
+    """Run the periodic job at dotted ``path`` unless another worker is still running it (a Redis lock)."""
+    if path not in {p for p, _ in PERIODIC}:
+        raise ValueError(f"{path} is not a periodic job")
+    func = import_attribute(path)
+    name = path.rpartition(".")[2]
     lock = current().redis.lock(f"actionline:cron:{name}", timeout=LOCK_SECONDS, blocking=False)
     if not lock.acquire():
         log.info("%s skipped: still running in another worker", name)
@@ -86,3 +88,4 @@ def start(redis: Redis, stop: threading.Event | None = None) -> threading.Thread
     thread = threading.Thread(target=loop, name="actionline-cron", daemon=True)
     thread.start()
     return thread
+

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+"""The shipped data: the demands catalogue, Congress, ZIP maps, time zones (see data/SOURCES.md)."""
+
 QUEUES = ("high", "default", "bulk")
 """RQ queues, in priority order: replies and calls, follow-ups, broadcasts."""
 

@@ -1,10 +1,22 @@
-"""Errors that know what to tell the texter.
+"""Every domain error, each knowing what to tell the person who caused it.
 
-    SmsError                 base; ``reply`` is safe to send back
-    ├── InvalidNumber        a phone number that cannot be E.164
-    ├── InvalidZip           a ZIP that is malformed or unknown
-    └── LimitReached         a per-caller or per-target limit
-    TransportError           sending failed; ``code`` is Twilio's, ``retryable`` says what to do
+    ActionLineError          base; ``reply`` is what the texter or organizer is told
+    ├── SmsError             a texter's request failed; ``reply`` is safe to text back
+    │   ├── InvalidNumber    a phone number that cannot be E.164
+    │   ├── InvalidZip       a ZIP that is malformed or unknown
+    │   └── LimitReached     a per-caller or per-target limit
+    ├── InputError           an organizer's input was refused (also a ValueError); ``reply`` says why
+    │   ├── ConfigError      a setting is missing or malformed (start-up stops)
+    │   ├── CatalogueError   the demands catalogue or an edit to it
+    │   ├── DataError        a data file to import (legislators, ZIPs, custom targets)
+    │   ├── StanceError      a stances file
+    │   ├── AudienceError    a broadcast filter or saved segment
+    │   ├── BroadcastError   a broadcast's body, or an impossible transition
+    │   └── OrganizerError   an organizer account change
+    └── TransportError       sending failed; ``code`` is Twilio's, ``retryable`` says what to do
+
+Handlers turn an ``SmsError`` into a 200 TwiML reply, an ``InputError`` into a form
+error or a CLI message; nothing in this tree becomes a 500.
 """
 
 from __future__ import annotations
@@ -14,13 +26,24 @@ import random
 from sms import defaults
 
 
-class SmsError(Exception):
-    reply = "Sorry, something went wrong. Reply MENU to start again."
+class ActionLineError(Exception):
+    reply = "Sorry, something went wrong."
 
     def __init__(self, detail: str = "", reply: str | None = None) -> None:
         super().__init__(detail or self.reply)
         if reply is not None:
             self.reply = reply
+
+
+class SmsError(ActionLineError):
+    reply = "Sorry, something went wrong. Reply MENU to start again."
+
+
+class InputError(ActionLineError, ValueError):
+    """The organizer's input cannot be used; the message names the item, file or line."""
+
+    def __init__(self, detail: str = "", reply: str | None = None) -> None:
+        super().__init__(detail, reply if reply is not None else detail)
 
 
 class InvalidNumber(SmsError):
@@ -35,7 +58,35 @@ class LimitReached(SmsError):
     reply = "You've reached today's limit. Thank you for taking action - try again tomorrow."
 
 
-class TransportError(Exception):
+class ConfigError(InputError):
+    """A configuration value is missing or malformed."""
+
+
+class CatalogueError(InputError):
+    """The catalogue file or an edit to it is invalid; the message names the item."""
+
+
+class DataError(InputError):
+    """A data file is unusable; the message names the file and line."""
+
+
+class StanceError(InputError):
+    """The stances file is unusable; the message names the line."""
+
+
+class AudienceError(InputError):
+    """A filter or segment name that cannot be used (the message says which)."""
+
+
+class BroadcastError(InputError):
+    """Bad input or an impossible transition (the message is for the organizer)."""
+
+
+class OrganizerError(InputError):
+    """An organizer cannot be created or changed as asked; the message says why."""
+
+
+class TransportError(ActionLineError):
     """Sending through Twilio (or the outbox) failed."""
 
     def __init__(self, message: str, code: int | None = None, status: int | None = None,

@@ -16,7 +16,7 @@ from redis import Redis
 from redis.sentinel import SentinelManagedConnection, SentinelManagedSSLConnection
 from rq import Queue
 
-from sms import compliance
+from sms.messaging import compliance
 from sms.settings import Settings
 from sms.store import Database
 from sms.transport import OutboxTransport, Transport, TwilioTransport

@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sms import defaults
+from sms.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ class Settings:
     price_per_segment: float = defaults.PRICE_PER_SEGMENT
     broadcast_stale_seconds: int = defaults.BROADCAST_STALE_SECONDS
     later_delay_seconds: int = defaults.LATER_DELAY_SECONDS
-    # -- patch-through calls (sms.calls) --
+    # -- patch-through calls (sms.calls.sessions) --
     call_limit_per_day: int = defaults.CALL_LIMIT_PER_DAY
     call_target_cap_per_day: int = defaults.CALL_TARGET_CAP_PER_DAY
     call_allowed_countries: tuple[str, ...] = defaults.CALL_ALLOWED_COUNTRIES
@@ -70,6 +67,8 @@ class Settings:
     proxy_hops: int = 1
     worker_queues: tuple[str, ...] = defaults.QUEUES
     worker_cron: bool = True
+    worker_log_level: str = "WARNING"
+    """WORKER_LOG_LEVEL: RQ's own log lines in worker.py (INFO: a line per job started and finished)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -153,7 +152,7 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
 
 
 def _deployment_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
-    """Redis TLS and Sentinel, the SQL pool, proxy hops and the worker's queues."""
+    """Redis TLS and Sentinel, the SQL pool, proxy hops and the worker's queues and log level."""
     ca_certs = get("REDIS_SSL_CA_CERTS")
     if ca_certs and not Path(ca_certs).is_file():
         raise ConfigError(f"REDIS_SSL_CA_CERTS: no such file {ca_certs!r}")
@@ -172,7 +171,32 @@ def _deployment_settings(env: Mapping[str, object], get: Callable[..., str]) -> 
         "proxy_hops": _int(env, "PROXY_HOPS", 1),
         "worker_queues": parse_queues(get("WORKER_QUEUES"), "WORKER_QUEUES") or defaults.QUEUES,
         "worker_cron": _bool(env, "WORKER_CRON", True),
+        "worker_log_level": parse_log_level(get("WORKER_LOG_LEVEL", "WARNING"), "WORKER_LOG_LEVEL"),
     }
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def parse_log_level(value: str, key: str) -> str:
+    """A logging level name (any case) as ``logging`` spells it."""
+    level = value.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{key} must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return level
+
+
+def startup_warnings(settings: Settings, testing: bool = False) -> list[str]:
+    """What a serving process says once at start-up about a configuration fit only for development."""
+    lines = []
+    if settings.outbox_mode:
+        lines.append("No TWILIO_ACCOUNT_SID: outbox mode, nothing leaves this machine.")
+    if settings.dev_token:
+        lines.append("No TWILIO_AUTH_TOKEN: webhooks must be signed with the development token "
+                     f"{settings.auth_token!r}.")
+    if not settings.secret_key and not testing:
+        lines.append("No SECRET_KEY: using an insecure development key.")
+    return lines
 
 
 def parse_redis_url(url: str) -> str:

@@ -2,13 +2,13 @@
 
 SQLite by default, PostgreSQL through ``DATABASE_URL``; the schema is owned by the
 Alembic migrations in ``sms/migrations`` (``upgrade()`` below applies them).
-Feature modules may declare more models on ``Base``; ``load_models()`` imports them
-so that metadata is complete wherever it is needed.
+The core tables (subscribers, consent, messages, conversations, the catalogue) are
+here; each feature package declares its own on ``Base`` in its ``models.py``, and
+``sms.features.load_models()`` returns ``Base`` with all of them.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-MODEL_MODULES: list[str] = ["sms.organizers", "sms.targets", "sms.calls", "sms.audiences", "sms.broadcasts",
-                             "sms.reminders", "sms.stances", "sms.officehours"]
-"""Feature modules that add models to ``Base`` (imported by ``load_models``)."""
 
 
 def utcnow() -> datetime:
@@ -267,13 +264,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def load_models() -> type[Base]:
-    """Import every module that declares models, so ``Base.metadata`` is complete."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-    return Base
 
 
 def alembic_config(url: str) -> Any:

@@ -24,8 +24,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from sms import defaults
-from sms.compliance import mask
 from sms.errors import TransportError
+from sms.messaging.compliance import mask
 from sms.store import Database, OutboxItem, utcnow
 
 log = logging.getLogger(__name__)

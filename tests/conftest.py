@@ -4,6 +4,10 @@ Every test that uses ``app`` runs once per backend in ``TEST_BACKENDS``
 (default ``sqlite,postgresql``). PostgreSQL tests use a schema of their own in
 the ``test`` database, so parallel runs never see each other's rows; Redis tests
 use the database number in ``TEST_REDIS_URL`` (default 15), flushed per test.
+
+Fixtures of one area live with that area's helpers in tests/support/ and are shared
+through ``pytest_plugins`` below; tests import helpers as ``from tests.support.calls import ...``
+and the names here as ``from tests.conftest import ...``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,16 @@ from redis import Redis
 from rq import SimpleWorker
 from sqlalchemy import create_engine, text
 
-from sms import defaults, services, simulator, store
+from sms import defaults, features, services, store
+from sms.console import simulator
 from sms.transport import MemoryTransport
+
+pytest_plugins = [
+    "tests.support.calls",  # targets_db, offices_db
+    "tests.support.console",  # console
+    "tests.support.faults",  # private_redis, private_postgres
+    "tests.support.twilio_mock",  # twilio_api, api
+]
 
 BASE_URL = "https://actionline.test"
 TOKEN = "test-auth-token"
@@ -95,7 +107,7 @@ _seeded_versions: dict[str, str] = {}
 
 @pytest.fixture(scope="session")
 def catalogue_data() -> dict[str, Any]:
-    from sms import catalogue
+    from sms.messaging import catalogue
 
     return catalogue.load_yaml()
 
@@ -117,9 +129,9 @@ def _reset_database(db: store.Database, catalogue_data: dict[str, Any]) -> None:
     """Empty every table but the catalogue, and re-seed the catalogue only if a test changed it."""
     import copy
 
-    from sms import catalogue
+    from sms.messaging import catalogue
 
-    tables = [t for t in reversed(store.load_models().metadata.sorted_tables) if t.name not in CATALOGUE_TABLES]
+    tables = [t for t in reversed(features.load_models().metadata.sorted_tables) if t.name not in CATALOGUE_TABLES]
     with db.engine.begin() as conn:
         for table in tables:
             conn.execute(table.delete())
@@ -127,7 +139,7 @@ def _reset_database(db: store.Database, catalogue_data: dict[str, Any]) -> None:
         version = session.get(store.CatalogueText, catalogue.VERSION_KEY)
         if version is None or _seeded_versions.get(db.url) != version.text:
             # Start from empty catalogue tables: an upsert would keep rows a test added or renamed.
-            for table in reversed(store.load_models().metadata.sorted_tables):
+            for table in reversed(features.load_models().metadata.sorted_tables):
                 if table.name in CATALOGUE_TABLES:
                     session.execute(table.delete())
             session.expunge_all()

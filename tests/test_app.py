@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from sms import simulator
+from sms.console import simulator
 from sms.settings import ConfigError, Settings
 from sms.store import ConsentEvent, Message, Subscriber
 from tests.conftest import BASE_URL, TOKEN, signed_post

@@ -7,11 +7,11 @@ pointed at through TWILIO_API_BASE_URL.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,20 +23,23 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import BASE_URL, ROOT, SERVICE_NUMBER, TOKEN, Phone
 from redis import Redis
 from redis.connection import SSLConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
-from sms import cron, outbound, services, simulator
+from sms import cron, services
+from sms.console import simulator
+from sms.messaging import outbound
 from sms.settings import ConfigError, Settings
 from sms.store import Message, OutboxItem
 from sms.transport import TwilioTransport
+from tests.conftest import BASE_URL, ROOT, SERVICE_NUMBER, TOKEN, Phone
+from tests.support.faults import spare_port, wait_for
+from tests.support.twilio_mock import SPEC
 
 ACCOUNT = "AC" + "b" * 32
 SERVICE_SID = "MG" + "c" * 32
-SPEC = ROOT.parent / "shared" / "twilio-oai" / "twilio_api_v2010.json"
 MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 
 
@@ -111,12 +114,6 @@ def test_postgres_gets_the_pool_settings_and_sqlite_keeps_its_own(database_urls)
 
 # -- private Redis servers: TLS and Sentinel ---------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_redis(args: list[str], ready: Any, log: Path) -> subprocess.Popen:
     """Start a private redis-server and wait until ``ready()`` (a ping) succeeds."""
     if not shutil.which("redis-server"):
@@ -163,7 +160,7 @@ def tls_redis(tmp_path_factory) -> Iterator[dict[str, Any]]:
             "-out", "server.crt", "-days", "1", "-extfile", "san.cnf", cwd=tmp)
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.crt",
             "-days", "1", "-subj", "/CN=someone-else", cwd=tmp)
-    port = free_port()
+    port = spare_port()
     url = f"rediss://127.0.0.1:{port}/0"
     ca = str(tmp / "ca.crt")
     proc = start_redis(["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(tmp / "server.crt"),
@@ -179,7 +176,7 @@ def tls_redis(tmp_path_factory) -> Iterator[dict[str, Any]]:
 def sentinel_redis(tmp_path_factory) -> Iterator[dict[str, Any]]:
     """A private master and one Sentinel (quorum 1) monitoring it as ``actionline``."""
     tmp = tmp_path_factory.mktemp("sentinel")
-    master_port, sentinel_port = free_port(), free_port()
+    master_port, sentinel_port = spare_port(), spare_port()
     master = start_redis(["--port", str(master_port), "--save", "", "--appendonly", "no", "--dir", str(tmp)],
                          lambda: Redis(port=master_port, socket_connect_timeout=1).ping(), tmp / "master.log")
     conf = tmp / "sentinel.conf"  # Sentinel rewrites its config file: it must be a private, writable one
@@ -211,7 +208,7 @@ def test_tls_redis_is_reached_with_the_ca_and_refused_with_another(tls_redis) ->
 
 
 def test_sentinel_over_tls_finds_and_reaches_a_tls_master(tls_redis, tmp_path) -> None:
-    port, certs, ca = free_port(), tls_redis["dir"], tls_redis["ca"]
+    port, certs, ca = spare_port(), tls_redis["dir"], tls_redis["ca"]
     conf = tmp_path / "sentinel.conf"
     conf.write_text(f"port 0\ntls-port {port}\ndir {tmp_path}\ntls-cert-file {certs}/server.crt\n"
                     f"tls-key-file {certs}/server.key\ntls-ca-cert-file {ca}\ntls-auth-clients no\n"
@@ -342,25 +339,33 @@ def test_cron_in_several_workers_enqueues_each_sweeper_once_per_slot(svc, redis)
     assert svc.queue("default").count == len(cron.PERIODIC)
 
 
+SLOW_SWEEP = {"entered": threading.Event(), "release": threading.Event(), "calls": []}
+
+
+def slow_sweep() -> str:
+    """A periodic job that holds its lock until the test releases it."""
+    SLOW_SWEEP["calls"].append(1)
+    SLOW_SWEEP["entered"].set()
+    SLOW_SWEEP["release"].wait(10)
+    return "swept"
+
+
 def test_a_sweeper_never_runs_twice_at_once(svc, monkeypatch) -> None:
     entered, release, calls = threading.Event(), threading.Event(), []
-
-    def slow_sweep() -> str:
-        calls.append(1)
-        entered.set()
-        release.wait(10)
-        return "swept"
-
-    monkeypatch.setattr(cron, "PERIODIC", [(slow_sweep, 30)])
+    monkeypatch.setitem(SLOW_SWEEP, "entered", entered)
+    monkeypatch.setitem(SLOW_SWEEP, "release", release)
+    monkeypatch.setitem(SLOW_SWEEP, "calls", calls)
+    path = f"{__name__}.slow_sweep"
+    monkeypatch.setattr(cron, "PERIODIC", [(path, 30)])
     results: list[object] = []
-    first = threading.Thread(target=lambda: results.append(cron.run_exclusive("slow_sweep")))
+    first = threading.Thread(target=lambda: results.append(cron.run_exclusive(path)))
     first.start()
     assert entered.wait(10)
-    assert cron.run_exclusive("slow_sweep") == "skipped"  # a second worker, while the first still sweeps
+    assert cron.run_exclusive(path) == "skipped"  # a second worker, while the first still sweeps
     release.set()
     first.join(10)
     assert results == ["swept"] and len(calls) == 1
-    assert cron.run_exclusive("slow_sweep") == "swept"  # the lock is released afterwards
+    assert cron.run_exclusive(path) == "swept"  # the lock is released afterwards
     assert not svc.redis.exists("actionline:cron:slow_sweep")
 
 
@@ -488,7 +493,7 @@ def test_without_a_messaging_service_texts_come_from_the_number(twilio_mock) -> 
 @pytest.fixture
 def sentinel_with_replica(tmp_path) -> Iterator[dict[str, Any]]:
     """A private master, its replica and a Sentinel that can promote the replica."""
-    ports = {"master": free_port(), "replica": free_port(), "sentinel": free_port()}
+    ports = {"master": spare_port(), "replica": spare_port(), "sentinel": spare_port()}
     common = ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
     procs = [start_redis(["--port", str(ports["master"]), "--repl-diskless-sync-delay", "0", *common],
                          lambda: Redis(port=ports["master"]).ping(), tmp_path / "master.log")]
@@ -532,12 +537,13 @@ def test_after_a_sentinel_failover_web_and_worker_follow_the_new_master(sentinel
                               stderr=subprocess.STDOUT, start_new_session=True,
                               env={**{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_"))},
                                    "DATABASE_URL": svc.settings.database_url, "QUIET_HOURS": "off", **env})
+    until = functools.partial(wait_for, timeout=30, interval=0.2, procs=[worker], logs=lambda: log.read_text()[-3000:])
     try:
-        wait_until(lambda: len(outbox_texts(svc)) == 1, worker, log)
+        until(lambda: len(outbox_texts(svc)) == 1, what="the first text")
         Redis(port=ports["sentinel"]).execute_command("SENTINEL", "FAILOVER", "actionline")
-        wait_until(lambda: master_port(ports["sentinel"]) == ports["replica"], worker, log)
+        until(lambda: master_port(ports["sentinel"]) == ports["replica"], what="the failover")
         Phone(app.test_client(), "+16175550178").text("CHOKEHOLD")  # enqueued on the new master
-        wait_until(lambda: len(outbox_texts(svc)) == 2, worker, log)
+        until(lambda: len(outbox_texts(svc)) == 2, what="the text enqueued on the new master")
         assert sorted(outbox_texts(svc)) == ["+16175550177", "+16175550178"]
         os.killpg(worker.pid, signal.SIGTERM)  # RQ's warm shutdown interrupts its BLPOP and unregisters
         assert worker.wait(30) == 0, log.read_text()[-3000:]
@@ -546,11 +552,3 @@ def test_after_a_sentinel_failover_web_and_worker_follow_the_new_master(sentinel
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
         app.extensions["actionline"].close()
-
-
-def wait_until(condition: Any, proc: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert proc.poll() is None, f"the worker died:\n{log.read_text()[-3000:]}"
-        assert time.monotonic() < deadline, f"timed out; worker log:\n{log.read_text()[-3000:]}"
-        time.sleep(0.2)

@@ -9,8 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from sms import store, subscribers
+from sms import features, store
 from sms.errors import InvalidNumber
+from sms.messaging import subscribers
 from sms.store import Subscriber
 
 
@@ -19,7 +20,7 @@ def test_migrations_produce_exactly_the_models(database_url):
     try:
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diff = compare_metadata(context, store.load_models().metadata)
+            diff = compare_metadata(context, features.load_models().metadata)
     finally:
         db.dispose()
     assert diff == []

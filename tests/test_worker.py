@@ -9,8 +9,9 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from sms import cron, outbound, tasks
+from sms import cron, tasks
 from sms.errors import TransportError
+from sms.messaging import outbound
 from sms.store import ConsentEvent, Message, Subscriber, utcnow
 
 

@@ -13,11 +13,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, Flask, abort, jsonify, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from sms import organizers
+from handlers.context import services
+from sms.console.models import Organizer
 
 log = logging.getLogger(__name__)
 bp = Blueprint(
@@ -30,10 +31,6 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
-def services():  # noqa: ANN201 - sms.services.Services
-    return current_app.extensions["actionline"]
-
-
 def wants_json() -> bool:
     if request.path.startswith("/console/api/"):
         return True
@@ -43,7 +40,7 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Sessions, CSRF, cookies and the queue dashboard for the console."""
-    settings = app.extensions["actionline"].settings
+    settings = services(app).settings
     https = settings.public_base_url.startswith("https://")
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in bp.before_request instead
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
@@ -62,11 +59,11 @@ def init_app(app: Flask) -> None:
     queues.mount(app)
 
 
-def _load_organizer(organizer_id: str) -> organizers.Organizer | None:
+def _load_organizer(organizer_id: str) -> Organizer | None:
     if not organizer_id.isdigit():
         return None
     with services().db.session() as session:
-        organizer = session.get(organizers.Organizer, int(organizer_id))
+        organizer = session.get(Organizer, int(organizer_id))
         return organizer if organizer is not None and organizer.active else None
 
 
@@ -119,7 +116,7 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-from handlers.console import (  # noqa: E402,F401
+from handlers.console import (  # noqa: E402 - the pages add their routes to ``bp`` defined above
     auth,
     broadcasts,
     calls,
@@ -130,3 +127,6 @@ from handlers.console import (  # noqa: E402,F401
     simulator,
     targets,
 )
+
+PAGES = (auth, broadcasts, calls, demands, exports, inbox, pages, simulator, targets)
+"""The console's pages, each adding its routes to ``bp``; ``create_app`` registers ``bp`` once they are all here."""

@@ -9,7 +9,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from handlers.console import admin_required, bp, services
-from sms import demand_edit, organizers, ratelimit
+from sms import ratelimit
+from sms.console import demand_editor, organizers
+from sms.console.models import Organizer
 from sms.defaults import MAX_SEGMENTS
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,7 @@ def _organizers(error: str = "", email: str = "") -> str:
 def organizer_update(organizer_id: int) -> Any:
     form = request.form
     with services().db.session() as session:
-        person = session.get(organizers.Organizer, organizer_id)
+        person = session.get(Organizer, organizer_id)
         if person is None:
             return "No such organizer.", 404
         try:
@@ -101,7 +103,7 @@ def organizer_update(organizer_id: int) -> Any:
     return redirect(url_for("console.organizers_page"))
 
 
-def _apply(session: Any, person: organizers.Organizer, action: str, form: Any) -> None:
+def _apply(session: Any, person: Organizer, action: str, form: Any) -> None:
     demoting = action == "deactivate" or (action == "role" and form.get("role") != "admin")
     if demoting and person.is_admin and organizers.admins_left(session, excluding=person.id) == 0:
         raise organizers.OrganizerError("That would leave no active admin.")
@@ -127,13 +129,13 @@ def settings_page() -> str:
 @admin_required
 def save_text(key: str) -> Any:
     text = (request.form.get("text") or "").strip()
-    problem = demand_edit.text_problem(key, text)
+    problem = demand_editor.text_problem(key, text)
     with services().db.session() as session:
-        if key not in demand_edit.service_texts(session):
+        if key not in demand_editor.service_texts(session):
             return "No such text.", 404
         if problem:
             return _settings(problem=(key, problem), draft=text), 400
-        demand_edit.save_text(session, key, text)
+        demand_editor.save_text(session, key, text)
     flash(f"Saved the {key} text.", "ok")
     return redirect(url_for("console.settings_page") + f"#text-{key}")
 
@@ -153,7 +155,7 @@ def _settings(problem: tuple[str, str] | None = None, draft: str = "") -> str:
         "Signed with development token": "yes" if settings.dev_token else "no",
     }
     with services().db.session() as session:
-        texts = demand_edit.service_texts(session)
+        texts = demand_editor.service_texts(session)
     if problem:
         texts[problem[0]] = draft
     return render_template("console/settings.html", shown=shown, texts=texts, problem=problem,

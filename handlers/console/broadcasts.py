@@ -8,11 +8,12 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from handlers.console import bp, services
-from sms import audiences, broadcasts, composer, reminders
-from sms.broadcasts import Broadcast, BroadcastError
+from sms.broadcasts import audiences, compose, lifecycle, reminders
+from sms.broadcasts.lifecycle import BroadcastError
+from sms.broadcasts.models import Broadcast, Reminder
 
-ACTIONS = {"send": broadcasts.send, "pause": broadcasts.pause, "resume": broadcasts.resume,
-           "cancel": broadcasts.cancel}
+ACTIONS = {"send": lifecycle.send, "pause": lifecycle.pause, "resume": lifecycle.resume,
+           "cancel": lifecycle.cancel}
 REMINDER_ACTIONS = {"pause": "paused", "resume": "active", "cancel": "cancelled"}
 
 
@@ -33,14 +34,14 @@ def broadcast_preview() -> Any:
     """The composer's live numbers for what is typed so far (nothing is saved)."""
     args, svc = request.args, services()
     with svc.db.session() as session:
-        return jsonify(composer.draft_preview(session, svc.settings, args.get("message", "")[:1600], _filters(args),
+        return jsonify(compose.draft_preview(session, svc.settings, args.get("message", "")[:1600], _filters(args),
                                               args.get("segment") or None, args.get("urgent") == "on"))
 
 
 @bp.get("/api/broadcasts/<int:broadcast_id>/progress")
 def broadcast_progress(broadcast_id: int) -> Any:
     with services().db.session() as session:
-        found = composer.progress_of(session, broadcast_id)
+        found = compose.progress_of(session, broadcast_id)
     return jsonify(found) if found else (jsonify(error="No such broadcast."), 404)
 
 
@@ -67,7 +68,7 @@ def broadcast_list() -> Any:
             if form.get("action") == "segment":
                 return _save_segment(form)
             with svc.db.session() as session:
-                created = broadcasts.create(session, svc.settings, form.get("message", ""), _filters(form),
+                created = lifecycle.create(session, svc.settings, form.get("message", ""), _filters(form),
                                             form.get("segment") or None, _when(form), _mps(form),
                                             form.get("urgent") == "on")
                 session.commit()
@@ -98,10 +99,10 @@ def broadcast_detail(broadcast_id: int) -> Any:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
             return render_template("console/error.html", message="No such broadcast."), 404
-        preview = broadcasts.preview(session, svc.settings, broadcast)
-        progress = broadcasts.progress(session, broadcast_id)
+        preview = lifecycle.preview(session, svc.settings, broadcast)
+        progress = lifecycle.progress(session, broadcast_id)
     return render_template("console/broadcast.html", broadcast=broadcast, preview=preview, progress=progress,
-                           live=composer.LIVE)
+                           live=compose.LIVE)
 
 
 @bp.post("/broadcasts/<int:broadcast_id>/<action>", endpoint="broadcast_action")
@@ -135,7 +136,7 @@ def reminder_list() -> Any:
         except (BroadcastError, audiences.AudienceError) as exc:
             problem = str(exc)
     with svc.db.session() as session:
-        rows = session.scalars(select(reminders.Reminder).order_by(reminders.Reminder.id.desc()).limit(100)).all()
+        rows = session.scalars(select(Reminder).order_by(Reminder.id.desc()).limit(100)).all()
         segments = audiences.all_segments(session)
     return render_template("console/reminders.html", reminders=rows, segments=segments, problem=problem,
                            form=request.form), 400 if problem else 200

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from handlers.console import bp, services
-from sms import blocklist, calllog
+from sms.calls import blocklist, call_log
 from sms.errors import InvalidNumber
 
 
@@ -25,11 +25,11 @@ def calls_page() -> Any:
 def _render(error: str = "", phone: str = "", reason: str = "", status: int = 200) -> Any:
     demand, office, number = request.args.get("demand", ""), request.args.get("office", ""), _page_number()
     with services().db.session() as session:
-        rows = calllog.page(session, demand, office, number, calllog.PAGE_SIZE)
+        rows = call_log.page(session, demand, office, number, call_log.PAGE_SIZE)
         blocked, blocked_total = blocklist.entries(session, current_app.secret_key or "")
         html = render_template(
-            "console/calls.html", calls=rows, page=number, page_size=calllog.PAGE_SIZE, demand=demand,
-            office=office, demands=calllog.demands(session), offices=calllog.offices(session), blocked=blocked,
+            "console/calls.html", calls=rows, page=number, page_size=call_log.PAGE_SIZE, demand=demand,
+            office=office, demands=call_log.demands(session), offices=call_log.offices(session), blocked=blocked,
             blocked_total=blocked_total, error=error, phone=phone, reason=reason,
         )
     return html, status

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from handlers.console import bp, services
-from sms import demand_edit
+from sms.console import demand_editor
 from sms.defaults import MAX_SEGMENTS
 from sms.store import Area, Demand
 
@@ -28,19 +28,19 @@ def demand(keyword: str) -> Any:
         if row is None:
             return render_template("console/error.html", message="No such demand."), 404
         if request.method == "GET":
-            return _form(demand_edit.DemandEdit(
+            return _form(demand_editor.DemandEdit(
                 keyword=row.keyword, aliases=list(row.aliases or []), title=row.title, ask=row.ask,
                 reply=row.reply, script=row.script, targets=row.targets, target_order=list(row.target_order or []),
             ), keyword, {})
-        edit = demand_edit.DemandEdit.from_form(request.form)
-        problems = demand_edit.errors_for(session, keyword, edit)
+        edit = demand_editor.DemandEdit.from_form(request.form)
+        problems = demand_editor.errors_for(session, keyword, edit)
         if problems:
             return _form(edit, keyword, problems), 400
-        demand_edit.save(session, keyword, edit)
+        demand_editor.save(session, keyword, edit)
     flash(f"Saved {edit.keyword}. The next text gets the new wording.", "ok")
     return redirect(url_for("console.demand", keyword=edit.keyword))
 
 
-def _form(edit: demand_edit.DemandEdit, original: str, problems: dict[str, str]) -> str:
+def _form(edit: demand_editor.DemandEdit, original: str, problems: dict[str, str]) -> str:
     return render_template("console/demand.html", edit=edit, original=original, problems=problems,
                            max_segments=MAX_SEGMENTS)

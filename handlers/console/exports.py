@@ -10,7 +10,8 @@ from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user
 
 from handlers.console import bp, services
-from sms import calllog, export
+from sms.calls import call_log
+from sms.console import exports
 from sms.store import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,17 +37,17 @@ def _stream(name: str, rows: Callable[[Any], Iterator[str]]) -> Response:
 def export_subscribers() -> Response:
     everyone = request.args.get("all") == "1"
     return _stream("subscribers-all" if everyone else "subscribers-opted-in",
-                   lambda session: export.subscribers_csv(session, include_opted_out=everyone))
+                   lambda session: exports.subscribers_csv(session, include_opted_out=everyone))
 
 
 @bp.get("/export/messages.csv")
 def export_messages() -> Response:
-    return _stream("messages", export.messages_csv)
+    return _stream("messages", exports.messages_csv)
 
 
 @bp.get("/export/calls.csv")
 def export_calls() -> Response:
-    return _stream("calls", calllog.calls_csv)
+    return _stream("calls", call_log.calls_csv)
 
 
 @bp.get("/export/deliveries.csv")
@@ -55,4 +56,4 @@ def export_deliveries() -> Response:
     wanted = request.args.get("broadcast", "")
     broadcast_id = int(wanted) if wanted.isdigit() else None
     return _stream(f"deliveries-{broadcast_id}" if broadcast_id else "deliveries",
-                   lambda session: export.deliveries_csv(session, broadcast_id))
+                   lambda session: exports.deliveries_csv(session, broadcast_id))

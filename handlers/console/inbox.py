@@ -8,7 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from handlers.console import bp, services
-from sms import compliance, inbox
+from sms.console import inbox
+from sms.messaging import compliance
 
 
 @bp.get("/inbox")

@@ -1,7 +1,7 @@
-"""The dashboard: totals, per-day series and per-group tables from ``sms.dashboard``.
+"""The dashboard: totals, per-day series and per-group tables from ``sms.console.dashboard``.
 
-A feature adds to it with ``@sms.dashboard.series(name, label, group)`` (a chart line) or
-``@sms.dashboard.breakdown(...)`` (a table) in its module, listed in ``sms.dashboard.SERIES_MODULES``.
+A feature adds to it with a ``sms.console.dashboard.Charts`` table (``@charts.series(...)`` for a
+chart line, ``@charts.breakdown(...)`` for a table) listed in ``sms.features.CHARTS``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from flask import jsonify, render_template, request
 
 from handlers.console import bp, services
-from sms import dashboard
+from sms.console import dashboard
 
 
 def _days() -> int:

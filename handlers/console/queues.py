@@ -15,6 +15,8 @@ import rq_dashboard
 from flask import Flask, abort, request
 from flask_login import current_user
 
+from handlers.context import services
+
 PREFIX = "/console/queues"
 UNSAFE_GETS = frozenset({"rq_dashboard.requeue_all"})  # rq-dashboard requeues on GET too
 
@@ -23,7 +25,7 @@ def mount(app: Flask) -> None:
     from handlers.console import csrf
     from sms.services import dashboard_redis
 
-    config = dashboard_redis(app.extensions["actionline"].settings)
+    config = dashboard_redis(services(app).settings)
     app.config.update(config, RQ_DASHBOARD_REDIS_URL=[config["RQ_DASHBOARD_REDIS_URL"]])
     rq_dashboard.web.setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=PREFIX)

@@ -10,11 +10,14 @@ from typing import Any
 from flask import jsonify, render_template, request
 from sqlalchemy import select
 
-from handlers import simclient
 from handlers.console import bp, services
-from sms import simulator, subscribers, voicesim
-from sms.calls import OUTCOMES, CallSession, legs_of
+from handlers.twilio_auth import signed_post
+from sms.calls import player
+from sms.calls.models import CallSession
+from sms.calls.sessions import OUTCOMES, legs_of
+from sms.console import simulator
 from sms.errors import InvalidNumber
+from sms.messaging import subscribers
 from sms.store import Message, utcnow
 
 DEFAULT_NUMBER = "+12025550143"
@@ -65,7 +68,7 @@ def simulator_send() -> Any:
 def post_signed_text(sender: str, body: str) -> tuple[int, list[str]]:
     """POST a signed inbound-SMS webhook to this app's /sms and parse the replies from the TwiML."""
     params = simulator.sms_params(sender, body, services().settings.phone_number)
-    response = simclient.signed_post("/sms", params)
+    response = signed_post("/sms", params)
     if response.status_code != 200:
         return response.status_code, []
     root = ET.fromstring(response.get_data(as_text=True))
@@ -82,11 +85,11 @@ def simulator_call() -> Any:
     if any(s not in OUTCOMES for s in statuses):
         raise Refused(f"Offices answer with one of: {', '.join(OUTCOMES)}.")
     svc, since = services(), utcnow()
-    begin = voicesim.start(svc, sender, callin)
+    begin = player.start(svc, sender, callin)
     if begin.placed == "failed":
         return jsonify(error="The call-back could not be placed (the transport refused it)."), 502
     try:
-        walk = voicesim.walk(_post, begin.path, sender, svc.settings.phone_number, keys, statuses, begin.call_sid)
+        walk = player.walk(_post, begin.path, sender, svc.settings.phone_number, keys, statuses, begin.call_sid)
     except Refused as exc:
         return jsonify(error=str(exc)), 502
     note = "" if callin or begin.session_id else "No call-back was waiting for this number, so this dials in."
@@ -95,7 +98,7 @@ def simulator_call() -> Any:
 
 
 def _post(path: str, params: dict[str, str]) -> str:
-    response = simclient.signed_post(path, params)
+    response = signed_post(path, params)
     if response.status_code >= 300:
         raise Refused(f"{path.split('?')[0]} answered HTTP {response.status_code}.")
     return response.get_data(as_text=True) or "<Response/>"

@@ -10,9 +10,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from handlers.console import bp, services
-from sms import target_edit, targets
 from sms.store import Demand
-from sms.targets import CustomTarget
+from sms.targets import editing, lookup
+from sms.targets.models import CustomTarget
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +21,19 @@ def targets_page() -> Any:
     return _page()
 
 
-def _page(editing: str = "", edit: target_edit.TargetEdit | None = None, problems: dict[str, str] | None = None,
+def _page(failed_form: str = "", edit: editing.TargetEdit | None = None, problems: dict[str, str] | None = None,
           new_set: str = "") -> Any:
-    """Render the page; ``editing`` names the form a failed edit came from (``new`` or a target id)."""
+    """Render the page; ``failed_form`` names the form a failed edit came from (``new`` or a target id)."""
     svc = services()
     zip_code = (request.args.get("zip") or "").strip()
     keyword = (request.args.get("demand") or "").strip().upper()
     with svc.db.session() as session:
         demands = session.scalars(select(Demand).order_by(Demand.position)).all()
-        found = target_edit.lookup(session, svc.settings, zip_code, keyword) if zip_code else None
+        found = editing.preview(session, svc.settings, zip_code, keyword) if zip_code else None
         html = render_template(
-            "console/targets.html", demands=demands, sets=target_edit.sets(session),
-            status=target_edit.data_status(session), zip=zip_code, demand=keyword, lookup=found,
-            zip_valid=targets.valid_zip(zip_code), editing=editing, edit=edit or target_edit.TargetEdit(),
+            "console/targets.html", demands=demands, sets=editing.sets(session),
+            status=editing.data_status(session), zip=zip_code, demand=keyword, lookup=found,
+            zip_valid=lookup.valid_zip(zip_code), editing=failed_form, edit=edit or editing.TargetEdit(),
             problems=problems or {}, new_set=new_set,
         )
     return html, 400 if problems else 200
@@ -42,14 +42,14 @@ def _page(editing: str = "", edit: target_edit.TargetEdit | None = None, problem
 @bp.post("/targets/custom")
 def target_add() -> Any:
     set_name = (request.form.get("set_name") or "").strip().lower()
-    edit = target_edit.TargetEdit.from_form(request.form)
-    problems = target_edit.problems(edit)
-    if target_edit.set_problem(set_name):
-        problems["set_name"] = target_edit.set_problem(set_name) or ""
+    edit = editing.TargetEdit.from_form(request.form)
+    problems = editing.problems(edit)
+    if editing.set_problem(set_name):
+        problems["set_name"] = editing.set_problem(set_name) or ""
     if problems:
         return _page("new", edit, problems, set_name)
     with services().db.session() as session:
-        row = target_edit.add(session, set_name, edit)
+        row = editing.add(session, set_name, edit)
         flash(f"Added {row.name} to {set_name}.", "ok")
     _log("added to", set_name)
     return redirect(url_for("console.targets") + f"#set-{set_name}")
@@ -64,17 +64,17 @@ def target_update(target_id: int) -> Any:
             return render_template("console/error.html", message="No such target."), 404
         set_name = row.set_name
         if action == "save":
-            edit = target_edit.TargetEdit.from_form(request.form)
-            problems = target_edit.problems(edit)
+            edit = editing.TargetEdit.from_form(request.form)
+            problems = editing.problems(edit)
             if problems:
                 return _page(str(target_id), edit, problems)
-            target_edit.save(session, row, edit)
+            editing.save(session, row, edit)
             flash(f"Saved {edit.name}.", "ok")
         elif action in ("up", "down"):
-            target_edit.move(session, row, -1 if action == "up" else 1)
+            editing.move(session, row, -1 if action == "up" else 1)
         elif action == "delete":
             flash(f"Removed {row.name} from {set_name}.", "ok")
-            target_edit.remove(session, row)
+            editing.remove(session, row)
         else:
             return render_template("console/error.html", message="Unknown action."), 400
     _log(f"{action} in", set_name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from sms.store import load_models, make_engine
+from sms.features import load_models
+from sms.store import make_engine
 
 config = context.config
 target_metadata = load_models().metadata

@@ -1,0 +1,16 @@
+"""Organizer CLI: ``flask --app app <command>``, one module per area (see ``handlers.cli.base``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from handlers.cli import broadcasts, calls, data, organizers, simulate
+
+MODULES = (data, calls, broadcasts, organizers, simulate)
+
+
+def init_app(app: Flask) -> None:
+    """Add every command and group of every CLI module to ``app.cli``."""
+    for module in MODULES:
+        for command in module.commands.commands.values():
+            app.cli.add_command(command)

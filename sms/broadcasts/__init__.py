@@ -1,0 +1,1 @@
+"""Organizer broadcasts and reminders: audiences, planning, paced dispatch, recovery."""

@@ -1,0 +1,1 @@
+"""Patch-through calls: sessions and placing, the SMS words of a call, the voice flow, outcomes."""

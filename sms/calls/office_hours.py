@@ -1,0 +1,146 @@
+"""Office hours and call-backs for later: no one is patched through to a closed office.
+
+DC offices answer about 9:00-17:00 Eastern on weekdays; district offices the same hours
+in their state's zone; each target set can say otherwise (``CALL_OFFICE_HOURS``). A
+``CALL`` while every office is closed offers a call-back when they open; ``CALL 9AM`` /
+``CALL TOMORROW`` ask for one at a stated time in the caller's own zone. A call-back is
+a ``ScheduledCall`` row first and an RQ ``enqueue_at`` second (the sweeper re-enqueues
+rows Redis lost); it is never placed in the caller's quiet hours, and STOP or
+``CANCEL CALL`` cancels it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sms.calls.models import ScheduledCall
+from sms.messaging import compliance
+from sms.settings import Settings
+from sms.store import utcnow
+from sms.targets import lookup
+
+EASTERN = "America/New_York"
+PENDING = ("offered", "scheduled")
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(AM|PM)?$")
+
+
+def clock() -> datetime:
+    """Now (tests freeze it by replacing this function; domain functions also take ``now=``)."""
+    return utcnow()
+
+
+def set_of(demand_targets: str) -> str:
+    """The office-hours set of a demand's targets: ``congress`` or the custom set's name."""
+    return demand_targets.split(":", 1)[1] if demand_targets.startswith("custom:") else "congress"
+
+
+def closed_now(settings: Settings, chosen: list[lookup.Target], set_name: str, now: datetime) -> bool:
+    """True if every office in ``chosen`` is closed at ``now``."""
+    return bool(chosen) and not any(is_open(hours_of(settings, t, set_name), now) for t in chosen)
+
+
+def opening(settings: Settings, chosen: list[lookup.Target], set_name: str, now: datetime) -> str | None:
+    """None if an office is open now, else when the first one opens (``Mon 9am ET``) in its own zone."""
+    if not closed_now(settings, chosen, set_name, now):
+        return None
+    hours = [h for h in (hours_of(settings, t, set_name) for t in chosen) if h is not None]
+    first = min(hours, key=lambda h: next_open(h, now))
+    return spoken_time(next_open(first, now), ZoneInfo(first[2]), now)
+
+
+def hours_of(settings: Settings, target: lookup.Target, set_name: str = "congress") -> tuple[int, int, str] | None:
+    """(open hour, close hour, zone) of ``target``; None if the set has no hours (always open)."""
+    configured = settings.call_office_hours.get(set_name)
+    if configured is None:
+        return None
+    start, end, zone = configured
+    if target.kind == "office":
+        zone = lookup.timezone_of(target.state) or zone
+    return start, end, zone
+
+
+def is_open(hours: tuple[int, int, str] | None, when: datetime) -> bool:
+    if hours is None:
+        return True
+    local = when.astimezone(ZoneInfo(hours[2]))
+    return local.weekday() < 5 and hours[0] <= local.hour < hours[1]
+
+
+def next_open(hours: tuple[int, int, str] | None, when: datetime) -> datetime:
+    """The first moment at or after ``when`` that the office is open."""
+    if is_open(hours, when):
+        return when
+    zone = ZoneInfo(hours[2])
+    local = when.astimezone(zone)
+    day = local.date() + timedelta(days=0 if local.hour < hours[0] else 1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hours[0]), zone).astimezone(when.tzinfo)
+
+
+def call_time(settings: Settings, chosen: list[lookup.Target], set_name: str, caller_zone: ZoneInfo,
+              when: datetime) -> datetime:
+    """When a call-back from ``when`` on can reach the first open office and respect the caller's quiet hours."""
+    hours = [hours_of(settings, t, set_name) for t in chosen] or [None]
+    for _ in range(14):
+        opening = min(next_open(h, when) for h in hours)
+        allowed = compliance.next_allowed_time(opening, caller_zone, settings.quiet_hours)
+        if any(is_open(h, allowed) for h in hours):
+            return allowed
+        when = allowed + timedelta(minutes=30)
+    return when
+
+
+def parse_when(text: str, caller_zone: ZoneInfo, now: datetime) -> datetime | None:
+    """``9AM``, ``2:30 PM``, ``14``, ``TOMORROW`` (at 9am) → the next such time in the caller's zone (UTC)."""
+    words = " ".join(text.upper().split())
+    local = now.astimezone(caller_zone)
+    if words in ("TOMORROW", "TMRW"):
+        return datetime.combine(local.date() + timedelta(days=1), time(9), caller_zone).astimezone(now.tzinfo)
+    match = _TIME.match(words.replace("TOMORROW", "").strip())
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if half == "PM" and hour < 12:
+        hour += 12
+    elif half == "AM" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return None
+    day = local.date() + timedelta(days=1 if "TOMORROW" in words else 0)
+    at = datetime.combine(day, time(hour, minute), caller_zone)
+    if at <= local:
+        at += timedelta(days=1)
+    return at.astimezone(now.tzinfo)
+
+
+def spoken_time(when: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """``9am ET`` / ``tomorrow 9:30am CT`` / ``Mon 9am ET`` for a text."""
+    local, today = when.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%I:%M%p").lstrip("0").replace(":00", "").lower()
+    abbr = {"EST": "ET", "EDT": "ET", "CST": "CT", "CDT": "CT", "MST": "MT", "MDT": "MT", "PST": "PT",
+            "PDT": "PT"}.get(local.tzname() or "", local.tzname() or "")
+    if local.date() == today:
+        day = ""
+    elif local.date() == today + timedelta(days=1):
+        day = "tomorrow "
+    else:
+        day = local.strftime("%a ")
+    return f"{day}{clock} {abbr}".strip()
+
+
+def cancel(session: Session, phone: str) -> int:
+    """Cancel pending call-backs of ``phone`` (STOP, CANCEL CALL); return how many."""
+    return session.execute(update(ScheduledCall).where(
+        ScheduledCall.phone == phone, ScheduledCall.status.in_(PENDING)).values(status="canceled")).rowcount
+
+
+def pending_of(session: Session, phone: str) -> ScheduledCall | None:
+    return session.scalar(select(ScheduledCall).where(ScheduledCall.phone == phone,
+                                                      ScheduledCall.status.in_(PENDING)).order_by(
+        ScheduledCall.id.desc()).limit(1))

@@ -1,0 +1,150 @@
+"""After the call: ask how it went, store the answer on the legs, remind once about missed offices.
+
+Twilio only knows a Dial was answered, not whether a person or a voicemail box picked
+up, so the caller is asked (``1 talked, 2 voicemail, 3 no answer``) and the answer is
+stored on the session's connected legs. Offices not reached get one reminder text
+later (held to the caller's daytime by ``outbound.deliver``; not sent to a caller who
+has used up today's calls). ``stats`` is what organizers see per demand and office.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from sms import defaults
+from sms.calls import sessions
+from sms.calls.models import CallLeg, CallSession
+from sms.messaging import compliance, encoding, outbound
+from sms.messaging.conversation import Turn, Words
+from sms.services import Services
+from sms.store import Conversation, Message, Subscriber, utcnow
+
+REPORTS = {"1": "talked", "2": "voicemail", "3": "no-answer"}
+MISSED = ("busy", "no-answer", "failed", "hangup", "canceled")
+
+
+words = Words()
+"""The after-call question: how did it go (1 talked, 2 voicemail, 3 no answer)."""
+
+
+def ask(session: Session, call: CallSession) -> bool:
+    """Make the caller's next reply answer the outcome question; False if nothing connected."""
+    legs = sessions.legs_of(session, call)
+    if call.subscriber_id is None or not any(leg.outcome == "connected" for leg in legs):
+        return False
+    conversation = session.get(Conversation, call.subscriber_id)
+    if conversation is None:
+        conversation = Conversation(subscriber_id=call.subscriber_id)
+        session.add(conversation)
+    conversation.pending, conversation.data = "call_outcome", {"session": call.id}
+    return True
+
+
+@words.answer("call_outcome")
+def answer_outcome(turn: Turn) -> bool:
+    """``1``/``2``/``3`` after a call; anything else goes on to the usual commands."""
+    report = REPORTS.get(turn.key)
+    call = turn.session.get(CallSession, int((turn.conversation.data or {}).get("session", 0)))
+    if report is None or call is None:
+        return False
+    for leg in sessions.legs_of(turn.session, call):
+        if leg.outcome == "connected":
+            leg.reported = report
+    turn.ask(None)
+    if report == "no-answer":
+        schedule_retry(turn.services, turn.session, call, commit=False, after_commit=turn.after_commit)
+    turn.say({"talked": "Thank you! Every conversation counts.",
+              "voicemail": "Thanks! Voicemails are tallied too.",
+              "no-answer": "Thanks for letting us know. We'll remind you later to try again."}[report])
+    return True
+
+
+def unreached(session: Session, call: CallSession) -> list[str]:
+    """Labels of offices the caller did not get through to (a member reached at any office counts)."""
+    legs = sessions.legs_of(session, call)
+    reached = {leg.label.split(",")[0] for leg in legs if leg.outcome == "connected" and leg.reported != "no-answer"}
+    return list(dict.fromkeys(leg.label for leg in legs if leg.label.split(",")[0] not in reached
+                              and (leg.outcome in MISSED or leg.reported == "no-answer")))
+
+
+def schedule_retry(services: Services | None, session: Session, call: CallSession, now: datetime | None = None,
+                   commit: bool = True, after_commit: list | None = None) -> Message | None:
+    """Plan the one reminder about unreached offices (none twice, none past the daily limit)."""
+    now = now or utcnow()
+    missed = unreached(session, call)
+    if services is None or call.retry_at is not None or not missed or call.subscriber_id is None:
+        return None
+    limit = services.settings.call_limit_per_day
+    today = session.scalar(select(func.count(CallSession.id)).where(
+        CallSession.phone == call.phone, CallSession.created_at >= now - timedelta(days=1))) or 0
+    if (limit and today >= limit) or not compliance.may_message(session, call.phone):
+        return None
+    zone = compliance.subscriber_zone(session.get(Subscriber, call.subscriber_id))
+    send_at = compliance.next_allowed_time(now + timedelta(hours=defaults.CALL_RETRY_REMINDER_HOURS), zone,
+                                           services.settings.quiet_hours)
+    body = encoding.gsm_safe(f"Earlier you didn't get through to {', '.join(missed[:3])}. "
+                             f"Lines are often clearer now: reply CALL {call.demand or ''}".strip() + " to try again.")
+    message = outbound.plan(session, call.subscriber_id, call.phone, "call_retry", body, send_at)
+    call.retry_at = send_at
+    def nudge() -> None:
+        outbound.enqueue_delivery(services, message.id, send_at)
+
+    if commit:
+        session.commit()
+        nudge()
+    elif after_commit is not None:
+        after_commit.append(nudge)
+    return message
+
+
+@dataclass(frozen=True)
+class Row:
+    """Call results for one demand or office."""
+
+    key: str
+    placed: int
+    connected: int
+    talked: int
+    avg_seconds: float | None
+
+
+def stats(session: Session, by: str = "demand", since: datetime | None = None) -> list[Row]:
+    """Calls placed (legs dialed), connected, talked (caller's report) and average connected duration.
+
+    ``by`` is ``demand`` (keyword) or ``office`` (leg label: member, or member + district office).
+    """
+    group = CallSession.demand if by == "demand" else CallLeg.label
+    connected = CallLeg.outcome == "connected"
+    query = (select(group, func.count(CallLeg.id), func.sum(case((connected, 1), else_=0)),
+                    func.sum(case((CallLeg.reported == "talked", 1), else_=0)),
+                    func.avg(case((connected, CallLeg.duration), else_=None)))
+             .join(CallSession, CallSession.id == CallLeg.session_id)
+             .where(CallLeg.outcome != "skipped").group_by(group).order_by(func.count(CallLeg.id).desc(), group))
+    if since is not None:
+        query = query.where(CallLeg.started_at >= since)
+    return [Row(key or "-", placed, int(conn or 0), int(talk or 0), float(avg) if avg is not None else None)
+            for key, placed, conn, talk, avg in session.execute(query)]
+
+
+def finish(services: Services, session: Session, call: CallSession, status: str = "completed") -> None:
+    """Close the session once and text the summary once (if an office was dialed)."""
+    if call.status in sessions.ACTIVE:
+        call.status = status
+        call.ended_at = call.ended_at or utcnow()
+    for leg in sessions.legs_of(session, call):
+        if leg.outcome == "dialing":
+            leg.outcome, leg.ended_at = "hangup", utcnow()
+    legs = sessions.legs_of(session, call)
+    # Only texters get a summary: a caller who never texted has not agreed to texts.
+    if call.summary_sent or call.subscriber_id is None or not any(leg.outcome != "skipped" for leg in legs):
+        session.commit()
+        return
+    call.summary_sent = True
+    asked = ask(session, call)
+    text = sessions.summary_text(legs) + (f" {defaults.OUTCOME_QUESTION}" if asked else "")
+    sessions.send_text(services, session, call, text, kind="call_summary")
+    schedule_retry(services, session, call)

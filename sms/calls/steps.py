@@ -1,0 +1,31 @@
+"""Every voice webhook step in one table: the call-back flow and the call-in steps.
+
+``handlers/voice.py`` maps ``/voice/<step>`` here; the steps themselves live in
+``sms.calls.voice`` (answer, connect, next, dialed, status) and ``sms.calls.incoming``
+(incoming, zip, district).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from sms.calls import incoming, voice
+from sms.calls.voice import Flow
+from sms.services import Services
+
+Step = Callable[[Flow, Mapping[str, str], str], str]
+STEPS: dict[str, Step] = {
+    "answer": voice.answer, "connect": voice.connect, "next": voice.next_target, "dialed": voice.dialed,
+    "status": voice.status,
+    "incoming": incoming.incoming, "zip": incoming.zip_entered, "district": incoming.district_chosen,
+}
+"""Step name → handler."""
+
+
+def run(services: Services, step: str, form: Mapping[str, str], arg: str = "") -> str:
+    """Answer one voice webhook ``step``; commit what it changed."""
+    with services.db.session() as session:
+        flow = Flow(services, session)
+        xml = STEPS[step](flow, form, arg)
+        session.commit()
+        return xml

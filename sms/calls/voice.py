@@ -1,0 +1,275 @@
+"""The patch-through call as TwiML steps, each safe to request twice.
+
+Every step names what it answers (``/voice/next?leg=2``) and reads the session by
+``CallSid``; if the session has already moved past that step (a Twilio retry or a
+duplicate delivery), the step answers with where the call is now instead of acting
+again, so an office is never dialed twice and no target is skipped by accident.
+
+    answer (call-back) / incoming (call-in) → [zip → district] → intro: Gather "press 1"
+    → connect → Dial target 0 → dialed?leg=0 → between: Gather "* skip, # end"
+    → next?leg=1 → Dial target 1 → ... → thank you, summary text
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from sms import defaults
+from sms.calls import office_hours, outcomes, routing, sessions, stances
+from sms.calls.commands import fill_script
+from sms.calls.models import CallLeg, CallSession
+from sms.messaging import catalogue, compliance
+from sms.services import Services
+from sms.store import utcnow
+from sms.targets import lookup
+
+TERMINAL = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+class Flow:
+    """One voice request: the services, a database session and the TwiML being built."""
+
+    def __init__(self, services: Services, session: Session) -> None:
+        self.services = services
+        self.session = session
+        self.settings = services.settings
+        self.vr = VoiceResponse()
+
+    def say(self, text: str, into: Any = None) -> None:
+        (into or self.vr).say(text, voice=self.settings.voice_name, language=self.settings.voice_language)
+
+    def url(self, path: str) -> str:
+        return self.services.url(path)
+
+    def goodbye(self, text: str) -> str:
+        self.say(text)
+        self.vr.hangup()
+        return str(self.vr)
+
+
+def by_sid(session: Session, form: Mapping[str, str]) -> CallSession | None:
+    sid = (form.get("CallSid") or "").strip()
+    return session.scalar(select(CallSession).where(CallSession.call_sid == sid)) if sid else None
+
+
+def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
+    """The call-back was answered: bind the CallSid, then the script and the voicemail guard."""
+    call = flow.session.scalar(select(CallSession).where(CallSession.token == token)) if token else None
+    sid = (form.get("CallSid") or "").strip()
+    if call is None or not sid or (call.call_sid and call.call_sid != sid):
+        return flow.goodbye("Sorry, this call has expired. Goodbye.")
+    late = sessions.placed_after_all(call)  # our request timed out, yet Twilio placed the call
+    call.call_sid = sid
+    if not compliance.may_message(flow.session, call.phone):
+        call.status = "canceled"
+        return flow.goodbye("Goodbye.")
+    if call.status == "confirmed":
+        return current(flow, call)
+    if call.status in ("queued", "placing", "placed") or late:
+        call.status, call.answered_at = "answered", utcnow()
+    return intro(flow, call)
+
+
+def intro(flow: Flow, call: CallSession) -> str:
+    """Say the demand, then wait for a key: nothing is bridged to an answering machine."""
+    demand = catalogue.current(flow.session).demand(call.demand or "")
+    labels = ", ".join(lookup.Target.of(t).label for t in call.targets)
+    flow.say(f"Hello from {flow.settings.org_name}. Thank you for taking action"
+             + (f" on: {demand.title}." if demand else "."))
+    gather = Gather(num_digits=1, action=flow.url("/voice/connect"), timeout=defaults.CALL_GATHER_TIMEOUT)
+    more = " Press 2 to hear another issue." if call.direction == "callin" else ""
+    flow.say(f"Press 1 now to be connected to {labels}.{more}", into=gather)
+    flow.vr.append(gather)
+    return flow.goodbye("We didn't hear a key press, so we'll hang up now. Text CALL anytime to try again.")
+
+
+def connect(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
+    call = by_sid(flow.session, form)
+    if call is None:
+        return flow.goodbye("Sorry, we lost track of this call. Goodbye.")
+    digits = (form.get("Digits") or "").strip()
+    if call.status == "confirmed":
+        return current(flow, call)
+    if call.status != "answered":
+        return flow.goodbye("This call has ended. Goodbye.")
+    if digits == "2" and call.direction == "callin":
+        demands = catalogue.current(flow.session).demands
+        keywords = [d.keyword for d in demands]
+        index = keywords.index(call.demand) + 1 if call.demand in keywords else 0
+        return choose_demand(flow, call, demands[index % len(demands)].keyword)
+    if digits != "1":
+        return intro(flow, call)
+    call.status = "confirmed"
+    return current(flow, call)
+
+
+def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
+    """Plan the offices for ``keyword`` (a call-in choosing or switching demand), then the intro."""
+    demand = catalogue.current(flow.session).demand(keyword)
+    seats = [(s, int(d)) for s, d in call.seats]
+    plan = sessions.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats)
+    routed, _notes = routing.route(flow.services, flow.session, plan.targets, call.zip, seats[0][0] if seats else None)
+    call.demand, call.targets = keyword, sessions.stored(routed, plan.thanked)
+    if not plan.targets:
+        return flow.goodbye("Sorry, there is no office to call about this issue from your area. Goodbye.")
+    opens = office_hours.opening(flow.settings, routed, office_hours.set_of(demand.targets), office_hours.clock())
+    if opens is not None:
+        call.status = "closed"
+        return flow.goodbye(f"The offices are closed right now. They open {opens}. Text CALL to this number "
+                            "and we'll call you back when they open. Goodbye.")
+    return intro(flow, call)
+
+def current(flow: Flow, call: CallSession) -> str:
+    """TwiML for where the session is now (the answer to any repeated step)."""
+    position = call.position
+    if position >= len(call.targets):
+        return finish(flow, call)
+    leg = _leg(flow.session, call, position)
+    if leg is not None and leg.outcome == "dialing":
+        return dial(flow, call, position)
+    if position == 0:
+        return dial(flow, call, 0)
+    return between(flow, call, position)
+
+
+def _leg(session: Session, call: CallSession, position: int) -> CallLeg | None:
+    return session.scalar(select(CallLeg).where(CallLeg.session_id == call.id, CallLeg.position == position,
+                                                CallLeg.attempt == 1))
+
+
+def dial(flow: Flow, call: CallSession, position: int) -> str:
+    """Connect the caller to target ``position`` (recording the leg once)."""
+    target = call.targets[position]
+    spoken = lookup.Target.of(target).spoken
+    leg = _leg(flow.session, call, position)
+    if leg is None:
+        flow.session.add(CallLeg(session_id=call.id, position=position, kind=target["kind"], ref=target["ref"],
+                                 label=lookup.Target.of(target).label, number=target["phone"]))
+        flow.session.flush()
+    if target.get("script") == "thank":
+        script = stances.thank_script(flow.session, call.demand or "")
+        flow.say(f"{spoken} supports this, so please thank them. " + fill_script(script, spoken, call.zip, None))
+    elif position == 0:
+        demand = catalogue.current(flow.session).demand(call.demand or "")
+        if demand is not None and demand.script:
+            flow.say("Here is what to say. " + fill_script(demand.script, spoken, call.zip, None))
+    flow.say(f"Connecting you to {spoken}.")
+    dial_verb = Dial(caller_id=flow.services.transport.phone_number, timeout=defaults.CALL_DIAL_TIMEOUT,
+                     action=flow.url(f"/voice/dialed?leg={position}"))
+    dial_verb.number(target["phone"])
+    flow.vr.append(dial_verb)
+    return str(flow.vr)
+
+
+def between(flow: Flow, call: CallSession, position: int) -> str:
+    """Before the next office: * skips it, # ends the call, silence goes on."""
+    spoken = lookup.Target.of(call.targets[position]).spoken
+    gather = Gather(num_digits=1, action=flow.url(f"/voice/next?leg={position}"), timeout=3)
+    flow.say(f"Next: {spoken}. Press star to skip this office, or pound to end the call.", into=gather)
+    flow.vr.append(gather)
+    flow.vr.redirect(flow.url(f"/voice/next?leg={position}"))
+    return str(flow.vr)
+
+
+def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
+    call = by_sid(flow.session, form)
+    if call is None or call.status != "confirmed":
+        return flow.goodbye("This call has ended. Goodbye.")
+    position = _position(arg)
+    if position != call.position or _leg(flow.session, call, position) is not None:
+        return current(flow, call)  # a repeated request: answer with where the call is now
+    digits = (form.get("Digits") or "").strip()
+    if digits == "#":
+        return finish(flow, call)
+    if digits == "*":
+        target = call.targets[position]
+        flow.session.add(CallLeg(session_id=call.id, position=position, kind=target["kind"], ref=target["ref"],
+                                 label=lookup.Target.of(target).label, number=None,
+                                 outcome="skipped", ended_at=utcnow()))
+        call.position = position + 1
+        return current(flow, call)
+    return dial(flow, call, position)
+
+
+def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
+    """The Dial to target ``leg`` ended: record it once, move on once."""
+    call = by_sid(flow.session, form)
+    if call is None:
+        return flow.goodbye("Goodbye.")
+    position = _position(arg)
+    leg = _leg(flow.session, call, position)
+    if leg is not None and leg.dial_status is None and leg.outcome == "dialing":
+        status = (form.get("DialCallStatus") or "failed").strip().lower()
+        leg.dial_status, leg.outcome = status[:16], sessions.OUTCOMES.get(status, "failed")
+        leg.dial_sid = (form.get("DialCallSid") or "")[:64] or None
+        leg.duration = _int(form.get("DialCallDuration"))
+        leg.ended_at = utcnow()
+        routing.record(flow.services.redis, leg.ref, leg.id, leg.outcome, leg.ended_at)
+        if leg.outcome in routing.FAILED and call.status == "confirmed":
+            _add_fallback(flow, call, position)
+    if leg is not None and call.position == position:
+        call.position = position + 1
+    if call.status != "confirmed":
+        return flow.goodbye("Goodbye.")
+    fresh = call.targets[call.position] if call.position < len(call.targets) else {}
+    if fresh.get("fallback_for") and _leg(flow.session, call, call.position) is None:
+        previous = _leg(flow.session, call, call.position - 1)
+        why = "was busy" if previous is not None and previous.outcome == "busy" else "didn't answer"
+        flow.say(f"That line {why}. Let's try {lookup.Target.of(fresh).spoken}.")
+        if flow.settings.call_busy_fallback == "auto":
+            return dial(flow, call, call.position)
+    return current(flow, call)
+
+
+def _add_fallback(flow: Flow, call: CallSession, position: int) -> None:
+    """Busy DC line: put the member's best district office next (the organizer chose offer or auto)."""
+    if flow.settings.call_busy_fallback == "off":
+        return
+    office = routing.fallback(flow.services.redis, flow.session, call.targets, position, call.zip)
+    if office is not None:
+        call.targets = [*call.targets[:position + 1], office, *call.targets[position + 1:]]
+
+
+def finish(flow: Flow, call: CallSession) -> str:
+    outcomes.finish(flow.services, flow.session, call)
+    summary = " We'll text you a summary." if call.summary_sent else ""
+    return flow.goodbye(f"Thank you for making your voice heard!{summary} Goodbye.")
+
+
+def status(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
+    """Twilio's call status callback: settle sessions the caller never confirmed."""
+    call = by_sid(flow.session, form)
+    state = (form.get("CallStatus") or "").strip().lower()
+    if call is None or not state:
+        return ""
+    call.call_status = state[:16]
+    if state in TERMINAL:
+        call.duration = _int(form.get("CallDuration")) or call.duration
+        call.ended_at = call.ended_at or utcnow()
+        if call.status in ("queued", "placing", "placed"):
+            call.status = "unanswered"
+        elif call.status == "answered":
+            call.status = "unconfirmed"
+        elif call.status == "confirmed":
+            outcomes.finish(flow.services, flow.session, call)
+    return ""
+
+
+def _position(arg: str) -> int:
+    try:
+        return int(arg)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+

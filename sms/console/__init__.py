@@ -1,0 +1,1 @@
+"""The organizer console's domain: dashboard, exports, inbox, organizers, demand editing."""

@@ -1,0 +1,186 @@
+"""Edit one demand from the console with the same rules as the catalogue file.
+
+The edited demand is checked together with the whole stored catalogue through
+``catalogue.validate`` (reserved words, duplicate keywords and aliases, reply
+length in SMS segments), plus the console's own checks on targets and script.
+Saving bumps the catalogue version so every process rebuilds its snapshot and
+the next text already gets the new wording.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sms.messaging import catalogue
+from sms.store import Campaign, CatalogueText, Demand, Interest, Subscriber
+
+TARGETS = re.compile(r"^(congress|custom:[a-z0-9_]{1,50})$")
+TARGET_ORDER_WORDS = frozenset({"house", "senate"})
+SCRIPT_PLACEHOLDERS = frozenset({"target", "zip", "caller_city"})
+FIELD_LIMITS = {"title": 120, "ask": 200, "targets": 60}
+
+
+@dataclass
+class DemandEdit:
+    keyword: str
+    aliases: list[str]
+    title: str
+    ask: str
+    reply: str
+    script: str
+    targets: str
+    target_order: list[str]
+
+    @classmethod
+    def from_form(cls, form: Any) -> DemandEdit:
+        """Read the editor's fields (aliases and target order are comma separated)."""
+        split = lambda name: [p.strip() for p in (form.get(name) or "").split(",") if p.strip()]  # noqa: E731
+        return cls(
+            keyword=(form.get("keyword") or "").strip().upper(),
+            aliases=split("aliases"),
+            title=(form.get("title") or "").strip(),
+            ask=(form.get("ask") or "").strip(),
+            reply=(form.get("reply") or "").strip(),
+            script=(form.get("script") or "").strip(),
+            targets=(form.get("targets") or "").strip(),
+            target_order=[p.lower() for p in split("target_order")],
+        )
+
+
+def errors_for(session: Session, original: str, edit: DemandEdit) -> dict[str, str]:
+    """Problems with ``edit`` of demand ``original``, keyed by field name (empty when it may be saved)."""
+    problems: dict[str, str] = {}
+    for name in ("keyword", "title", "reply", "script", "targets"):
+        if not getattr(edit, name):
+            problems[name] = "Required."
+    for name, limit in FIELD_LIMITS.items():
+        if len(getattr(edit, name)) > limit:
+            problems[name] = f"At most {limit} characters."
+    if edit.targets and not TARGETS.match(edit.targets):
+        problems["targets"] = "Use 'congress' or 'custom:<set name>' (lower-case letters, digits, _)."
+    if edit.targets == "congress" and not set(edit.target_order) <= TARGET_ORDER_WORDS:
+        problems["target_order"] = "For congress, list house and/or senate."
+    unknown = set(re.findall(r"\{(\w+)\}", edit.script)) - SCRIPT_PLACEHOLDERS
+    if unknown:
+        problems["script"] = "Unknown placeholder(s): " + ", ".join(sorted(unknown)) + \
+            ". Use {target}, {zip} or {caller_city}."
+    problems.update({k: v for k, v in _word_problems(session, original, edit).items() if k not in problems})
+    if not problems:
+        try:
+            catalogue.validate(_catalogue_with(session, original, edit))
+        except catalogue.CatalogueError as exc:
+            problems[_field_of(str(exc))] = str(exc)
+    return problems
+
+
+def _word_problems(session: Session, original: str, edit: DemandEdit) -> dict[str, str]:
+    """Reserved or already-used keyword and aliases, reported on the field that has them."""
+    taken: dict[str, str] = {}
+    for d in session.scalars(select(Demand).where(Demand.keyword != original)):
+        for word in (d.keyword, *(d.aliases or [])):
+            taken[catalogue.keyword_key(word)] = f"demand {d.keyword}"
+    for c in session.scalars(select(Campaign)):
+        taken[catalogue.keyword_key(c.keyword)] = f"campaign {c.keyword}"
+    problems: dict[str, str] = {}
+    seen: set[str] = set()
+    for field_name, words in (("keyword", [edit.keyword]), ("aliases", edit.aliases)):
+        for word in words:
+            key = catalogue.keyword_key(word)
+            if not key:
+                message = f"{word!r} has no letters or digits."
+            elif key in catalogue.RESERVED_WORDS:
+                message = f"{word!r} is a reserved word (STOP, HELP, MENU...)."
+            elif key in taken:
+                message = f"{word!r} is already used by {taken[key]}."
+            elif key in seen:
+                message = f"{word!r} repeats the keyword or another alias."
+            else:
+                seen.add(key)
+                continue
+            problems.setdefault(field_name, message)
+    return problems
+
+
+def _field_of(message: str) -> str:
+    if "reply" in message and "segments" in message:
+        return "reply"
+    return "aliases" if "alias" in message or "already used" in message or "reserved" in message else "keyword"
+
+
+def _catalogue_with(session: Session, original: str, edit: DemandEdit) -> dict[str, Any]:
+    """The stored catalogue as a catalogue-file mapping, with ``edit`` in place of ``original``."""
+    demands = []
+    for d in session.scalars(select(Demand).order_by(Demand.position)):
+        item = {"keyword": d.keyword, "aliases": d.aliases, "area": d.area, "title": d.title,
+                "reply": d.reply, "script": d.script}
+        if d.keyword == original:
+            item.update(keyword=edit.keyword, aliases=edit.aliases, title=edit.title, reply=edit.reply,
+                        script=edit.script)
+        demands.append(item)
+    campaigns = [{"keyword": c.keyword, "name": c.name, "reply": c.reply} for c in session.scalars(select(Campaign))]
+    texts = {t.key: t.text for t in session.scalars(select(CatalogueText)) if t.key != catalogue.VERSION_KEY}
+    areas = [{"number": n} for n in {d["area"] for d in demands}]
+    return {"areas": areas, "demands": demands, "campaigns": campaigns, "messages": texts}
+
+
+def save(session: Session, original: str, edit: DemandEdit) -> Demand:
+    """Apply a validated ``edit`` (renaming the keyword where it is remembered); bump the version; commit."""
+    demand = session.get(Demand, original)
+    if demand is None:
+        raise catalogue.CatalogueError(f"demand {original} does not exist")
+    if edit.keyword != original:
+        session.execute(update(Interest).where(Interest.keyword == original).values(keyword=edit.keyword))
+        session.execute(update(Subscriber).where(Subscriber.last_demand == original).values(last_demand=edit.keyword))
+    demand.keyword = edit.keyword
+    demand.aliases = edit.aliases
+    demand.title, demand.ask, demand.reply, demand.script = edit.title, edit.ask, edit.reply, edit.script
+    demand.targets, demand.target_order = edit.targets, edit.target_order
+    catalogue.bump_version(session)
+    session.commit()
+    return demand
+
+
+# -- service texts (welcome, help, disclosure...) -----------------------------------------
+
+TEXT_PLACEHOLDERS = {"followup": frozenset({"org", "title", "keyword"})}
+MUST_MENTION = {"help": ("STOP",), "disclosure": ("HELP", "STOP"), "start_confirm": ("STOP",)}
+"""Compliance: these texts must keep telling people how to stop (and get help)."""
+
+
+def text_problem(key: str, text: str) -> str | None:
+    """Why service text ``key`` cannot be ``text``, or None when it can."""
+    if not text.strip():
+        return "Required."
+    allowed = TEXT_PLACEHOLDERS.get(key, frozenset({"org"}))
+    unknown = set(re.findall(r"\{(\w+)\}", text)) - allowed
+    if unknown:
+        return f"Unknown placeholder(s): {', '.join(sorted(unknown))}. Allowed: " + \
+            ", ".join("{" + p + "}" for p in sorted(allowed)) + "."
+    missing = [word for word in MUST_MENTION.get(key, ()) if word not in text.upper()]
+    if missing:
+        return f"This text must tell people about {' and '.join(missing)}."
+    try:
+        catalogue.check_text(key, text)
+    except catalogue.CatalogueError as exc:
+        return str(exc)
+    return None
+
+
+def save_text(session: Session, key: str, text: str) -> None:
+    """Store a checked service text and bump the catalogue version; commit."""
+    row = session.get(CatalogueText, key)
+    if row is None or key == catalogue.VERSION_KEY:
+        raise catalogue.CatalogueError(f"no service text {key}")
+    row.text = text
+    catalogue.bump_version(session)
+    session.commit()
+
+
+def service_texts(session: Session) -> dict[str, str]:
+    rows = session.scalars(select(CatalogueText).order_by(CatalogueText.key))
+    return {t.key: t.text for t in rows if t.key != catalogue.VERSION_KEY}

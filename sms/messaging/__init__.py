@@ -1,0 +1,1 @@
+"""Texts in and out: the conversation, compliance, subscribers, delivery and SMS encoding."""

@@ -1,0 +1,143 @@
+"""Opt-out rules (CTIA/Twilio), the consent history, quiet hours and log masking.
+
+An opted-out number is never messaged again: every send path calls ``may_message``
+at send time, not when the send was planned.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sms.store import ConsentEvent, Subscriber, utcnow
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
+START_WORDS = frozenset({"START", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+EASTERN = ZoneInfo("America/New_York")
+OPT_OUT_HOOKS: list[Callable[[Session, Subscriber], object]] = []
+"""Called on every opt-out (e.g. scheduled call-backs are cancelled); filled by ``sms.features.install``."""
+
+
+def opt_out(session: Session, subscriber: Subscriber, source: str, detail: str | None = None) -> bool:
+    """Mark ``subscriber`` opted out and log it; return False if they already were."""
+    if subscriber.status == "opted_out":
+        return False
+    subscriber.status = "opted_out"
+    session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_out", source=source, detail=detail))
+    for hook in OPT_OUT_HOOKS:
+        hook(session, subscriber)
+    return True
+
+
+def opt_in(session: Session, subscriber: Subscriber, source: str, detail: str | None = None) -> bool:
+    """Mark ``subscriber`` opted in and log it; return False if they already were."""
+    if subscriber.status == "active":
+        return False
+    subscriber.status = "active"
+    session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_in", source=source, detail=detail))
+    return True
+
+
+def record_first_consent(session: Session, subscriber: Subscriber, detail: str | None) -> None:
+    """A new texter's first message is their opt-in; keep it in the history."""
+    session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_in", source="sms-first-text", detail=detail))
+
+
+def may_message(session: Session, phone: str) -> bool:
+    """True unless the number is opted out. Read fresh from the database at send time."""
+    status = session.scalar(select(Subscriber.status).where(Subscriber.phone == phone))
+    return status != "opted_out"
+
+
+def consent_history(session: Session, subscriber_id: int) -> list[ConsentEvent]:
+    return list(
+        session.scalars(
+            select(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber_id).order_by(ConsentEvent.id)
+        )
+    )
+
+
+def subscriber_zone(subscriber: Subscriber | None) -> ZoneInfo:
+    """The subscriber's time zone; US Eastern when unknown (the most conservative guess is not
+    knowable, so quiet hours for unknown numbers follow the East Coast, where most texters are)."""
+    if subscriber is not None and subscriber.timezone:
+        try:
+            return ZoneInfo(subscriber.timezone)
+        except (KeyError, ValueError):
+            pass
+    return EASTERN
+
+
+def next_allowed_time(now: datetime, zone: ZoneInfo, quiet_hours: tuple[int, int] | None) -> datetime:
+    """``now`` if it is inside the local sending window, else the window's next opening (UTC-aware)."""
+    if quiet_hours is None:
+        return now
+    start, end = quiet_hours
+    local = now.astimezone(zone)
+    if start <= local.hour < end:
+        return now
+    opening = local.replace(hour=start, minute=0, second=0, microsecond=0)
+    if local.hour >= end:
+        opening = (local + timedelta(days=1)).replace(hour=start, minute=0, second=0, microsecond=0)
+    # Rebuild through the zone so a DST change overnight gives the right offset.
+    opening = datetime(opening.year, opening.month, opening.day, start, tzinfo=zone)
+    return opening.astimezone(now.tzinfo or zone)
+
+
+def in_quiet_hours(now: datetime, zone: ZoneInfo, quiet_hours: tuple[int, int] | None) -> bool:
+    return next_allowed_time(now, zone, quiet_hours) != now
+
+
+def mask(phone: str | None) -> str:
+    """Mask a phone number for logs: ``+1555***0123``."""
+    if not phone:
+        return "-"
+    if len(phone) <= 6:
+        return "***"
+    return f"{phone[:-7]}***{phone[-4:]}" if len(phone) > 8 else f"{phone[:2]}***{phone[-2:]}"
+
+
+_NUMBER = re.compile(r"(\+|%2B)(\d{1,3}?)(\d{3,})(\d{4})(?!\d)")
+LIBRARY_LOGGERS = ("sqlalchemy.engine.Engine", "urllib3.connectionpool", "twilio.http_client", "rq.worker", "rq.job")
+"""Loggers of libraries that may print numbers: SQL echo (parameters, rows), request URLs (``To=``), job errors."""
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every E.164 number in ``text``, URL-encoded ones too: ``+1***0123``."""
+    return _NUMBER.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(4)}", text)
+
+
+class MaskNumbers(logging.Filter):
+    """Mask numbers in the records of a logger whose messages we do not write (see ``LIBRARY_LOGGERS``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_numbers(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_numbers(record.exc_text)
+        return True
+
+
+def mask_library_logs() -> None:
+    """Install ``MaskNumbers`` on ``LIBRARY_LOGGERS`` (once per process; our own log lines call ``mask``)."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskNumbers) for f in logger.filters):
+            logger.addFilter(MaskNumbers())
+
+
+__all__ = [
+    "STOP_WORDS", "START_WORDS", "HELP_WORDS", "opt_out", "opt_in", "may_message",
+    "consent_history", "next_allowed_time", "in_quiet_hours", "mask", "mask_numbers", "mask_library_logs", "utcnow",
+]

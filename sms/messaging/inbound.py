@@ -1,0 +1,190 @@
+"""Receive one inbound text: record it, answer it once, keep what must survive.
+
+Twilio may deliver the same ``MessageSid`` twice (retries, timeouts); the second
+delivery gets the reply stored for the first and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sms import ratelimit
+from sms.errors import InvalidNumber
+from sms.messaging import catalogue, compliance, conversation, encoding, subscribers
+from sms.services import Services
+from sms.store import CatalogueText, Conversation, Message, Subscriber, utcnow
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1600
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+def clean(value: str | None, limit: int) -> str:
+    """Drop control characters (PostgreSQL refuses NUL) and cap the length."""
+    return (value or "").translate(_CONTROL)[:limit]
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    sid: str
+    phone: str
+    body: str
+    media_count: int = 0
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> InboundSms:
+        """Read Twilio's webhook fields; raise ValueError for a request that is not an SMS."""
+        sid = clean(form.get("MessageSid") or form.get("SmsSid"), 64).strip()
+        sender = clean(form.get("From"), 40).strip()
+        if not sid or not sender:
+            raise ValueError("MessageSid and From are required")
+        try:
+            media = min(max(int(form.get("NumMedia") or 0), 0), 10)  # Twilio sends at most 10
+        except ValueError:
+            media = 0
+        return cls(sid=sid, phone=sender, body=clean(form.get("Body"), MAX_BODY), media_count=media)
+
+
+def receive(services: Services, sms: InboundSms) -> list[str]:
+    """Record ``sms`` and return the texts to reply with (possibly none)."""
+    try:
+        phone = subscribers.normalise_phone(sms.phone)
+    except InvalidNumber:
+        log.info("inbound %s from an unusable sender; recorded, not answered", sms.sid)
+        _record_orphan(services, sms)
+        return []
+    for attempt in (1, 2):
+        with services.db.session() as session:
+            known = _load(session, phone, sms.sid)
+            if known.duplicate:
+                return _replies_to(session, sms.sid) or []
+            try:
+                turn = _answer(services, session, sms, phone, known)
+                session.commit()
+                break
+            except IntegrityError:
+                session.rollback()
+                previous = _replies_to(session, sms.sid)  # the same SID won a race in another request
+                if previous is not None:
+                    return previous
+                if attempt == 2:  # not a duplicate and still conflicting: let the handler fail loudly
+                    raise
+                log.info("inbound %s lost a race on another row; answering it again", sms.sid)
+    for effect in turn.after_commit:
+        try:
+            effect()
+        except RedisError as exc:  # the SQL row is the promise; the sweeper enqueues it later
+            log.error("could not enqueue after inbound %s: %s", sms.sid, type(exc).__name__)
+    return turn.replies
+
+
+@dataclass
+class _Known:
+    """What one read finds before anything is written: the texter, their menu state, the catalogue version."""
+
+    subscriber: Subscriber | None
+    conversation: Conversation | None
+    catalogue_version: str | None
+    duplicate: bool
+
+
+def _load(session: Session, phone: str, sid: str) -> _Known:
+    """One round trip: the catalogue version, joined with the texter and their menu state if known.
+
+    SQLite's write lock is not needed for any of it.
+    """
+    row = session.execute(
+        select(CatalogueText.text, Subscriber, Conversation, exists().where(Message.twilio_sid == sid))
+        .select_from(CatalogueText)
+        .outerjoin(Subscriber, Subscriber.phone == phone)
+        .outerjoin(Conversation, Conversation.subscriber_id == Subscriber.id)
+        .where(CatalogueText.key == catalogue.VERSION_KEY)
+    ).first()
+    if row is None:  # no catalogue imported yet (catalogue.current falls back to the YAML)
+        subscriber = subscribers.find(session, phone)
+        state = session.get(Conversation, subscriber.id) if subscriber else None
+        return _Known(subscriber, state, None, _replies_to(session, sid) is not None)
+    version, subscriber, state, duplicate = row
+    # A new number has no messages yet: its duplicate check is the unique SID at the flush.
+    return _Known(subscriber, state, version or "", bool(duplicate) and subscriber is not None)
+
+
+def _answer(services: Services, session: Session, sms: InboundSms, phone: str, known: _Known) -> conversation.Turn:
+    if known.subscriber is not None:
+        subscriber, is_new = known.subscriber, False
+    else:
+        subscriber, is_new = subscribers.get_or_create(session, phone, probably_new=True)
+    with session.no_autoflush:  # read first: SQLite's single write lock is taken at the first write
+        state = known.conversation or Conversation(subscriber_id=subscriber.id, data={})
+        if not is_new and known.subscriber is None:  # lost the race for a new number: read the winner's state
+            state = session.get(Conversation, subscriber.id) or state
+        snapshot = catalogue.current(session, known.catalogue_version)
+    inbound = Message(
+        subscriber_id=subscriber.id, direction="in", kind="inbound", phone=phone, body=sms.body,
+        media_count=sms.media_count, twilio_sid=sms.sid, status="received",
+    )
+    session.add(inbound)
+    subscriber.last_active_at = utcnow()
+    if is_new:
+        compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
+    session.add(state)
+    turn = conversation.Turn(
+        session=session, settings=services.settings, catalogue=snapshot,
+        subscriber=subscriber, conversation=state, body=sms.body, is_new=is_new,
+        media_count=sms.media_count, services=services,
+    )
+    settings = services.settings
+    if not ratelimit.hit(services.redis, "inbound", phone, settings.inbound_limit_per_hour, 3600):
+        log.warning("inbound limit reached for %s; recorded, not answered", compliance.mask(phone))
+        return turn
+    conversation.respond(turn)
+    turn.replies = _with_disclosure(turn) if is_new and not subscriber.opted_out else turn.replies
+    turn.replies = [encoding.gsm_safe(text) for text in turn.replies]
+    session.flush()  # the inbound row's id for the replies; a duplicate SID in a race fails here
+    for text in turn.replies:
+        session.add(Message(
+            subscriber_id=subscriber.id, direction="out", kind="reply", phone=phone, body=text,
+            segments=encoding.count(text).segments, status="replied", in_reply_to_id=inbound.id,
+            sent_at=utcnow(),
+        ))
+    return turn
+
+
+def _with_disclosure(turn: conversation.Turn) -> list[str]:
+    """Put the opt-in disclosure on the first reply, or in its own message if it will not fit."""
+    disclosure = turn.text_of("disclosure")
+    if not turn.replies:
+        return [disclosure]
+    combined = f"{turn.replies[0]}\n\n{disclosure}"
+    if encoding.count(encoding.gsm_safe(combined)).segments <= 2:
+        return [combined, *turn.replies[1:]]
+    return [*turn.replies, disclosure]
+
+
+def _replies_to(session: Session, sid: str) -> list[str] | None:
+    """The replies already given to inbound ``sid``, or None if it is new."""
+    inbound_id = session.scalar(select(Message.id).where(Message.twilio_sid == sid))
+    if inbound_id is None:
+        return None
+    rows = session.scalars(
+        select(Message.body).where(Message.in_reply_to_id == inbound_id).order_by(Message.id)
+    )
+    return [body for body in rows if body]
+
+
+def _record_orphan(services: Services, sms: InboundSms) -> None:
+    with services.db.session() as session:
+        if session.scalar(select(Message.id).where(Message.twilio_sid == sms.sid)) is None:
+            session.add(Message(direction="in", kind="inbound", phone=sms.phone[:20], body=sms.body,
+                                media_count=sms.media_count, twilio_sid=sms.sid, status="unanswered"))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()

@@ -1,0 +1,123 @@
+"""Subscribers: phone normalisation, lookup, interests and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sms.errors import InvalidNumber
+from sms.store import Conversation, Interest, Message, Subscriber, utcnow
+
+
+def normalise_phone(raw: str, region: str = "US") -> str:
+    """Return ``raw`` in E.164, or raise InvalidNumber."""
+    try:
+        number = phonenumbers.parse((raw or "").strip(), region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidNumber(raw) from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidNumber(raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(phone: str) -> str | None:
+    """ISO country code of an E.164 number (``US`` for +1 NANP numbers in the US)."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def get_or_create(session: Session, phone: str, probably_new: bool = False) -> tuple[Subscriber, bool]:
+    """The subscriber for ``phone`` (E.164) and whether it was just created.
+
+    Two webhooks racing for a new number both end with the same row: the loser's
+    insert does nothing on the unique phone and it reads the winner's. ``probably_new`` skips
+    the first read when the caller has just looked.
+    """
+    if not probably_new:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+        if subscriber is not None:
+            return subscriber, False
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = session.scalars(
+        insert(Subscriber).values(phone=phone).on_conflict_do_nothing(index_elements=["phone"]).returning(Subscriber)
+    ).first()
+    if created is not None:
+        return created, True
+    return session.scalars(select(Subscriber).where(Subscriber.phone == phone)).one(), False
+
+
+def find(session: Session, phone: str) -> Subscriber | None:
+    return session.scalar(select(Subscriber).where(Subscriber.phone == phone))
+
+
+def record_interest(session: Session, subscriber: Subscriber, keyword: str,
+                    new_subscriber: bool = False) -> tuple[bool, bool]:
+    """Remember that ``subscriber`` texted ``keyword``.
+
+    Returns (first time for this keyword, first interest of any kind). One read of the
+    subscriber's few interests, without autoflush, so SQLite's write lock is not taken yet;
+    none for a ``new_subscriber``, who has no stored interests.
+    """
+    pending = [i for i in session.new if isinstance(i, Interest) and i.subscriber_id == subscriber.id]
+    with session.no_autoflush:
+        stored = [] if new_subscriber else session.scalars(
+            select(Interest).where(Interest.subscriber_id == subscriber.id)).all()
+    interests = [*stored, *pending]
+    interest = next((i for i in interests if i.keyword == keyword), None)
+    if interest is None:
+        session.add(Interest(subscriber_id=subscriber.id, keyword=keyword))
+        return True, not interests
+    interest.times += 1
+    interest.last_at = utcnow()
+    return False, False
+
+
+ERASERS: list[Callable[[Session, int], None]] = []
+"""Feature modules' own erasure of a subscriber's personal data (called by ``erase`` with the id);
+filled by ``sms.features.install``."""
+
+
+def erase(session: Session, subscriber: Subscriber) -> None:
+    """Erase personal data but keep the number's consent record, as the law requires.
+
+    ZIP, place, name, interests, conversation and message bodies go; the row, its
+    status and the consent history stay so the number is never messaged again
+    against its wishes.
+    """
+    sid = subscriber.id
+    session.execute(delete(Interest).where(Interest.subscriber_id == sid))
+    session.execute(delete(Conversation).where(Conversation.subscriber_id == sid))
+    # A text still waiting to be sent would go out empty: it is cancelled, not blanked.
+    session.execute(update(Message).where(Message.subscriber_id == sid, Message.status == "scheduled")
+                    .values(status="cancelled"))
+    session.execute(update(Message).where(Message.subscriber_id == sid).values(body=None))
+    subscriber.zip = subscriber.state = subscriber.timezone = subscriber.first_name = None
+    subscriber.district = None
+    subscriber.last_demand = None
+    for eraser in ERASERS:
+        eraser(session, sid)
+
+
+def purge_inactive(session: Session, cutoff: datetime, batch: int = 500) -> int:
+    """Erase the personal data of subscribers silent since ``cutoff``; return how many."""
+    stale = session.scalars(
+        select(Subscriber).where(
+            Subscriber.last_active_at < cutoff,
+            (Subscriber.zip.is_not(None)) | (Subscriber.last_demand.is_not(None))
+            | (Subscriber.state.is_not(None)) | (Subscriber.district.is_not(None))
+            | (Subscriber.first_name.is_not(None)) | (Subscriber.timezone.is_not(None))
+            | Subscriber.id.in_(select(Interest.subscriber_id)) | Subscriber.id.in_(
+                select(Message.subscriber_id).where(Message.body.is_not(None))),
+        ).limit(batch)
+    ).all()
+    for subscriber in stale:
+        erase(session, subscriber)
+    return len(stale)

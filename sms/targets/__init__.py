@@ -1,0 +1,1 @@
+"""Who a supporter calls: ZIP and district lookup, data import, organizer-edited targets."""

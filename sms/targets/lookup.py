@@ -1,0 +1,217 @@
+"""Who a caller is connected to: ZIP → districts → House member and senators, or a custom set.
+
+The tables are filled from public data by ``sms.targets.importer`` (``flask import-legislators``,
+``flask import-zips``, ``flask import-targets``). Only numbers stored here are ever dialed.
+ZCTAs are not ZIPs and the ZIP table is over-inclusive near district lines, so a ZIP may
+give several House candidates; the caller chooses (or the organizer calls them all).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from sms import defaults
+from sms.targets.models import CustomTarget, Legislator, ZipDistrict
+
+DATA = defaults.DATA_DIR
+TIMEZONES_CSV = DATA / "timezones" / "us-state-timezones.csv"
+DELEGATE_TITLES = {"PR": "Res. Comm."}
+TERRITORIES = frozenset({"DC", "PR", "GU", "VI", "AS", "MP"})
+ISLAND_PREFIXES = (("96799", "AS"), ("9695", "MP"), ("969", "GU"), ("008", "VI"))
+"""ZIP prefixes of island areas that have no ZCTA (longest first): their at-large delegate."""
+SPOKEN_TITLES = {"Rep.": "Representative", "Sen.": "Senator", "Del.": "Delegate",
+                 "Res. Comm.": "Resident Commissioner"}
+_ZIP = re.compile(r"^\d{5}$")
+_DISTRICT = re.compile(r"^([A-Z]{2})[\s\-]*(\d{1,2}|AL|AT ?LARGE)?$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One office to dial: what the caller hears and the number from the tables."""
+
+    kind: str  # house | senate | custom
+    ref: str  # bioguide or custom target id
+    title: str
+    name: str
+    phone: str
+    state: str = ""
+    district: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Short written form: ``Rep. Jerrold Nadler`` (a custom target's name says it all)."""
+        return self.name if self.kind == "custom" else f"{self.title} {self.name}".strip()
+
+    @property
+    def spoken(self) -> str:
+        """Spoken form: ``Representative Jerrold Nadler``."""
+        if self.kind == "custom":
+            return self.name
+        return f"{SPOKEN_TITLES.get(self.title, self.title)} {self.name}".strip()
+
+    @classmethod
+    def of(cls, data: dict[str, object]) -> Target:
+        """A target stored in a call session's JSON."""
+        return cls(**{k: data.get(k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")})
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a ZIP is: its state(s) and candidate districts."""
+
+    zip: str
+    districts: tuple[tuple[str, int], ...]
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(state for state, _ in self.districts))
+
+    @property
+    def split(self) -> bool:
+        return len(self.districts) > 1
+
+
+def house_title(state: str) -> str:
+    return DELEGATE_TITLES.get(state, "Del.") if state in TERRITORIES else "Rep."
+
+
+def district_label(state: str, district: int | None) -> str:
+    """``NY-12``; at-large seats and delegates are ``AK-AL``."""
+    return f"{state}-{district}" if district else f"{state}-AL"
+
+
+def valid_zip(text: str) -> bool:
+    return bool(_ZIP.match(text or ""))
+
+
+_zips = ZipDistrict.__table__.c
+_PLACE_QUERY = select(_zips.state, _zips.district).where(_zips.zip == bindparam("zip")).order_by(
+    _zips.state, _zips.district)
+"""Built once: a Core statement skips the ORM's per-call overhead on the hottest lookup."""
+
+
+def place_of(session: Session, zip_code: str) -> Place | None:
+    """The candidate districts of ``zip_code`` (island ZIPs by prefix), or None if unknown."""
+    if not valid_zip(zip_code):
+        return None
+    rows = session.connection().execute(_PLACE_QUERY, {"zip": zip_code}).all()
+    if rows:
+        return Place(zip_code, tuple((state, district) for state, district in rows))
+    for prefix, state in ISLAND_PREFIXES:
+        if zip_code.startswith(prefix):
+            return Place(zip_code, ((state, 0),))
+    return None
+
+
+def parse_district(text: str) -> tuple[str, int] | None:
+    """``MA-7``, ``ma 7``, ``AK-AL``, ``DC`` → (state, district); None if it is not one."""
+    match = _DISTRICT.match(" ".join((text or "").upper().split()))
+    if not match:
+        return None
+    number = match.group(2)
+    return match.group(1), int(number) if number and number.isdigit() else 0
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Every current member by seat and senators by state: 537 rows, read once per process."""
+
+    house: dict[tuple[str, int], Target]
+    senate: dict[str, list[Target]]
+    loaded_at: float
+
+
+DIRECTORY_TTL = 60.0
+"""Seconds a process keeps its Directory; ``import-legislators`` elsewhere shows up within this."""
+_directories: dict[str, Directory] = {}
+
+
+def directory(session: Session) -> Directory:
+    """The member directory for this database (cached; a lookup then costs no query)."""
+    key = str(session.get_bind().url)
+    cached = _directories.get(key)
+    if cached is not None and time.monotonic() - cached.loaded_at < DIRECTORY_TTL:
+        return cached
+    house: dict[tuple[str, int], Target] = {}
+    senate: dict[str, list[Target]] = {}
+    for member in session.scalars(select(Legislator).order_by(Legislator.bioguide)):
+        if member.chamber == "senate":
+            senate.setdefault(member.state, []).append(_target(member))
+        else:
+            house[(member.state, member.district or 0)] = _target(member)
+    _directories[key] = Directory(house, senate, time.monotonic())
+    return _directories[key]
+
+
+def forget_directory() -> None:
+    """Drop cached directories (after an import in this process)."""
+    _directories.clear()
+
+
+def house_members(session: Session, seats: list[tuple[str, int]]) -> list[Target]:
+    """Members for ``seats`` in the order given; vacant seats and members without a phone are left out."""
+    house = directory(session).house
+    return [house[seat] for seat in seats if seat in house and house[seat].phone]
+
+
+def senators(session: Session, state: str) -> list[Target]:
+    """Both senators of ``state`` (none for DC and territories), in a stable order."""
+    return [t for t in directory(session).senate.get(state, []) if t.phone]
+
+
+def custom(session: Session, set_name: str) -> list[Target]:
+    rows = session.scalars(select(CustomTarget).where(CustomTarget.set_name == set_name)
+                           .order_by(CustomTarget.position))
+    return [Target("custom", str(r.id), r.title, r.name, r.phone) for r in rows]
+
+
+def _target(member: Legislator) -> Target:
+    kind = "senate" if member.chamber == "senate" else "house"
+    return Target(kind, member.bioguide, member.title, member.name, member.phone or "", member.state,
+                  member.district)
+
+
+def for_demand(session: Session, targets: str, order: tuple[str, ...] | list[str], state: str | None,
+               seats: list[tuple[str, int]]) -> list[Target]:
+    """The offices to call for a demand: ``custom:<set>``, or Congress in ``order`` (house/senate)."""
+    if targets.startswith("custom:"):
+        return custom(session, targets.split(":", 1)[1])
+    out: list[Target] = []
+    for chamber in order or ("house", "senate"):
+        if chamber == "house":
+            out += house_members(session, seats)
+        elif chamber == "senate" and state:
+            out += senators(session, state)
+    return out
+
+
+def is_vacant(session: Session, state: str, district: int) -> bool:
+    return (state, district) not in directory(session).house
+
+
+def seat_exists(session: Session, state: str, district: int) -> bool:
+    """True if the seat is in the ZIP table or held by a member (vacant seats are in the ZIP table)."""
+    in_zips = session.scalar(select(ZipDistrict.zip).where(ZipDistrict.state == state,
+                                                           ZipDistrict.district == district).limit(1))
+    return in_zips is not None or not is_vacant(session, state, district)
+
+
+@functools.cache
+def state_timezones() -> dict[str, str]:
+    """State → primary IANA zone (from the shipped table)."""
+    with TIMEZONES_CSV.open(newline="", encoding="utf-8") as fh:
+        return {row["state"]: row["primary_tz"] for row in csv.DictReader(fh)}
+
+
+def timezone_of(state: str | None) -> str | None:
+    return state_timezones().get(state or "")

@@ -1,0 +1,69 @@
+"""Models of the targets package (tables declared on ``sms.store.Base``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sms.store import Base, UTCDateTime, utcnow
+
+
+class Legislator(Base):
+    """A current member of Congress (one row per seat holder)."""
+
+    __tablename__ = "legislators"
+    __table_args__ = (Index("ix_legislators_seat", "chamber", "state", "district"),)
+
+    bioguide: Mapped[str] = mapped_column(String(7), primary_key=True)
+    chamber: Mapped[str] = mapped_column(String(6))  # house | senate
+    title: Mapped[str] = mapped_column(String(12))  # Rep. | Sen. | Del. | Res. Comm.
+    name: Mapped[str] = mapped_column(String(80))
+    party: Mapped[str] = mapped_column(String(20), default="")
+    state: Mapped[str] = mapped_column(String(2), index=True)
+    district: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str | None] = mapped_column(String(20))  # DC office, E.164
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DistrictOffice(Base):
+    """A member's office back home (for routing around a busy DC line)."""
+
+    __tablename__ = "district_offices"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(7), index=True)
+    city: Mapped[str] = mapped_column(String(60), default="")
+    state: Mapped[str] = mapped_column(String(2), default="")
+    zip: Mapped[str] = mapped_column(String(10), default="")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    hours: Mapped[str] = mapped_column(String(200), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class ZipDistrict(Base):
+    """One (ZIP/ZCTA, state, district) pair; a split ZIP has several rows."""
+
+    __tablename__ = "zip_districts"
+    __table_args__ = (Index("ix_zip_districts_seat", "state", "district"),)
+
+    zip: Mapped[str] = mapped_column(String(5), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    district: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class CustomTarget(Base):
+    """An organizer-defined office (city council, district attorney...) in a named set."""
+
+    __tablename__ = "custom_targets"
+    __table_args__ = (UniqueConstraint("set_name", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_name: Mapped[str] = mapped_column(String(60), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(60), default="")
+    phone: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(400), default="")

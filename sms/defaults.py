@@ -167,3 +167,9 @@ OUTCOME_QUESTION = "How did it go? Reply 1 talked, 2 voicemail, 3 no answer."
 
 CALL_OFFICE_HOURS = "congress=9-17@America/New_York"
 """Office hours per target set (CALL_OFFICE_HOURS; off = always open); district offices use their state's zone."""
+
+CALL_ENDED_TERMS = "dial"
+"""A member whose term ended with no successor in the data: keep dialing the seat's office (dial) or skip them."""
+
+TERMS_ENDING_SOON_DAYS = 45
+"""Terms (and a ZIP map's Congress) ending within this many days are reported as ending soon."""

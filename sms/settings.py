@@ -51,6 +51,7 @@ class Settings:
     call_split_districts: str = "ask"
     call_featured_demand: str = ""
     call_busy_fallback: str = defaults.CALL_BUSY_FALLBACK
+    call_ended_terms: str = defaults.CALL_ENDED_TERMS
     call_saturation_routing: bool = True
     call_office_hours: dict[str, tuple[int, int, str]] = field(
         default_factory=lambda: {"congress": (9, 17, "America/New_York")})
@@ -137,8 +138,14 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
     fallback = get("CALL_BUSY_FALLBACK", defaults.CALL_BUSY_FALLBACK).lower()
     if fallback not in ("offer", "auto", "off"):
         raise ConfigError(f"CALL_BUSY_FALLBACK must be offer, auto or off, not {fallback!r}")
+    # A term that ended with no successor in the data: dial keeps calling the seat's DC office
+    # (its line usually stays with the seat's staff), skip leaves the member out with a note.
+    ended_terms = get("CALL_ENDED_TERMS", defaults.CALL_ENDED_TERMS).lower()
+    if ended_terms not in ("dial", "skip"):
+        raise ConfigError(f"CALL_ENDED_TERMS must be dial or skip, not {ended_terms!r}")
     return {
         "call_busy_fallback": fallback,
+        "call_ended_terms": ended_terms,
         "call_office_hours": parse_office_hours(get("CALL_OFFICE_HOURS", defaults.CALL_OFFICE_HOURS)),
         "call_saturation_routing": _bool(env, "CALL_SATURATION_ROUTING", True),
         "call_limit_per_day": _int(env, "CALL_LIMIT_PER_DAY", defaults.CALL_LIMIT_PER_DAY),

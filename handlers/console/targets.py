@@ -1,4 +1,7 @@
-"""The Targets page: who each demand calls, custom target sets (edit), Congress data status, ZIP lookup."""
+"""The Targets page: who each demand calls, custom target sets (edit), Congress data status, ZIP lookup.
+
+Also the Congress data warning every console page shows organizers (``congress_warnings``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,32 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from handlers.console import bp, services
 from sms.store import Demand
-from sms.targets import editing, lookup
+from sms.targets import datasets, editing, lookup, terms
 from sms.targets.models import CustomTarget
 
 log = logging.getLogger(__name__)
+
+
+@bp.context_processor
+def congress_data() -> dict[str, Any]:
+    """``congress_warnings()`` for the base template: what is wrong with the Congress data right now
+    (computed only when a page for a logged-in organizer shows it; a database error shows nothing)."""
+
+    def congress_warnings() -> list[str]:
+        svc = services()
+        try:
+            with svc.db.session() as session:
+                return datasets.report(session, svc.settings.call_ended_terms).warnings()
+        except SQLAlchemyError as exc:
+            log.warning("console: Congress data status unavailable: %s", type(exc).__name__)
+            return []
+
+    return {"congress_warnings": congress_warnings}
+
 
 @bp.get("/targets", endpoint="targets")
 def targets_page() -> Any:
@@ -32,7 +54,8 @@ def _page(failed_form: str = "", edit: editing.TargetEdit | None = None, problem
         found = editing.preview(session, svc.settings, zip_code, keyword) if zip_code else None
         html = render_template(
             "console/targets.html", demands=demands, sets=editing.sets(session),
-            status=editing.data_status(session), zip=zip_code, demand=keyword, lookup=found,
+            status=editing.data_status(session), report=datasets.report(session, svc.settings.call_ended_terms),
+            labels=datasets.LABELS, ordinal=terms.ordinal, zip=zip_code, demand=keyword, lookup=found,
             zip_valid=lookup.valid_zip(zip_code), editing=failed_form, edit=edit or editing.TargetEdit(),
             problems=problems or {}, new_set=new_set,
         )

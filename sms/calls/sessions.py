@@ -25,7 +25,7 @@ from sms.messaging.catalogue import DemandView
 from sms.services import Services
 from sms.settings import Settings
 from sms.store import Subscriber, utcnow
-from sms.targets import lookup
+from sms.targets import lookup, terms
 from sms.transport import CallRecord
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,12 @@ def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
 
 def plan(session: Session, settings: Settings, demand: DemandView, state: str | None,
          seats: list[tuple[str, int]], now: datetime | None = None) -> Plan:
-    """The targets for ``demand``; vacant seats and offices at their daily cap are left out."""
+    """The targets for ``demand``; vacant seats and offices at their daily cap are left out, and so are
+    members whose term has ended when CALL_ENDED_TERMS is skip (each with a note)."""
     chosen = lookup.for_demand(session, demand.targets, demand.target_order, state, seats)
+    chosen, ended = _without_ended_terms(session, settings, chosen, now or terms.clock())
     screened = stances.screen(session, demand.keyword, chosen)
-    chosen, notes = screened.targets, list(screened.notes)
+    chosen, notes = screened.targets, ended + list(screened.notes)
     if not demand.targets.startswith("custom:") and "house" in (demand.target_order or ("house",)):
         notes += [f"{lookup.district_label(s, d)} is vacant" for s, d in seats if lookup.is_vacant(session, s, d)]
     cap = settings.call_target_cap_per_day
@@ -80,6 +82,20 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
         notes += [f"{t.label} has had all the calls we can send today" for t in full]
         chosen = [t for t in chosen if t not in full]
     return Plan(chosen, notes, screened.thanked)
+
+
+def _without_ended_terms(session: Session, settings: Settings, chosen: list[lookup.Target],
+                         now: datetime) -> tuple[list[lookup.Target], list[str]]:
+    """With CALL_ENDED_TERMS=skip, leave out members whose term ended (nobody after them in the data).
+
+    The default (dial) keeps calling them: the seat's DC number usually stays with the staff who
+    answer for the seat until the successor's office opens, and the console warns organizers.
+    """
+    if settings.call_ended_terms != "skip":
+        return chosen, []
+    ended = lookup.ended_terms(session, chosen, now)
+    notes = [f"{t.label}'s term ended {terms.spoken_date(ended[t.ref])}" for t in chosen if t.ref in ended]
+    return [t for t in chosen if t.ref not in ended], notes
 
 
 def _legs_today(session: Session, ref: str, since: datetime) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import distinct, func, select, update
@@ -21,7 +21,7 @@ from sms.calls import sessions
 from sms.messaging import catalogue
 from sms.settings import Settings
 from sms.store import Demand
-from sms.targets import lookup
+from sms.targets import lookup, terms
 from sms.targets.importer import e164
 from sms.targets.models import CustomTarget, DistrictOffice, Legislator, ZipDistrict
 
@@ -169,11 +169,14 @@ class Lookup:
     seats: list[str]
     plans: list[tuple[list[str], sessions.Plan]]  # (demand keywords that call the same offices, plan)
     split_rule: str
+    ended: dict[str, date] = field(default_factory=dict)  # planned members whose term ended (CALL_ENDED_TERMS=dial)
 
 
-def preview(session: Session, settings: Settings, zip_code: str, keyword: str = "") -> Lookup:
+def preview(session: Session, settings: Settings, zip_code: str, keyword: str = "",
+            now: datetime | None = None) -> Lookup:
     """The plan for each demand (or one) as ``CALL`` would make it for a texter from ``zip_code``;
     demands that would call the same offices are listed together."""
+    now = now or terms.clock()
     place = lookup.place_of(session, zip_code)
     seats = list(place.districts) if place else []
     state = seats[0][0] if seats else None
@@ -181,9 +184,10 @@ def preview(session: Session, settings: Settings, zip_code: str, keyword: str = 
     for demand in catalogue.current(session).demands:
         if (keyword and demand.keyword != keyword) or (place is None and not demand.targets.startswith("custom:")):
             continue
-        plan = sessions.plan(session, settings, demand, state, seats)
+        plan = sessions.plan(session, settings, demand, state, seats, now)
         key = (tuple(t.ref for t in plan.targets), tuple(plan.notes))
         grouped.setdefault(key, ([], plan))[0].append(demand.keyword)
     plans = list(grouped.values())
+    ended = lookup.ended_terms(session, [t for _, plan in plans for t in plan.targets], now)
     return Lookup(zip_code, place, [lookup.district_label(*s) for s in seats], plans,
-                  settings.call_split_districts)
+                  settings.call_split_districts, ended)

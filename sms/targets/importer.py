@@ -4,7 +4,9 @@ Each import reads a whole file, checks every row (a malformed row is reported by
 number), then makes the table equal to the file in one transaction with bulk inserts,
 updates and deletes, so a re-import that changes nothing writes nothing. Files:
 unitedstates/congress-legislators (CSV or YAML) and us-zipcodes-congress ``zccd.csv``
-(see data/SOURCES.md).
+(see data/SOURCES.md). Given an ``Origin``, the same transaction records the import
+(``sms.targets.datasets``). Members keep their current term's start and end: the YAML has
+them; upstream's CSV does not (the shipped CSV adds ``term_start``/``term_end`` columns).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from sms.errors import DataError
+from sms.targets import datasets
 from sms.targets.lookup import DATA, forget_directory, house_title
 from sms.targets.models import CustomTarget, DistrictOffice, Legislator, ZipDistrict
 
@@ -46,6 +50,7 @@ class Summary:
     removed: int = 0
     unchanged: int = 0
     rejected: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the organizer should know about the file
 
     def __str__(self) -> str:
         return (f"{self.loaded} rows loaded: {self.added} added, {self.changed} changed, {self.removed} removed, "
@@ -86,6 +91,7 @@ def _yaml_rows(path: Path) -> Iterator[Row]:
             "state": term.get("state", ""), "district": str(term.get("district", "")),
             "full_name": name.get("official_full", ""), "first_name": name.get("first", ""),
             "last_name": name.get("last", ""), "party": term.get("party", ""), "phone": term.get("phone", ""),
+            "term_start": term.get("start", ""), "term_end": term.get("end", ""),
         }
 
 
@@ -121,7 +127,21 @@ def legislator_record(row: dict[str, Any]) -> dict[str, Any]:
         "title": "Sen." if kind == "sen" else house_title(state), "name": " ".join(name.split())[:80],
         "party": str(row.get("party") or "")[:20], "state": state, "district": district,
         "phone": e164(str(row.get("phone") or "")),
+        "term_start": _day(row.get("term_start"), "term_start"), "term_end": _day(row.get("term_end"), "term_end"),
     }
+
+
+def _day(raw: Any, name: str) -> date | None:
+    """A term date (YYYY-MM-DD; YAML may give a date already), None if the file has none."""
+    if isinstance(raw, date):
+        return raw
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def office_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -210,24 +230,36 @@ OFFICE_COLUMNS = ("id", "bioguide", "phone")
 ZIP_COLUMNS = ("state_abbr", "zcta", "cd")
 
 
-def import_legislators(session: Session, rows: Iterable[Row], path: Path | str = "",
-                       skip_bad: bool = False) -> Summary:
+def import_legislators(session: Session, rows: Iterable[Row], path: Path | str = "", skip_bad: bool = False,
+                       origin: datasets.Origin | None = None) -> Summary:
     summary = Summary()
     records = collect(rows, legislator_record, lambda r: r["bioguide"], path, skip_bad, summary)
+    undated = sum(1 for r in records.values() if r["term_end"] is None)
+    if undated:
+        summary.notes.append(f"{undated} of {len(records)} members have no term dates (term_start/term_end), so "
+                             "nobody can tell when their terms end: prefer legislators-current.yaml.")
+    if origin is not None:
+        datasets.record(session, origin, summary.loaded, datasets.members_congress(list(records.values())))
     sync(session, Legislator, records, summary)
     forget_directory()
     return summary
 
 
-def import_offices(session: Session, rows: Iterable[Row], path: Path | str = "", skip_bad: bool = False) -> Summary:
+def import_offices(session: Session, rows: Iterable[Row], path: Path | str = "", skip_bad: bool = False,
+                   origin: datasets.Origin | None = None) -> Summary:
     summary = Summary()
     records = collect(rows, office_record, lambda r: r["id"], path, skip_bad, summary)
+    if origin is not None:
+        datasets.record(session, origin, summary.loaded)
     return sync(session, DistrictOffice, records, summary)
 
 
-def import_zips(session: Session, rows: Iterable[Row], path: Path | str = "", skip_bad: bool = False) -> Summary:
+def import_zips(session: Session, rows: Iterable[Row], path: Path | str = "", skip_bad: bool = False,
+                origin: datasets.Origin | None = None) -> Summary:
     summary = Summary()
     records = collect(rows, zip_record, lambda r: (r["zip"], r["state"], r["district"]), path, skip_bad, summary)
+    if origin is not None:
+        datasets.record(session, origin, summary.loaded)
     return sync(session, ZipDistrict, records, summary)
 
 

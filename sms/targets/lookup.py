@@ -12,12 +12,14 @@ import csv
 import functools
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sms import defaults
+from sms.targets import terms
 from sms.targets.models import CustomTarget, Legislator, ZipDistrict
 
 DATA = defaults.DATA_DIR
@@ -123,12 +125,31 @@ def parse_district(text: str) -> tuple[str, int] | None:
 
 
 @dataclass(frozen=True)
+class Term:
+    """A member's current term as the data gives it (None where the file had no dates)."""
+
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True)
 class Directory:
-    """Every current member by seat and senators by state: 537 rows, read once per process."""
+    """Every current member by seat and senators by state: 537 rows, read once per process.
+
+    When the data holds two members for one seat, the one whose term started later is the
+    seat's holder (a senator is dropped once a same-state senator's term started on or after
+    theirs ended): the data's successor is called, never the member it replaced.
+    """
 
     house: dict[tuple[str, int], Target]
     senate: dict[str, list[Target]]
     loaded_at: float
+    terms: dict[str, Term] = field(default_factory=dict)  # bioguide → term, for the members above
+
+    def members(self) -> list[Target]:
+        """Every seat holder: House seats, then senators, in a stable order."""
+        return [self.house[seat] for seat in sorted(self.house)] + [
+            t for state in sorted(self.senate) for t in self.senate[state]]
 
 
 DIRECTORY_TTL = 60.0
@@ -144,13 +165,31 @@ def directory(session: Session) -> Directory:
         return cached
     house: dict[tuple[str, int], Target] = {}
     senate: dict[str, list[Target]] = {}
-    for member in session.scalars(select(Legislator).order_by(Legislator.bioguide)):
+    rows = sorted(session.scalars(select(Legislator)), key=lambda m: (m.term_start or date.min, m.bioguide))
+    spans = {m.bioguide: Term(m.term_start, m.term_end) for m in rows}
+    for member in rows:
         if member.chamber == "senate":
             senate.setdefault(member.state, []).append(_target(member))
         else:
             house[(member.state, member.district or 0)] = _target(member)
-    _directories[key] = Directory(house, senate, time.monotonic())
+    senate = {state: _unsucceeded(members, spans) for state, members in senate.items()}
+    kept = {t.ref for t in [*house.values(), *(t for ts in senate.values() for t in ts)]}
+    _directories[key] = Directory(house, senate, time.monotonic(), {k: v for k, v in spans.items() if k in kept})
     return _directories[key]
+
+
+def _unsucceeded(members: list[Target], spans: dict[str, Term]) -> list[Target]:
+    """A state's senators without those whose term ended before another one's began; by bioguide."""
+    starts = [spans[t.ref].start for t in members if spans[t.ref].start]
+    kept = [t for t in members if not (spans[t.ref].end and any(s >= spans[t.ref].end for s in starts))]
+    return sorted(kept, key=lambda t: t.ref)
+
+
+def ended_terms(session: Session, targets: list[Target], now: datetime) -> dict[str, date]:
+    """The members among ``targets`` whose term has ended by ``now`` → its end date."""
+    known = directory(session).terms
+    ends = {t.ref: known[t.ref].end for t in targets if t.ref in known}
+    return {ref: end for ref, end in ends.items() if end is not None and terms.has_ended(end, now)}
 
 
 def forget_directory() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sms.store import Base, UTCDateTime, utcnow
@@ -24,6 +24,8 @@ class Legislator(Base):
     state: Mapped[str] = mapped_column(String(2), index=True)
     district: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str | None] = mapped_column(String(20))  # DC office, E.164
+    term_start: Mapped[date | None] = mapped_column(Date)  # None: imported from a file without term dates
+    term_end: Mapped[date | None] = mapped_column(Date)  # the term ends at noon Eastern that day
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -52,6 +54,27 @@ class ZipDistrict(Base):
     zip: Mapped[str] = mapped_column(String(5), primary_key=True)
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
     district: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Dataset(Base):
+    """One import of a public data set: where it came from, the Congress it describes, when it was loaded.
+
+    Rows are kept (the newest of each kind is the one loaded), so a later refresh or rollback
+    can tell what was loaded before; an import that changes nothing adds no row.
+    """
+
+    __tablename__ = "datasets"
+    __table_args__ = (Index("ix_datasets_kind_imported", "kind", "imported_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # legislators | offices | zips
+    source: Mapped[str] = mapped_column(String(300))  # where the file came from (repository and path, URL)
+    upstream: Mapped[str] = mapped_column(String(80), default="")  # upstream commit, "" if not known
+    upstream_date: Mapped[date | None] = mapped_column(Date)  # the date of the data upstream
+    congress: Mapped[int | None] = mapped_column(Integer)  # e.g. 119; None if not known
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CustomTarget(Base):

@@ -57,9 +57,10 @@ def test_import_of_the_real_files_gives_the_documented_counts_and_facts(svc, run
 
 
 @pytest.mark.slow
-def test_yaml_and_csv_legislator_files_give_the_same_records() -> None:
+def test_yaml_and_shipped_csv_legislator_files_give_the_same_records() -> None:
+    """The shipped CSV's term_start/term_end columns are the YAML's current terms."""
     yaml_file = shared("congress-legislators/legislators-current.yaml")
-    csv_file = shared("congress-legislators/legislators-current.csv")
+    csv_file = importer.LEGISLATORS_CSV
 
     def records(path: Path) -> dict:
         summary = importer.Summary()
@@ -73,9 +74,15 @@ def test_yaml_and_csv_legislator_files_give_the_same_records() -> None:
 
 
 def test_shipped_copies_match_the_shared_files() -> None:
+    """Unchanged copies, except that the members CSV adds two columns (term_start, term_end) to each line."""
     for shipped, original in (("congress/zccd.csv", "zip-congressional-district/zccd.csv"),
-                              ("congress/legislators-current.csv", "congress-legislators/legislators-current.csv")):
+                              ("congress/legislators-district-offices.csv",
+                               "congress-legislators/legislators-district-offices.csv")):
         assert (lookup.DATA / shipped).read_bytes() == shared(original).read_bytes()
+    members = (lookup.DATA / "congress/legislators-current.csv").read_bytes().split(b"\r\n")
+    upstream = shared("congress-legislators/legislators-current.csv").read_bytes().split(b"\r\n")
+    assert len(members) == len(upstream) == 539
+    assert [line.rsplit(b",", 2)[0] if line else line for line in members] == upstream
 
 
 def test_malformed_row_stops_the_import_naming_the_line(svc, runner, tmp_path) -> None:  # noqa: ANN001

@@ -34,6 +34,16 @@ DEV_PHONE_NUMBER = "+15005550006"
 ORG_NAME = "Action Line"
 """Organisation name used in HELP and the opt-in disclosure."""
 
+ORG_CONTACT_FALLBACK = "reply to this text"
+"""What HELP gives as the contact when ORG_CONTACT is unset (organizers read replies in the console inbox)."""
+
+ORG_CONTACT_MAX = 60
+"""ORG_CONTACT's length limit: HELP must stay within 2 GSM-7 segments with a long organisation name."""
+
+HINT_INTERVAL_SECONDS = 24 * 3600
+"""At most one "Reply STOP to stop these texts" (unclear texts) and one "Reply START" (opted-out
+numbers texting keywords) per texter in this long."""
+
 MAX_SEGMENTS = 2
 """Catalogue replies must fit in this many SMS segments."""
 

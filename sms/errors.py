@@ -8,6 +8,7 @@
     ├── InputError           an organizer's input was refused (also a ValueError); ``reply`` says why
     │   ├── ConfigError      a setting is missing or malformed (start-up stops)
     │   ├── CatalogueError   the demands catalogue or an edit to it
+    │   ├── OptOutRulesError data/opt_out.yaml, the words that opt a texter out
     │   ├── DataError        a data file to import (legislators, ZIPs, custom targets)
     │   ├── StanceError      a stances file
     │   ├── AudienceError    a broadcast filter or saved segment
@@ -64,6 +65,10 @@ class ConfigError(InputError):
 
 class CatalogueError(InputError):
     """The catalogue file or an edit to it is invalid; the message names the item."""
+
+
+class OptOutRulesError(InputError):
+    """The opt-out rules file is invalid; the message names the entry."""
 
 
 class DataError(InputError):

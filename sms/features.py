@@ -18,11 +18,12 @@ from sms.calls import commands as call_commands
 from sms.calls import models as call_models
 from sms.console import dashboard
 from sms.console import models as console_models
-from sms.messaging import compliance, conversation, delivery_status, preferences, subscribers
+from sms.messaging import compliance, conversation, delivery_status, intent, preferences, privacy, subscribers
 from sms.targets import models as target_models
 
 CONVERSATION: tuple[conversation.Words, ...] = (
-    conversation.words,  # MENU, CAMPAIGNS, PRIVACY, DELETE, YES/NO
+    conversation.words,  # MENU, CAMPAIGNS, YES/NO
+    privacy.words,  # PRIVACY, DELETE and its question
     call_commands.words,  # CALL, ZIP, DISTRICT and their questions
     later.words,  # CANCEL CALL, the call-back offer
     outcomes.words,  # the after-call question
@@ -33,7 +34,7 @@ CHARTS: tuple[dashboard.Charts, ...] = (dashboard.charts, call_log.charts)
 """Dashboard series and tables, in the order their groups are drawn."""
 STATUS_LISTENERS = (recovery.on_status,)
 """Hear every Twilio message status callback (broadcast deliveries follow their message's status)."""
-OPT_OUT_HOOKS = (later.cancel_on_opt_out,)
+OPT_OUT_HOOKS = (later.cancel_on_opt_out, compliance.resolve_on_opt_out)
 """Run on every opt-out, in the same transaction."""
 ERASERS = (sessions.erase_calls,)
 """Erase a feature's personal data of a subscriber (DELETE, retention), in the same transaction."""
@@ -42,7 +43,8 @@ MODELS = (store, call_models, target_models, broadcast_models, console_models)
 
 
 def install() -> None:
-    """Put every listed feature in place in this process (idempotent)."""
+    """Put every listed feature in place in this process (idempotent); a bad data/opt_out.yaml stops it."""
+    intent.rules()
     conversation.install(CONVERSATION)
     dashboard.install(CHARTS)
     delivery_status.LISTENERS[:] = STATUS_LISTENERS

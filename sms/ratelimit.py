@@ -1,4 +1,4 @@
-"""Fixed-window counters in Redis (inbound texts per sender, calls per caller...).
+"""Fixed-window counters in Redis (inbound texts per sender, calls per caller...), and ``once``.
 
 Redis may be flushed: a limit then starts again from zero, which errs toward
 answering people. If Redis is unreachable the limit is not enforced (fail open)
@@ -34,3 +34,13 @@ def hit(redis: Redis, name: str, subject: str, limit: int, window_seconds: int, 
         log.error("rate limit %s unavailable (%s); allowing", name, type(exc).__name__)
         return True
     return int(count) <= limit
+
+
+def once(redis: Redis, name: str, subject: str, window_seconds: int) -> bool:
+    """True the first time ``subject`` asks in ``window_seconds`` (a rolling window), False until it ends."""
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:24]
+    try:
+        return bool(redis.set(f"al:once:{name}:{digest}", 1, nx=True, ex=window_seconds))
+    except RedisError as exc:
+        log.error("once %s unavailable (%s); allowing", name, type(exc).__name__)
+        return True

@@ -7,12 +7,14 @@ before it serves a request instead of failing halfway through one.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sms import defaults
 from sms.errors import ConfigError
+from sms.messaging.encoding import is_gsm7
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +27,9 @@ class Settings:
     redis_url: str = defaults.DEFAULT_REDIS_URL
     secret_key: str = ""
     org_name: str = defaults.ORG_NAME
+    org_contact: str = ""
+    """ORG_CONTACT: where HELP sends texters (an email, a phone number or an http(s) URL); unset, HELP
+    says to reply to the text and start-up warns. At most 60 GSM-7 characters, so HELP stays in 2 segments."""
     account_sid: str = ""
     auth_token: str = defaults.DEV_AUTH_TOKEN
     phone_number: str = defaults.DEV_PHONE_NUMBER
@@ -102,6 +107,7 @@ class Settings:
             redis_url=parse_redis_url(get("REDIS_URL", defaults.DEFAULT_REDIS_URL)),
             secret_key=get("SECRET_KEY"),
             org_name=get("ORG_NAME", defaults.ORG_NAME),
+            org_contact=parse_contact(get("ORG_CONTACT")),
             account_sid=account_sid,
             auth_token=auth_token or defaults.DEV_AUTH_TOKEN,
             phone_number=get("TWILIO_PHONE_NUMBER", defaults.DEV_PHONE_NUMBER),
@@ -201,6 +207,9 @@ def startup_warnings(settings: Settings, testing: bool = False) -> list[str]:
     if settings.dev_token:
         lines.append("No TWILIO_AUTH_TOKEN: webhooks must be signed with the development token "
                      f"{settings.auth_token!r}.")
+    if not settings.org_contact:
+        lines.append(f"No ORG_CONTACT: HELP tells texters to {defaults.ORG_CONTACT_FALLBACK}; "
+                     "set an email, phone number or URL.")
     if not settings.secret_key and not testing:
         lines.append("No SECRET_KEY: using an insecure development key.")
     return lines
@@ -215,6 +224,24 @@ def parse_redis_url(url: str) -> str:
     except ValueError as exc:
         raise ConfigError(f"REDIS_URL is not a Redis URL ({exc})") from None
     return url
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
+_URL = re.compile(r"https?://[^\s/]+\.[^\s]+")
+_PHONE = re.compile(r"\+?[\d\s().-]{7,20}")
+
+
+def parse_contact(value: str) -> str:
+    """Check ORG_CONTACT: an email, a phone number (7+ digits) or an http(s) URL, short and GSM-7."""
+    if not value:
+        return ""
+    looks_right = _EMAIL.fullmatch(value) or _URL.fullmatch(value) or (
+        _PHONE.fullmatch(value) and sum(ch.isdigit() for ch in value) >= 7)
+    if not looks_right:
+        raise ConfigError(f"ORG_CONTACT must be an email address, a phone number or an http(s) URL, not {value!r}")
+    if len(value) > defaults.ORG_CONTACT_MAX or not is_gsm7(value):
+        raise ConfigError(f"ORG_CONTACT must be at most {defaults.ORG_CONTACT_MAX} plain characters (it goes in HELP)")
+    return value
 
 
 def parse_sentinels(value: str) -> tuple[tuple[str, int], ...]:

@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -93,6 +93,28 @@ class ConsentEvent(Base):
     source: Mapped[str] = mapped_column(String(40))  # e.g. sms, twilio-21610, console
     detail: Mapped[str | None] = mapped_column(String(160))  # e.g. the word texted
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OptOutReview(Base):
+    """An inbound text that may revoke consent but did not clearly say so: a person should read it.
+
+    Written by the conversation (``sms.messaging.compliance.flag_for_review``), shown in the
+    console inbox as "needs a person" until an organizer opts the number out or clears it.
+    """
+
+    __tablename__ = "opt_out_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    rule: Mapped[str] = mapped_column(String(160))  # what the matcher saw, e.g. "unclear:who is this"
+    hinted: Mapped[bool] = mapped_column(Boolean, default=False)  # the reply said how to stop
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(254))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # opted_out | not_opt_out
+
+    message: Mapped[Message | None] = relationship()
 
 
 class Interest(Base):

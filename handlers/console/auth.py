@@ -144,6 +144,7 @@ def _settings(problem: tuple[str, str] | None = None, draft: str = "") -> str:
     settings = services().settings
     shown = {
         "Organisation name (ORG_NAME)": settings.org_name,
+        "Contact in HELP (ORG_CONTACT)": settings.org_contact or "(not set: HELP says to reply to the text)",
         "Service number (TWILIO_PHONE_NUMBER)": settings.phone_number,
         "Messaging service (TWILIO_MESSAGING_SERVICE_SID)": settings.messaging_service_sid or "(none)",
         "Mode": "outbox (nothing leaves this machine)" if settings.outbox_mode else "Twilio",

@@ -1,4 +1,4 @@
-"""The inbox: conversations per subscriber (masked in the list) and replies by hand."""
+"""The inbox: conversations per subscriber (masked in the list), replies by hand, texts that need a person."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from sms.messaging import compliance
 def inbox_page() -> str:
     page = request.args.get("page", "1")
     page_number = int(page) if page.isdigit() else 1
+    review = request.args.get("review") == "1"
     with services().db.session() as session:
-        rows = inbox.threads(session, page_number, request.args.get("q", ""))
+        rows = inbox.threads(session, page_number, request.args.get("q", ""), needs_person=review)
     return render_template("console/inbox.html", threads=rows, page=page_number, q=request.args.get("q", ""),
-                           page_size=inbox.PAGE_SIZE)
+                           page_size=inbox.PAGE_SIZE, review=review)
 
 
 @bp.get("/inbox/<int:subscriber_id>")
@@ -33,9 +34,10 @@ def _conversation(subscriber_id: int, error: str = "", draft: str = "", status: 
         if subscriber is None:
             return render_template("console/error.html", message="No such subscriber."), 404
         title = inbox.keyword_title(session, subscriber.last_demand)
+        reviews = inbox.open_reviews(session, subscriber_id)
     return render_template("console/conversation.html", subscriber=subscriber, messages=messages, error=error,
                            draft=draft, last_demand_title=title, masked=compliance.mask(subscriber.phone),
-                           max_segments=inbox.MAX_MANUAL_SEGMENTS), status
+                           max_segments=inbox.MAX_MANUAL_SEGMENTS, reviews=reviews), status
 
 
 @bp.post("/inbox/<int:subscriber_id>/reply")
@@ -49,3 +51,22 @@ def reply(subscriber_id: int) -> Any:
            }.get(message.status, f"The reply could not be sent (error {message.error_code})."),
           "ok" if message.status != "failed" else "error")
     return redirect(url_for("console.conversation", subscriber_id=subscriber_id) + "#reply")
+
+
+@bp.post("/inbox/<int:subscriber_id>/opt-out")
+def opt_out(subscriber_id: int) -> Any:
+    """An organizer opts the number out (e.g. a flagged text that meant stop); nothing is texted."""
+    try:
+        changed = inbox.opt_out_by_organizer(services(), subscriber_id, current_user.email)
+    except inbox.ReplyRefused as exc:
+        return render_template("console/error.html", message=str(exc)), 404
+    flash("Opted out: this number gets no more texts." if changed else "This number was already opted out.", "ok")
+    return redirect(url_for("console.conversation", subscriber_id=subscriber_id))
+
+
+@bp.post("/inbox/<int:subscriber_id>/reviewed")
+def reviewed(subscriber_id: int) -> Any:
+    """An organizer read the flagged texts: they were not opt-outs."""
+    cleared = inbox.clear_reviews(services(), subscriber_id, current_user.email)
+    flash(f"Marked {cleared} text(s) as not an opt-out." if cleared else "Nothing was waiting.", "ok")
+    return redirect(url_for("console.conversation", subscriber_id=subscriber_id))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from sms.calls import incoming, voice
 from sms.calls.voice import Flow
+from sms.messaging.inbound import clean
 from sms.services import Services
 
 Step = Callable[[Flow, Mapping[str, str], str], str]
@@ -20,10 +21,18 @@ STEPS: dict[str, Step] = {
     "incoming": incoming.incoming, "zip": incoming.zip_entered, "district": incoming.district_chosen,
 }
 """Step name → handler."""
+FIELD_LIMIT = 1600
+"""No voice webhook field Action Line reads is longer; longer values are cut, not refused."""
 
 
 def run(services: Services, step: str, form: Mapping[str, str], arg: str = "") -> str:
-    """Answer one voice webhook ``step``; commit what it changed."""
+    """Answer one voice webhook ``step``; commit what it changed.
+
+    Twilio's fields are cleaned once here (control characters dropped: PostgreSQL refuses a
+    NUL in a query parameter), so no step queries with raw request text.
+    """
+    form = {key: clean(value, FIELD_LIMIT) for key, value in form.items()}
+    arg = clean(arg, FIELD_LIMIT)
     with services.db.session() as session:
         flow = Flow(services, session)
         xml = STEPS[step](flow, form, arg)

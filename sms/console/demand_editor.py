@@ -2,7 +2,8 @@
 
 The edited demand is checked together with the whole stored catalogue through
 ``catalogue.validate`` (reserved words, duplicate keywords and aliases, reply
-length in SMS segments), plus the console's own checks on targets and script.
+length in SMS segments), plus the console's own checks on targets and script and
+on keywords that would read as opt-outs (``sms.messaging.intent``).
 Saving bumps the catalogue version so every process rebuilds its snapshot and
 the next text already gets the new wording.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sms.messaging import catalogue
+from sms.messaging import catalogue, intent
 from sms.store import Campaign, CatalogueText, Demand, Interest, Subscriber
 
 TARGETS = re.compile(r"^(congress|custom:[a-z0-9_]{1,50})$")
@@ -95,6 +96,8 @@ def _word_problems(session: Session, original: str, edit: DemandEdit) -> dict[st
                 message = f"{word!r} has no letters or digits."
             elif key in catalogue.RESERVED_WORDS:
                 message = f"{word!r} is a reserved word (STOP, HELP, MENU...)."
+            elif intent.classify(word).opt_out:  # compliance is read first: the demand could never be reached
+                message = f"{word!r} reads as an opt-out (see data/opt_out.yaml)."
             elif key in taken:
                 message = f"{word!r} is already used by {taken[key]}."
             elif key in seen:
@@ -147,8 +150,9 @@ def save(session: Session, original: str, edit: DemandEdit) -> Demand:
 
 # -- service texts (welcome, help, disclosure...) -----------------------------------------
 
-TEXT_PLACEHOLDERS = {"followup": frozenset({"org", "title", "keyword"})}
-MUST_MENTION = {"help": ("STOP",), "disclosure": ("HELP", "STOP"), "start_confirm": ("STOP",)}
+TEXT_PLACEHOLDERS = {"followup": frozenset({"org", "title", "keyword"}), "help": frozenset({"org", "contact"})}
+MUST_MENTION = {"help": ("STOP", "MSG & DATA RATES MAY APPLY", "{CONTACT}"), "disclosure": ("HELP", "STOP"),
+                "start_confirm": ("STOP",), "deleted": ("START",)}
 """Compliance: these texts must keep telling people how to stop (and get help)."""
 
 

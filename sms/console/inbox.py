@@ -1,9 +1,13 @@
-"""The organizer inbox: conversations per subscriber and replies typed by hand.
+"""The organizer inbox: conversations per subscriber, replies typed by hand, texts that need a person.
 
 A manual reply is a real outbound text: it is recorded as a ``Message`` with
 ``kind="manual"`` before it is sent, refused for opted-out numbers (checked at
 send time, like every other path), and handed to the durable outbound path
 (``sms.messaging.outbound``) when the transport fails with a retryable error.
+
+A text the opt-out matcher could not place (``OptOutReview``) marks its thread "needs a
+person" until an organizer opts the number out (consent source ``console``) or says it
+was not an opt-out.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy.orm import Session
 from sms.errors import TransportError
 from sms.messaging import catalogue, compliance, encoding, outbound
 from sms.services import Services
-from sms.store import Message, Subscriber, utcnow
+from sms.store import Message, OptOutReview, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 MAX_MANUAL_SEGMENTS = 4
@@ -38,29 +42,67 @@ class ThreadSummary:
     last_direction: str
     last_at: str
     messages: int
+    needs_person: bool = False
 
 
-def threads(session: Session, page: int = 1, query: str = "") -> list[ThreadSummary]:
-    """Subscribers by latest activity (the indexed ``last_active_at``), with their last message; masked."""
+def threads(session: Session, page: int = 1, query: str = "", needs_person: bool = False) -> list[ThreadSummary]:
+    """Subscribers by latest activity (the indexed ``last_active_at``), with their last message; masked.
+
+    ``needs_person`` keeps only threads with a text waiting for a person (``OptOutReview``).
+    """
     stmt = select(Subscriber).order_by(Subscriber.last_active_at.desc(), Subscriber.id.desc())
     digits = "".join(ch for ch in query if ch.isdigit())
     if digits:
         stmt = stmt.where(Subscriber.phone.contains(digits))
+    if needs_person:
+        waiting = select(OptOutReview.subscriber_id).where(OptOutReview.resolved_at.is_(None))
+        stmt = stmt.where(Subscriber.id.in_(waiting))
     people = session.scalars(stmt.limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)).all()
     ids = [p.id for p in people]
     stats = {sid: (last, n) for sid, last, n in session.execute(
         select(Message.subscriber_id, func.max(Message.id), func.count(Message.id))
         .where(Message.subscriber_id.in_(ids)).group_by(Message.subscriber_id))}
     last = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_([v[0] for v in stats.values()])))}
-    return [_summary(sub, last[stats[sub.id][0]], stats[sub.id][1]) for sub in people if sub.id in stats]
+    flagged = set(session.scalars(select(OptOutReview.subscriber_id).where(
+        OptOutReview.subscriber_id.in_(ids), OptOutReview.resolved_at.is_(None))))
+    return [_summary(sub, last[stats[sub.id][0]], stats[sub.id][1], sub.id in flagged)
+            for sub in people if sub.id in stats]
 
 
-def _summary(sub: Subscriber, message: Message, count: int) -> ThreadSummary:
+def _summary(sub: Subscriber, message: Message, count: int, needs_person: bool) -> ThreadSummary:
     return ThreadSummary(
         subscriber_id=sub.id, masked_phone=compliance.mask(sub.phone), status=sub.status,
         last_body=(message.body or "")[:120], last_direction=message.direction,
-        last_at=message.created_at.strftime("%Y-%m-%d %H:%M UTC"), messages=count,
+        last_at=message.created_at.strftime("%Y-%m-%d %H:%M UTC"), messages=count, needs_person=needs_person,
     )
+
+
+def open_reviews(session: Session, subscriber_id: int) -> dict[int | None, OptOutReview]:
+    """The subscriber's texts waiting for a person, by inbound message id."""
+    rows = session.scalars(select(OptOutReview).where(
+        OptOutReview.subscriber_id == subscriber_id, OptOutReview.resolved_at.is_(None)).order_by(OptOutReview.id))
+    return {review.message_id: review for review in rows}
+
+
+def opt_out_by_organizer(services: Services, subscriber_id: int, organizer: str) -> bool:
+    """Opt a number out from the console (source ``console``); False if it already was. No text is sent."""
+    with services.db.session() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            raise ReplyRefused("No such subscriber.")
+        compliance.resolve_reviews(session, subscriber_id, "opted_out", organizer)
+        changed = compliance.opt_out(session, subscriber, "console", f"by {organizer}"[:160])
+        session.commit()
+    log.info("organizer %s opted out %s (changed: %s)", organizer, compliance.mask(subscriber.phone), changed)
+    return changed
+
+
+def clear_reviews(services: Services, subscriber_id: int, organizer: str) -> int:
+    """An organizer read the flagged texts and they were not opt-outs; return how many were open."""
+    with services.db.session() as session:
+        cleared = compliance.resolve_reviews(session, subscriber_id, "not_opt_out", organizer)
+        session.commit()
+    return cleared
 
 
 def thread(session: Session, subscriber_id: int, limit: int = 200) -> tuple[Subscriber | None, list[Message]]:

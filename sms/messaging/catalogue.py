@@ -28,9 +28,11 @@ log = logging.getLogger(__name__)
 DEFAULT_PATH = defaults.DATA_DIR / "demands.yaml"
 VERSION_KEY = "__version__"
 RESERVED_WORDS = frozenset(
-    "MENU HI HELLO JOIN HELP INFO STOP STOPALL UNSUBSCRIBE CANCEL END QUIT START UNSTOP YES NO "
+    "MENU HI HELLO JOIN HELP INFO AYUDA STOP STOPALL UNSUBSCRIBE CANCEL END QUIT OPTOUT REVOKE REMOVE "
+    "BAJA PARAR ALTO CANCELAR START UNSTOP YES NO "
     "CALL ZIP DISTRICT PRIVACY DELETE CAMPAIGNS LATER LESS MORE SKIP".split()
 )
+"""Words no demand may use: the compliance words (tests check every opt-out keyword of data/opt_out.yaml is here)."""
 REQUIRED_TEXTS = (
     "welcome", "menu_footer", "campaigns_header", "unknown", "help", "disclosure",
     "stop_confirm", "start_confirm", "privacy", "delete_confirm_prompt", "deleted", "followup",
@@ -38,6 +40,7 @@ REQUIRED_TEXTS = (
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+_REPEATS = re.compile(r"([^\W\d_])\1+")
 
 
 def normalise(text: str) -> str:
@@ -47,9 +50,22 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def fold(text: str) -> str:
+    """``normalise``, then lower case without accents: ``"¡NO MÁS!"`` → ``"¡no mas!"``."""
+    if text.isascii():  # most texts: skip the decomposition
+        return normalise(text).lower()
+    decomposed = unicodedata.normalize("NFKD", normalise(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def squeeze(word: str) -> str:
+    """Collapse repeated letters, not digits: ``STOPPP`` → ``STOP``, ``1033`` stays ``1033``."""
+    return _REPEATS.sub(r"\1", word)
+
+
 def keyword_key(text: str) -> str:
     """The matching key of a text: upper-case letters and digits only (``" Choke hold!"`` → ``CHOKEHOLD``)."""
-    return _NOT_ALNUM.sub("", normalise(text).upper())
+    return _NOT_ALNUM.sub("", fold(text).upper())
 
 
 @dataclass(frozen=True)
@@ -84,15 +100,27 @@ class Catalogue:
     texts: dict[str, str]
     version: str = ""
     index: dict[str, DemandView | CampaignView] = field(default_factory=dict)
+    causes: set[str] = field(default_factory=set)
+    """Every keyword and alias, as typed and squeezed: the words that make "END NO KNOCK" about the cause."""
 
     def __post_init__(self) -> None:
         for item in (*self.demands, *self.campaigns):
             for key in (item.keyword, *getattr(item, "aliases", ())):
                 self.index.setdefault(keyword_key(key), item)
+        self.causes.update(self.index, map(squeeze, self.index))
 
     def lookup(self, key: str) -> DemandView | CampaignView | None:
         """The demand or campaign whose keyword or alias is ``key`` (already a keyword_key)."""
         return self.index.get(key)
+
+    def named_in(self, words: list[str]) -> DemandView | CampaignView | None:
+        """The first item whose keyword or alias is one to three of ``words`` ("END NO KNOCK WARRANTS")."""
+        keys = [keyword_key(word) for word in words]
+        for n in (3, 2, 1):
+            for i in range(len(keys) - n + 1):
+                if (item := self.index.get("".join(keys[i:i + n]))) is not None:
+                    return item
+        return None
 
     def demand(self, keyword: str) -> DemandView | None:
         item = self.index.get(keyword_key(keyword))

@@ -1,7 +1,11 @@
-"""Opt-out rules (CTIA/Twilio), the consent history, quiet hours and log masking.
+"""Opt-out rules (CTIA/Twilio), the consent history, reviews, quiet hours and log masking.
 
 An opted-out number is never messaged again: every send path calls ``may_message``
-at send time, not when the send was planned.
+at send time, not when the send was planned. What a text means for consent is read by
+``sms.messaging.intent``; a text it cannot place is flagged for a person (``OptOutReview``).
+Consent sources: ``sms`` (the texter's words, the matched rule as detail), ``sms-first-text``,
+``sms-delete``, ``console`` (an organizer), ``twilio-advanced-opt-out`` (Twilio answered a
+keyword itself: the webhook's ``OptOutType``) and ``twilio-21610`` (Twilio refused a send).
 """
 
 from __future__ import annotations
@@ -12,14 +16,21 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sms.store import ConsentEvent, Subscriber, utcnow
+from sms.messaging import encoding
+from sms.store import ConsentEvent, Message, OptOutReview, Subscriber, utcnow
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
 START_WORDS = frozenset({"START", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
+TWILIO_OPT_OUT = "twilio-advanced-opt-out"
+"""Consent source when Twilio's Advanced Opt-Out handled a keyword (the inbound webhook's ``OptOutType``)."""
+STOP_HINT = "Reply STOP to stop these texts."
+"""Added, at most once a day, to the answer to an unclear text."""
+REJOIN_HINT = "You're opted out of {org} texts. Reply START to get texts again."
+"""The answer, at most once a day, to a keyword from an opted-out number (which never opts it back in)."""
 EASTERN = ZoneInfo("America/New_York")
 OPT_OUT_HOOKS: list[Callable[[Session, Subscriber], object]] = []
 """Called on every opt-out (e.g. scheduled call-backs are cancelled); filled by ``sms.features.install``."""
@@ -48,6 +59,41 @@ def opt_in(session: Session, subscriber: Subscriber, source: str, detail: str | 
 def record_first_consent(session: Session, subscriber: Subscriber, detail: str | None) -> None:
     """A new texter's first message is their opt-in; keep it in the history."""
     session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_in", source="sms-first-text", detail=detail))
+
+
+def flag_for_review(session: Session, subscriber: Subscriber, message: Message | None, rule: str,
+                    hinted: bool) -> OptOutReview:
+    """Ask a person to read ``message``: it may revoke consent without saying so clearly."""
+    review = OptOutReview(subscriber_id=subscriber.id, message=message, rule=rule[:160], hinted=hinted)
+    session.add(review)
+    return review
+
+
+def hinted_since(session: Session, subscriber_id: int, since: datetime) -> bool:
+    """True if an unclear text of this subscriber was answered with ``STOP_HINT`` since ``since``."""
+    with session.no_autoflush:  # a read: SQLite's write lock waits for the turn's first write
+        return session.scalar(select(OptOutReview.id).where(
+            OptOutReview.subscriber_id == subscriber_id, OptOutReview.hinted.is_(True),
+            OptOutReview.created_at >= since).limit(1)) is not None
+
+
+def resolve_reviews(session: Session, subscriber_id: int, resolution: str, by: str) -> int:
+    """Close the subscriber's open reviews (``opted_out`` or ``not_opt_out``); return how many."""
+    return session.execute(update(OptOutReview).where(
+        OptOutReview.subscriber_id == subscriber_id, OptOutReview.resolved_at.is_(None)).values(
+        resolved_at=utcnow(), resolved_by=by[:254], resolution=resolution)).rowcount
+
+
+def resolve_on_opt_out(session: Session, subscriber: Subscriber) -> None:
+    """An opt-out answers the subscriber's open reviews (an opt-out hook)."""
+    resolve_reviews(session, subscriber.id, "opted_out", "opt-out")
+
+
+def with_hint(replies: list[str], hint: str) -> list[str]:
+    """``replies`` with ``hint`` on the last one if it still fits in 2 segments, else in a text of its own."""
+    if replies and encoding.count(encoding.gsm_safe(f"{replies[-1]}\n{hint}")).segments <= 2:
+        return [*replies[:-1], f"{replies[-1]}\n{hint}"]
+    return [*replies, hint]
 
 
 def may_message(session: Session, phone: str) -> bool:
@@ -138,6 +184,7 @@ def mask_library_logs() -> None:
 
 
 __all__ = [
-    "STOP_WORDS", "START_WORDS", "HELP_WORDS", "opt_out", "opt_in", "may_message",
+    "STOP_WORDS", "START_WORDS", "HELP_WORDS", "STOP_HINT", "REJOIN_HINT", "opt_out", "opt_in", "may_message",
+    "flag_for_review", "hinted_since", "resolve_reviews", "with_hint",
     "consent_history", "next_allowed_time", "in_quiet_hours", "mask", "mask_numbers", "mask_library_logs", "utcnow",
 ]

@@ -1,4 +1,4 @@
-"""Inbound text → reply: compliance words, menus, keywords and pending questions.
+"""Inbound text → reply: consent first, then menus, keywords and pending questions.
 
 ``respond(turn)`` is the whole state machine. It reads the catalogue snapshot and
 the texter's conversation row, changes them through the turn's session and says
@@ -17,12 +17,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sms.messaging import compliance, outbound, subscribers
+from sms import defaults, ratelimit
+from sms.messaging import compliance, intent, outbound, subscribers
 from sms.messaging.catalogue import CampaignView, Catalogue, DemandView, keyword_key, normalise
 from sms.settings import Settings
-from sms.store import Conversation, Subscriber, utcnow
+from sms.store import Conversation, Message, Subscriber, utcnow
 
 MENU_WORDS = frozenset({"MENU", "HI", "HELLO", "JOIN", "HEY", "OPTIONS", "LIST"})
+REJOIN_WORDS = frozenset({"SUBSCRIBE", "RESUBSCRIBE", "OPTIN", "REJOIN"})
+"""Words asking for texts again that, like JOIN, only tell an opted-out number to reply START."""
 
 CommandHandler = Callable[["Turn", str], None]
 AnswerHandler = Callable[["Turn"], bool]
@@ -60,7 +63,9 @@ class Words:
 
 
 words = Words()
-"""The conversation's own words: menus, campaigns, PRIVACY, DELETE, YES/NO."""
+"""The conversation's own words: menus, campaigns, YES/NO."""
+DELETE, DELETE_CONFIRM = "DELETE", "delete_confirm"
+"""The erasure command and its question (``sms.messaging.privacy``), heard from opted-out numbers too."""
 
 
 def install(tables: Iterable[Words]) -> None:
@@ -91,6 +96,10 @@ class Turn:
     body: str
     is_new: bool = False
     media_count: int = 0
+    opt_out_type: str = ""
+    """Twilio's ``OptOutType`` (STOP, START, HELP): Twilio's Advanced Opt-Out already answered this text."""
+    inbound: Message | None = None
+    verdict: intent.Verdict = intent.Verdict(intent.NOT)
     replies: list[str] = field(default_factory=list)
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
     services: Any = None
@@ -104,7 +113,8 @@ class Turn:
         self.replies.append(text)
 
     def text_of(self, name: str, **values: Any) -> str:
-        return self.catalogue.text(name, org=self.settings.org_name, **values)
+        contact = self.settings.org_contact or defaults.ORG_CONTACT_FALLBACK
+        return self.catalogue.text(name, org=self.settings.org_name, contact=contact, **values)
 
     def ask(self, pending: str | None, **data: Any) -> None:
         """Remember that the next reply answers ``pending`` (None clears it)."""
@@ -116,12 +126,17 @@ class Turn:
 
 
 def respond(turn: Turn) -> None:
-    """Answer one inbound text (the replies end up in ``turn.replies``)."""
+    """Answer one inbound text (the replies end up in ``turn.replies``).
+
+    Consent comes first, before pending questions and commands (``honour_opt_out``). An
+    opted-out number then hears only HELP, DELETE and how to come back; an unclear text
+    is answered as usual, told once a day how to stop, and flagged for a person.
+    """
     if not COMMANDS:
         raise RuntimeError("no conversation words installed: call sms.features.install() at start-up")
+    if honour_opt_out(turn):
+        return None
     key = turn.key
-    if key in compliance.STOP_WORDS:
-        return _stop(turn)
     if turn.subscriber.opted_out:
         return _while_opted_out(turn)
     if key in compliance.START_WORDS:
@@ -129,6 +144,29 @@ def respond(turn: Turn) -> None:
         return turn.say(turn.text_of("start_confirm"))
     if key in compliance.HELP_WORDS:
         return turn.say(turn.text_of("help"))
+    _converse(turn)
+    if turn.verdict.unclear:
+        _flag_for_a_person(turn)
+    return None
+
+
+def honour_opt_out(turn: Turn) -> bool:
+    """Act on Twilio's own keyword handling or an opt-out in the text; True if the text was one.
+
+    Also called for a texter over the inbound limit: an opt-out is never dropped.
+    """
+    if turn.opt_out_type:
+        _twilio_keyword(turn)
+        return True
+    turn.verdict = intent.classify(turn.body, turn.catalogue.causes)
+    if turn.key in compliance.STOP_WORDS or turn.verdict.opt_out:  # a STOP word alone, whatever the rules say
+        _stop(turn)
+        return True
+    return False
+
+
+def _converse(turn: Turn) -> None:
+    key = turn.key
     pending = turn.conversation.pending
     if pending and pending in ANSWERS:
         if ANSWERS[pending](turn):
@@ -144,25 +182,71 @@ def respond(turn: Turn) -> None:
         return COMMANDS[first_key](turn, " ".join(turn.text.split()[1:]))
     if key.isdigit() and _pick_from_menu(turn, int(key)):
         return None
+    if turn.verdict.rule.startswith("cause:") and (named := turn.catalogue.named_in(turn.words)) is not None:
+        return send_item(turn, named)  # "END NO KNOCK WARRANTS" is NOKNOCK said with END
     if turn.is_new or key in MENU_WORDS or not turn.text and not turn.media_count:
         return send_menu(turn)
     turn.say(turn.text_of("unknown"))
 
 
 def _stop(turn: Turn) -> None:
-    changed = compliance.opt_out(turn.session, turn.subscriber, "sms", turn.key)
+    """Opt out once, naming the rule that matched in the consent history, and confirm it once."""
+    keyword = turn.key in compliance.STOP_WORDS
+    rule = turn.verdict.rule if turn.verdict.opt_out else f"keyword:{turn.key.lower()}"
+    changed = compliance.opt_out(turn.session, turn.subscriber, "sms", rule)
     turn.ask(None)
-    if changed and turn.settings.stop_confirmation:
+    # STOP_CONFIRMATION=false leaves the confirmation of carrier keywords to Twilio; Twilio never confirms a phrase.
+    if changed and (turn.settings.stop_confirmation or not keyword):
         turn.say(turn.text_of("stop_confirm"))
 
 
+def _twilio_keyword(turn: Turn) -> None:
+    """Twilio's Advanced Opt-Out has answered this keyword itself: record what it changed, say nothing."""
+    detail = f"OptOutType={turn.opt_out_type} {turn.key[:40]}".strip()
+    if turn.opt_out_type == "STOP":
+        compliance.opt_out(turn.session, turn.subscriber, compliance.TWILIO_OPT_OUT, detail)
+        turn.ask(None)
+    elif turn.opt_out_type == "START":
+        compliance.opt_in(turn.session, turn.subscriber, compliance.TWILIO_OPT_OUT, detail)
+
+
 def _while_opted_out(turn: Turn) -> None:
-    """An opted-out number hears nothing except HELP and the way back in."""
+    """An opted-out number hears only HELP, DELETE and, once a day for a keyword, how to come back."""
+    if turn.conversation.pending == DELETE_CONFIRM and DELETE_CONFIRM in ANSWERS:
+        if ANSWERS[DELETE_CONFIRM](turn):
+            return
+        turn.ask(None)
     if turn.key in compliance.START_WORDS or turn.key == "YES":
         compliance.opt_in(turn.session, turn.subscriber, "sms", turn.key)
         turn.say(turn.text_of("start_confirm"))
     elif turn.key in compliance.HELP_WORDS:
         turn.say(turn.text_of("help"))
+    elif turn.key == DELETE and DELETE in COMMANDS:  # erasure must not need a rejoin
+        COMMANDS[DELETE](turn, "")
+    elif _asks_for_texts(turn) and _once_a_day(turn, "rejoin-hint"):
+        turn.say(compliance.REJOIN_HINT.format(org=turn.settings.org_name))
+
+
+def _asks_for_texts(turn: Turn) -> bool:
+    """JOIN, MENU, a command or a demand keyword: never an opt-in (only START, UNSTOP and YES are)."""
+    first_key = keyword_key(turn.words[0]) if turn.words else ""
+    return (turn.key in MENU_WORDS or turn.key in REJOIN_WORDS or turn.key in COMMANDS or first_key in COMMANDS
+            or turn.catalogue.lookup(turn.key) is not None)
+
+
+def _once_a_day(turn: Turn, name: str) -> bool:
+    if turn.services is None:
+        return True
+    return ratelimit.once(turn.services.redis, name, turn.subscriber.phone, defaults.HINT_INTERVAL_SECONDS)
+
+
+def _flag_for_a_person(turn: Turn) -> None:
+    """An unclear text: told how to stop (once a day; a new texter's disclosure says it) and flagged for a person."""
+    since = utcnow() - timedelta(seconds=defaults.HINT_INTERVAL_SECONDS)
+    hint = not turn.is_new and not compliance.hinted_since(turn.session, turn.subscriber.id, since)
+    if hint:
+        turn.replies = compliance.with_hint(turn.replies, compliance.STOP_HINT)
+    compliance.flag_for_review(turn.session, turn.subscriber, turn.inbound, turn.verdict.rule, hint or turn.is_new)
 
 
 @words.command(*MENU_WORDS)
@@ -217,31 +301,6 @@ def send_item(turn: Turn, item: DemandView | CampaignView) -> None:
         if first_interest and item.followup and turn.services is not None:
             schedule_followup(turn, item)
     turn.say(item.reply)
-
-
-@words.command("PRIVACY")
-def send_privacy(turn: Turn, _rest: str = "") -> None:
-    turn.say(turn.text_of("privacy"))
-
-
-@words.command("DELETE")
-def ask_delete(turn: Turn, _rest: str = "") -> None:
-    turn.ask("delete_confirm")
-    turn.say(turn.text_of("delete_confirm_prompt"))
-
-
-@words.answer("delete_confirm")
-def answer_delete(turn: Turn) -> bool:
-    if turn.key in ("YES", "Y", "DELETE"):
-        subscribers.erase(turn.session, turn.subscriber)
-        compliance.opt_out(turn.session, turn.subscriber, "sms-delete", "DELETE")
-        turn.say(turn.text_of("deleted"))
-        return True
-    if turn.key in ("NO", "N"):
-        turn.ask(None)
-        turn.say("OK, we kept your data. Reply MENU to take action.")
-        return True
-    return False
 
 
 @words.command("YES", "NO", "Y", "N")

@@ -1,7 +1,9 @@
 """Receive one inbound text: record it, answer it once, keep what must survive.
 
 Twilio may deliver the same ``MessageSid`` twice (retries, timeouts); the second
-delivery gets the reply stored for the first and changes nothing.
+delivery gets the reply stored for the first and changes nothing. A new number's first
+text is its opt-in (with the disclosure), unless that text opts it out; a texter over the
+inbound limit is not answered, but an opt-out from them is still honoured.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from sms.store import CatalogueText, Conversation, Message, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1600
+OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
+"""Values of ``OptOutType``, which Twilio adds when its Advanced Opt-Out has answered a keyword."""
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
 
 
@@ -37,6 +41,7 @@ class InboundSms:
     phone: str
     body: str
     media_count: int = 0
+    opt_out_type: str = ""
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> InboundSms:
@@ -49,7 +54,9 @@ class InboundSms:
             media = min(max(int(form.get("NumMedia") or 0), 0), 10)  # Twilio sends at most 10
         except ValueError:
             media = 0
-        return cls(sid=sid, phone=sender, body=clean(form.get("Body"), MAX_BODY), media_count=media)
+        opt_out_type = clean(form.get("OptOutType"), 8).strip().upper()
+        return cls(sid=sid, phone=sender, body=clean(form.get("Body"), MAX_BODY), media_count=media,
+                   opt_out_type=opt_out_type if opt_out_type in OPT_OUT_TYPES else "")
 
 
 def receive(services: Services, sms: InboundSms) -> list[str]:
@@ -132,20 +139,22 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
     )
     session.add(inbound)
     subscriber.last_active_at = utcnow()
-    if is_new:
-        compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
     session.add(state)
     turn = conversation.Turn(
         session=session, settings=services.settings, catalogue=snapshot,
         subscriber=subscriber, conversation=state, body=sms.body, is_new=is_new,
-        media_count=sms.media_count, services=services,
+        media_count=sms.media_count, opt_out_type=sms.opt_out_type, inbound=inbound, services=services,
     )
-    settings = services.settings
-    if not ratelimit.hit(services.redis, "inbound", phone, settings.inbound_limit_per_hour, 3600):
+    limited = not ratelimit.hit(services.redis, "inbound", phone, services.settings.inbound_limit_per_hour, 3600)
+    if limited:
         log.warning("inbound limit reached for %s; recorded, not answered", compliance.mask(phone))
-        return turn
-    conversation.respond(turn)
-    turn.replies = _with_disclosure(turn) if is_new and not subscriber.opted_out else turn.replies
+        conversation.honour_opt_out(turn)  # its confirmation is the only reply
+    else:
+        conversation.respond(turn)
+    if is_new and not subscriber.opted_out:  # a first text that says stop never signed up
+        compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
+        if not limited and not sms.opt_out_type:  # with OptOutType, Twilio has answered the keyword itself
+            turn.replies = _with_disclosure(turn)
     turn.replies = [encoding.gsm_safe(text) for text in turn.replies]
     session.flush()  # the inbound row's id for the replies; a duplicate SID in a race fails here
     for text in turn.replies:

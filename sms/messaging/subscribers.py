@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms.errors import InvalidNumber
-from sms.store import Conversation, Interest, Message, Subscriber, utcnow
+from sms.store import Conversation, Interest, Message, OptOutReview, Subscriber, utcnow
 
 
 def normalise_phone(raw: str, region: str = "US") -> str:
@@ -95,6 +95,7 @@ def erase(session: Session, subscriber: Subscriber) -> None:
     sid = subscriber.id
     session.execute(delete(Interest).where(Interest.subscriber_id == sid))
     session.execute(delete(Conversation).where(Conversation.subscriber_id == sid))
+    session.execute(delete(OptOutReview).where(OptOutReview.subscriber_id == sid))  # about bodies erased below
     # A text still waiting to be sent would go out empty: it is cancelled, not blanked.
     session.execute(update(Message).where(Message.subscriber_id == sid, Message.status == "scheduled")
                     .values(status="cancelled"))

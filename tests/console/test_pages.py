@@ -245,9 +245,9 @@ def admin_console(client, svc):
 
 def test_admin_edits_a_service_text_and_the_service_says_it(admin_console, phone):
     response = post(admin_console, "/console/settings/texts/help",
-                    {"text": "{org}: call your reps. Reply STOP to stop, MENU for demands."})
+                    {"text": "{org}: call your reps. Msg & data rates may apply. Reply STOP to stop. Help: {contact}"})
     assert response.status_code == 302
-    assert phone.text("HELP")[0].startswith("Action Line Test: call your reps. Reply STOP to stop, MENU for demands.")
+    assert phone.text("HELP")[0].startswith("Action Line Test: call your reps. Msg & data rates may apply. Reply STOP")
 
 
 @pytest.mark.parametrize("key, text, message", [

@@ -13,6 +13,7 @@ from sms.store import ConsentEvent, Interest, Message, Subscriber
 
 TEXTS = catalogue.load_yaml()["messages"]
 ORG = "Action Line Test"
+REJOIN = compliance.REJOIN_HINT.format(org=ORG)
 
 
 def subscriber(svc, number="+16175550123") -> Subscriber:
@@ -36,14 +37,15 @@ def test_stop_words_opt_out_with_one_confirmation_then_silence(known, svc, word)
     assert known.text(word) == [TEXTS["stop_confirm"].replace("{org}", ORG)]
     assert subscriber(svc).status == "opted_out"
     assert known.text(word) == []  # one confirmation only
-    assert known.text("CHOKEHOLD") == []
+    assert known.text("CHOKEHOLD") == [REJOIN]  # how to come back, once a day; never an opt-in
     assert known.text("MENU") == []
+    assert subscriber(svc).status == "opted_out"
     assert history(svc)[-1][:2] == ("opt_out", "sms")
 
 
 def test_first_text_stop_opts_out_without_disclosure(phone, svc):
     assert phone.text("STOP") == [TEXTS["stop_confirm"].replace("{org}", ORG)]
-    assert [h[0] for h in history(svc)] == ["opt_in", "opt_out"]
+    assert [h[0] for h in history(svc)] == ["opt_out"]  # a first text that says stop never signed up
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def test_delete_needs_yes_then_erases_but_keeps_the_opt_out(known, svc):
     assert bodies[-1] == done  # only the confirmation of the erasure itself has a body
     assert bodies[:-1] == [None] * (len(bodies) - 1)
     assert history(svc)[-1] == ("opt_out", "sms-delete", "DELETE")
-    assert known.text("CHOKEHOLD") == []
+    assert known.text("CHOKEHOLD") == [REJOIN]
 
 
 def test_delete_then_no_keeps_everything(known, svc):

@@ -104,7 +104,7 @@ def test_menu_position_survives_a_redis_flush(known, redis):
     assert known.text("1") == [REPLY_BY_KEYWORD["1033"]]
 
 
-@pytest.mark.parametrize("body", ["what is this", "🙂", "x" * 1600, "ok thanks"])
+@pytest.mark.parametrize("body", ["what time is the rally", "🙂", "x" * 1600, "ok thanks"])
 def test_unknown_text_gets_a_hint_never_silence(known, body):
     assert known.text(body) == [DATA["messages"]["unknown"]]
 

@@ -124,3 +124,13 @@ def test_huge_and_empty_bodies(client, path):
     assert response.status_code == 413
     assert_twiml_or_4xx(signed_raw(client, path, b"", FORM))
     assert client.post(path, data=b"", content_type=FORM).status_code == 403
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+def test_nul_bytes_in_every_field_never_reach_the_database(client, targets_db, path):
+    """PostgreSQL refuses a NUL in a query parameter: a webhook cleans its fields before any query."""
+    form = {"CallSid": "CA\x00" + "1" * 32, "MessageSid": "SM\x00" + "1" * 32, "From": "+1617\x005550123",
+            "To": "+1500\x005550006", "Body": "CALL\x00", "Digits": "1\x00", "CallStatus": "completed\x00",
+            "MessageStatus": "delivered\x00", "DialCallStatus": "completed\x00"}
+    assert_twiml_or_4xx(signed_post(client, path, form))
+    assert_twiml_or_4xx(signed_post(client, path, form))  # again: now the session it opened exists

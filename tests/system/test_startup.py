@@ -27,8 +27,8 @@ from sms.settings import ConfigError, Settings, startup_warnings
 from tests.conftest import REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-WARNINGS = ("No TWILIO_ACCOUNT_SID", "No TWILIO_AUTH_TOKEN", "No SECRET_KEY")
-DEV_CONFIG = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "SECRET_KEY": "", "TESTING": False}
+WARNINGS = ("No TWILIO_ACCOUNT_SID", "No TWILIO_AUTH_TOKEN", "No ORG_CONTACT", "No SECRET_KEY")
+DEV_CONFIG = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "ORG_CONTACT": "", "SECRET_KEY": "", "TESTING": False}
 """What a newcomer's first ``make run`` has: no Twilio account, no token, no secret key."""
 
 
@@ -66,9 +66,10 @@ def test_two_apps_in_one_process_warn_once(fresh_process, tmp_path, caplog) -> N
 def test_a_test_app_does_not_complain_of_the_missing_secret_key() -> None:
     settings = Settings.from_mapping({"DATABASE_URL": "sqlite://"})
     assert kinds(startup_warnings(settings)) == list(WARNINGS)
-    assert kinds(startup_warnings(settings, testing=True)) == list(WARNINGS[:2])
+    assert kinds(startup_warnings(settings, testing=True)) == list(WARNINGS[:3])
     configured = Settings.from_mapping({"DATABASE_URL": "sqlite://", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-                                        "TWILIO_AUTH_TOKEN": "real-token", "SECRET_KEY": "s3cret"})
+                                        "TWILIO_AUTH_TOKEN": "real-token", "SECRET_KEY": "s3cret",
+                                        "ORG_CONTACT": "help@actionline.org"})
     assert startup_warnings(configured) == []
 
 

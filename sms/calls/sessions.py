@@ -139,13 +139,19 @@ def _check_callback(session: Session, settings: Settings, phone: str, now: datet
         raise SmsError("active", reply="We're already calling you - please pick up! Reply CALL again later.")
 
 
+US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
+"""The United States in phonenumbers' regions: its territories' +1 numbers (787/939, 671, 340, 684, 670)."""
+
+
 def country_allowed(settings: Settings, phone: str) -> bool:
-    """True if ``phone`` is in an allowed country. +1 covers Caribbean countries too (a toll-fraud
-    favourite), so the region must resolve; fictional +1 555 numbers pass only offline (outbox mode)."""
+    """True if ``phone`` is in an allowed country (``US`` covers DC and the territories, which have their
+    own regions). +1 covers Caribbean countries too (a toll-fraud favourite), so the region must resolve;
+    fictional +1 555 numbers pass only offline (outbox mode)."""
     region = subscribers.region_of(phone)
     if region is None and settings.outbox_mode and phone.startswith("+1"):
         region = "US"
-    return region in settings.call_allowed_countries
+    allowed = settings.call_allowed_countries
+    return region in allowed or ("US" in allowed and region in US_REGIONS)
 
 
 def open_session(session: Session, phone: str, subscriber: Subscriber | None, demand: str | None,

@@ -15,7 +15,7 @@ from sms import store
 from sms.calls import stances
 from sms.errors import DataError, StanceError
 from sms.messaging import catalogue
-from sms.targets import datasets, importer, terms
+from sms.targets import custom_sets, datasets, importer, terms
 from sms.targets.models import Dataset
 
 commands = Commands()
@@ -101,15 +101,15 @@ def import_zips(path: Path | None, skip_bad: bool, **described: object) -> None:
 
 @commands.command("import-targets")
 @click.argument("path", required=False, type=FILE)
-@click.option("--if-empty", is_flag=True, help="Only load sets that do not exist yet; keep console edits.")
+@click.option("--if-empty", is_flag=True, help="Keep sets' targets and rules already loaded (console edits).")
 def import_targets(path: Path | None, if_empty: bool) -> None:
-    """Load custom target sets (``custom_targets:``) from the catalogue or a targets YAML."""
-    sets = importer.load_custom_targets(path or importer.CATALOGUE_YAML)
+    """Load custom target sets (``custom_targets:``: hours, constituents, targets) from the catalogue or a YAML."""
+    sets = custom_sets.load_custom_targets(path or custom_sets.CATALOGUE_YAML)
     with services().db.session() as session:
-        if if_empty:
-            sets = {name: items for name, items in sets.items() if not importer.set_exists(session, name)}
-        summary = importer.import_custom_targets(session, sets)
+        summary = custom_sets.import_custom_targets(session, sets, if_empty=if_empty)
     click.echo(f"Custom targets ({', '.join(sets) or 'none'}): {summary}.")
+    for note in summary.notes:
+        click.echo(f"  {note}")
 
 
 @commands.command("import-stances")

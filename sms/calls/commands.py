@@ -35,6 +35,9 @@ def call(turn: Turn, rest: str) -> None:
         if not turn.subscriber.last_demand:
             return turn.say("Which issue should we call you about? Text its keyword first (e.g. CHOKEHOLD), "
                             f"then CALL {rest.strip().upper()[:12]}.")
+        booked = turn.catalogue.demand(turn.subscriber.last_demand)
+        if booked is not None and refused_locally(turn, booked, rest):
+            return None
         return later.schedule(turn, turn.subscriber.last_demand, wanted, now)
     keyword = keyword_key(rest) if rest else (turn.subscriber.last_demand or "")
     demand = turn.catalogue.demand(keyword) if keyword else None
@@ -52,6 +55,10 @@ def proceed(turn: Turn, demand: DemandView) -> None:
     sub = turn.subscriber
     sub.last_demand = demand.keyword
     if demand.targets.startswith("custom:"):
+        rules = lookup.set_rules(turn.session, demand.targets.split(":", 1)[1])
+        if rules is not None and rules.limited and not sub.zip:  # only constituents: where are they?
+            turn.ask("call_zip", demand=demand.keyword)
+            return turn.say(f"What's your ZIP code? {rules.refusal}. Reply with 5 digits.")
         return start(turn, demand, [])
     seats = sessions.seats_of(turn.session, sub)
     if not seats:
@@ -85,7 +92,9 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
     except SmsError as exc:
         return turn.say(exc.reply) if exc.reply else None
     state = seats[0][0] if seats else sub.state
-    plan = sessions.plan(turn.session, turn.settings, demand, state, seats)
+    plan = sessions.plan(turn.session, turn.settings, demand, state, seats, zip_code=sub.zip)
+    if plan.outside:
+        return offer_instead(turn, demand, plan)
     if not plan.targets:
         why = f" ({'; '.join(plan.notes)})" if plan.notes else ""
         return turn.say(f"Sorry, there's no office for you to call about {demand.keyword} right now{why}. "
@@ -94,20 +103,63 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
     if services is not None:
         routed, notes = routing.route(services, turn.session, plan.targets, sub.zip, state)
         plan = sessions.Plan(routed, plan.notes + notes, plan.thanked)
-    now, set_name = office_hours.clock(), office_hours.set_of(demand.targets)
-    if office_hours.closed_now(turn.settings, plan.targets, set_name, now):
+    now, schedule = office_hours.clock(), office_hours.schedule_of(turn.session, turn.settings, demand.targets)
+    if office_hours.closed_now(schedule, plan.targets, now):
         zone = compliance.subscriber_zone(sub)
-        run_at = office_hours.call_time(turn.settings, plan.targets, set_name, zone, now)
-        return later.offer(turn, demand.keyword, run_at, office_hours.spoken_time(run_at, zone, now))
+        run_at, night = office_hours.callback_time(turn.settings, schedule, plan.targets, zone, now)
+        return later.offer(turn, demand.keyword, run_at, office_hours.spoken_time(run_at, zone, now), night)
+    open_call(turn, demand, plan)
+
+
+def open_call(turn: Turn, demand: DemandView, plan: sessions.Plan) -> None:
+    """Open the session, say who will be called and the script, and queue the call-back after the commit."""
+    sub = turn.subscriber
     session = sessions.open_session(turn.session, sub.phone, sub, demand.keyword, sub.zip, plan.targets,
-                                 thanked=plan.thanked)
+                                    thanked=plan.thanked)
     turn.say(calling_text(plan))
     first = plan.targets[0]
     script = stances.thank_script(turn.session, demand.keyword) if sessions.member_ref(first) in plan.thanked \
         else demand.script
     turn.say("Your script: " + fill_script(script, first.spoken, sub.zip, sub.state))
+    services = turn.services
     if services is not None:
         turn.after_commit.append(lambda: sessions.enqueue_place(services, session.id))
+
+
+def refused_locally(turn: Turn, demand: DemandView, rest: str) -> bool:
+    """``CALL 9AM`` about a local set that takes no call from this texter: say why and return True."""
+    if not demand.targets.startswith("custom:"):
+        return False
+    sub = turn.subscriber
+    plan = sessions.plan(turn.session, turn.settings, demand, sub.state, [], zip_code=sub.zip)
+    if not plan.outside:
+        return False
+    if sub.zip:
+        offer_instead(turn, demand, plan)
+    else:
+        turn.say(f"{plan.outside}. Text ZIP and your 5-digit ZIP code first, then CALL {rest.strip().upper()[:12]} "
+                 "again.")
+    return True
+
+
+def offer_instead(turn: Turn, demand: DemandView, plan: sessions.Plan) -> None:
+    """A local set takes no call from this texter: say why, and offer the demand's Congress call if it has one."""
+    if not plan.instead:
+        return turn.say(f"{plan.outside}, so there's no office for you to call about {demand.keyword}. "
+                        "Reply MENU for other ways to act.")
+    turn.ask("call_instead", demand=plan.instead)
+    turn.say(f"{plan.outside}. Reply YES to call your members of Congress about {plan.instead} instead.")
+
+
+@words.answer("call_instead")
+def answer_instead(turn: Turn) -> bool:
+    """YES to a Congress call instead of a local set's."""
+    demand = turn.catalogue.demand((turn.conversation.data or {}).get("demand", ""))
+    if turn.key not in ("YES", "Y", "OK", "SURE") or demand is None:
+        return False
+    turn.ask(None)
+    proceed(turn, demand)
+    return True
 
 
 def calling_text(plan: sessions.Plan) -> str:

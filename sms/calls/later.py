@@ -12,13 +12,16 @@ from datetime import datetime, timedelta
 
 from rq.job import Job
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from sms.calls import office_hours, routing, sessions
 from sms.calls.models import ScheduledCall
 from sms.errors import SmsError
 from sms.messaging import catalogue, compliance
+from sms.messaging.catalogue import DemandView
 from sms.messaging.conversation import Turn, Words
 from sms.services import Services
+from sms.settings import Settings
 from sms.store import Subscriber, utcnow
 from sms.targets import lookup
 
@@ -36,13 +39,17 @@ def cancel_on_opt_out(session, subscriber: Subscriber) -> None:  # noqa: ANN001
     office_hours.cancel(session, subscriber.phone)
 
 
-def offer(turn: Turn, demand: str, run_at: datetime, zone_label: str) -> None:
-    """Every office is closed: offer a call-back when they open (the caller must say YES)."""
+def offer(turn: Turn, demand: str, run_at: datetime, zone_label: str, night: bool = False) -> None:
+    """Every office is closed: offer a call-back when they open (the caller must say YES); ``night``: the
+    offices are never open in the caller's daytime, so the call would come in their night."""
     row = ScheduledCall(subscriber_id=turn.subscriber.id, phone=turn.subscriber.phone, demand=demand,
                         run_at=run_at, status="offered")
     turn.session.add(row)
     turn.session.flush()
     turn.ask("call_later", scheduled=row.id)
+    if night:
+        return turn.say(f"The offices are closed right now and open only during your night. Reply YES for a call "
+                        f"at {zone_label}, when they open, or text CALL while they're open.")
     turn.say(f"The offices are closed right now. Reply YES for a call at {zone_label}.")
 
 
@@ -66,10 +73,8 @@ def schedule(turn: Turn, demand: str, wanted: datetime, now: datetime | None = N
     now = now or utcnow()
     zone = compliance.subscriber_zone(turn.subscriber)
     view = turn.catalogue.demand(demand)
-    set_name = view.targets.split(":", 1)[1] if view and view.targets.startswith("custom:") else "congress"
-    sample = lookup.for_demand(turn.session, view.targets, view.target_order, turn.subscriber.state,
-                                      sessions.seats_of(turn.session, turn.subscriber)) if view else []
-    run_at = office_hours.call_time(turn.settings, sample, set_name, zone, wanted)
+    schedule, sample = _hours_and_targets(turn.session, turn.settings, view, turn.subscriber)
+    run_at, night = office_hours.callback_time(turn.settings, schedule, sample, zone, wanted)
     office_hours.cancel(turn.session, turn.subscriber.phone)  # one booking at a time
     row = ScheduledCall(subscriber_id=turn.subscriber.id, phone=turn.subscriber.phone, demand=demand,
                         run_at=run_at, status="scheduled")
@@ -77,8 +82,21 @@ def schedule(turn: Turn, demand: str, wanted: datetime, now: datetime | None = N
     turn.session.flush()
     _enqueue_after_commit(turn, row)
     moved = "" if run_at == wanted else " (the first time the offices are open and it's daytime for you)"
+    if night:
+        moved = " (when the offices open: they're open only during your night)"
     turn.say(f"OK: we'll call you about {demand} at {office_hours.spoken_time(run_at, zone, now)}{moved}. "
              "Reply CANCEL CALL to cancel.")
+
+
+def _hours_and_targets(session: Session, settings: Settings, demand: DemandView | None,
+                       sub: Subscriber | None) -> tuple[office_hours.Schedule, list[lookup.Target]]:
+    """The office hours of ``demand`` and the offices it would call for ``sub`` (for their hours)."""
+    if demand is None or sub is None:
+        return office_hours.Schedule(None), []
+    seats = sessions.seats_of(session, sub)
+    targets = lookup.for_demand(session, demand.targets, demand.target_order, seats[0][0] if seats else sub.state,
+                                seats)
+    return office_hours.schedule_of(session, settings, demand.targets), targets
 
 
 @words.command("CANCELCALL", "CANCELCALLS")
@@ -110,9 +128,9 @@ def run(services: Services, row_id: int, now: datetime | None = None) -> str:
         if row.run_at > now + timedelta(seconds=5):
             return "not yet"
         sub = session.get(Subscriber, row.subscriber_id)
-        zone = compliance.subscriber_zone(sub)
-        if compliance.in_quiet_hours(now, zone, services.settings.quiet_hours):
-            row.run_at = compliance.next_allowed_time(now, zone, services.settings.quiet_hours)
+        held = _daytime(session, services.settings, row, sub, now)
+        if held is not None:
+            row.run_at = held
             session.commit()
             enqueue(services, row.id, row.run_at)
             return "held for daytime"
@@ -124,7 +142,18 @@ def run(services: Services, row_id: int, now: datetime | None = None) -> str:
         return _open(services, session, row, sub, now)
 
 
-def _open(services: Services, session, row: ScheduledCall, sub: Subscriber | None, now: datetime) -> str:  # noqa: ANN001
+def _daytime(session: Session, settings: Settings, row: ScheduledCall, sub: Subscriber | None,
+             now: datetime) -> datetime | None:
+    """In the caller's quiet hours (they moved, or the clocks changed): the next time an office is open in
+    their daytime. None to call now: it is daytime, or the offices never open in it (they said yes to that)."""
+    zone = compliance.subscriber_zone(sub)
+    if not compliance.in_quiet_hours(now, zone, settings.quiet_hours):
+        return None
+    schedule, targets = _hours_and_targets(session, settings, catalogue.current(session).demand(row.demand), sub)
+    return office_hours.call_time(settings, schedule, targets, zone, now)
+
+
+def _open(services: Services, session: Session, row: ScheduledCall, sub: Subscriber | None, now: datetime) -> str:
     demand = catalogue.current(session).demand(row.demand)
     try:
         if sub is None or demand is None:
@@ -136,7 +165,7 @@ def _open(services: Services, session, row: ScheduledCall, sub: Subscriber | Non
         return f"canceled: {exc}"
     seats = sessions.seats_of(session, sub)
     state = seats[0][0] if seats else sub.state
-    plan = sessions.plan(session, services.settings, demand, state, seats, now)
+    plan = sessions.plan(session, services.settings, demand, state, seats, now, zip_code=sub.zip)
     routed, _ = routing.route(services, session, plan.targets, sub.zip, state, now)
     if not routed:
         row.status = "canceled"

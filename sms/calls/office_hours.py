@@ -1,17 +1,20 @@
 """Office hours and call-backs for later: no one is patched through to a closed office.
 
-DC offices answer about 9:00-17:00 Eastern on weekdays; district offices the same hours
-in their state's zone; each target set can say otherwise (``CALL_OFFICE_HOURS``). A
-``CALL`` while every office is closed offers a call-back when they open; ``CALL 9AM`` /
+DC offices answer about 9:00-17:00 Eastern on weekdays (``CALL_OFFICE_HOURS``); district
+offices the same hours in their state's zone; a custom set declares its own with its targets
+(data/demands.yaml). A ``CALL`` while every office is closed offers a call-back for the first
+time an office is open in the caller's daytime, or, where the two never meet (Guam, the
+Northern Mariana Islands), for when the first office opens, said in the caller's zone. ``CALL 9AM`` /
 ``CALL TOMORROW`` ask for one at a stated time in the caller's own zone. A call-back is
 a ``ScheduledCall`` row first and an RQ ``enqueue_at`` second (the sweeper re-enqueues
-rows Redis lost); it is never placed in the caller's quiet hours, and STOP or
-``CANCEL CALL`` cancels it.
+rows Redis lost); it is never placed in the caller's quiet hours unless they said yes to a
+call in their night (hours that never meet), and STOP or ``CANCEL CALL`` cancels it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +28,9 @@ from sms.store import utcnow
 from sms.targets import lookup
 
 EASTERN = "America/New_York"
+OVERLAP_HORIZON = timedelta(days=14)
+"""How far ahead ``call_time`` looks for an office open in the caller's daytime before saying there is none."""
+Hours = tuple[int, int, str]
 PENDING = ("offered", "scheduled")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(AM|PM)?$")
 
@@ -39,39 +45,61 @@ def set_of(demand_targets: str) -> str:
     return demand_targets.split(":", 1)[1] if demand_targets.startswith("custom:") else "congress"
 
 
-def closed_now(settings: Settings, chosen: list[lookup.Target], set_name: str, now: datetime) -> bool:
+@dataclass(frozen=True)
+class Schedule:
+    """When a target set's offices answer on weekdays: (open hour, close hour, zone); None: always."""
+
+    hours: Hours | None
+
+    def of(self, target: lookup.Target) -> Hours | None:
+        """The hours of one office: a district office keeps them in its own state's zone."""
+        if self.hours is None:
+            return None
+        start, end, zone = self.hours
+        if target.kind == "office":
+            zone = lookup.timezone_of(target.state) or zone
+        return start, end, zone
+
+
+def schedule_of(session: Session, settings: Settings, demand_targets: str) -> Schedule:
+    """The office hours of a demand's targets (``congress`` or ``custom:<set>``).
+
+    CALL_OFFICE_HOURS=off: always open. Congress: its CALL_OFFICE_HOURS entry. A custom set:
+    its CALL_OFFICE_HOURS entry if listed (an override), else the hours declared with the set
+    (data/demands.yaml), else (a set started in the console) Congress's.
+    """
+    configured = settings.call_office_hours
+    name = set_of(demand_targets)
+    if not configured or name in configured:
+        return Schedule(configured.get(name))
+    rules = lookup.set_rules(session, name) if name != "congress" else None
+    if rules is not None:
+        return Schedule(rules.hours)
+    return Schedule(configured.get("congress"))
+
+
+def closed_now(schedule: Schedule, chosen: list[lookup.Target], now: datetime) -> bool:
     """True if every office in ``chosen`` is closed at ``now``."""
-    return bool(chosen) and not any(is_open(hours_of(settings, t, set_name), now) for t in chosen)
+    return bool(chosen) and not any(is_open(schedule.of(t), now) for t in chosen)
 
 
-def opening(settings: Settings, chosen: list[lookup.Target], set_name: str, now: datetime) -> str | None:
+def opening(schedule: Schedule, chosen: list[lookup.Target], now: datetime) -> str | None:
     """None if an office is open now, else when the first one opens (``Mon 9am ET``) in its own zone."""
-    if not closed_now(settings, chosen, set_name, now):
+    if not closed_now(schedule, chosen, now):
         return None
-    hours = [h for h in (hours_of(settings, t, set_name) for t in chosen) if h is not None]
+    hours = [h for h in (schedule.of(t) for t in chosen) if h is not None]
     first = min(hours, key=lambda h: next_open(h, now))
     return spoken_time(next_open(first, now), ZoneInfo(first[2]), now)
 
 
-def hours_of(settings: Settings, target: lookup.Target, set_name: str = "congress") -> tuple[int, int, str] | None:
-    """(open hour, close hour, zone) of ``target``; None if the set has no hours (always open)."""
-    configured = settings.call_office_hours.get(set_name)
-    if configured is None:
-        return None
-    start, end, zone = configured
-    if target.kind == "office":
-        zone = lookup.timezone_of(target.state) or zone
-    return start, end, zone
-
-
-def is_open(hours: tuple[int, int, str] | None, when: datetime) -> bool:
+def is_open(hours: Hours | None, when: datetime) -> bool:
     if hours is None:
         return True
     local = when.astimezone(ZoneInfo(hours[2]))
     return local.weekday() < 5 and hours[0] <= local.hour < hours[1]
 
 
-def next_open(hours: tuple[int, int, str] | None, when: datetime) -> datetime:
+def next_open(hours: Hours | None, when: datetime) -> datetime:
     """The first moment at or after ``when`` that the office is open."""
     if is_open(hours, when):
         return when
@@ -83,17 +111,34 @@ def next_open(hours: tuple[int, int, str] | None, when: datetime) -> datetime:
     return datetime.combine(day, time(hours[0]), zone).astimezone(when.tzinfo)
 
 
-def call_time(settings: Settings, chosen: list[lookup.Target], set_name: str, caller_zone: ZoneInfo,
-              when: datetime) -> datetime:
-    """When a call-back from ``when`` on can reach the first open office and respect the caller's quiet hours."""
-    hours = [hours_of(settings, t, set_name) for t in chosen] or [None]
-    for _ in range(14):
-        opening = min(next_open(h, when) for h in hours)
-        allowed = compliance.next_allowed_time(opening, caller_zone, settings.quiet_hours)
+def first_opening(schedule: Schedule, chosen: list[lookup.Target], when: datetime) -> datetime:
+    """The first moment at or after ``when`` that any office in ``chosen`` is open."""
+    return min(next_open(h, when) for h in [schedule.of(t) for t in chosen] or [None])
+
+
+def call_time(settings: Settings, schedule: Schedule, chosen: list[lookup.Target], caller_zone: ZoneInfo,
+              when: datetime) -> datetime | None:
+    """The first moment from ``when`` on that an office is open and it is daytime for the caller
+    (outside their quiet hours); None if the two never meet (Guam's day is Washington's night)."""
+    hours = [schedule.of(t) for t in chosen] or [None]
+    horizon = when + OVERLAP_HORIZON
+    while when < horizon:
+        allowed = compliance.next_allowed_time(first_opening(schedule, chosen, when), caller_zone,
+                                               settings.quiet_hours)
         if any(is_open(h, allowed) for h in hours):
             return allowed
         when = allowed + timedelta(minutes=30)
-    return when
+    return None
+
+
+def callback_time(settings: Settings, schedule: Schedule, chosen: list[lookup.Target], caller_zone: ZoneInfo,
+                  when: datetime) -> tuple[datetime, bool]:
+    """When to call back from ``when`` on, and whether that is in the caller's night: the first open
+    office in their daytime, else (hours that never meet) the first office's opening."""
+    daytime = call_time(settings, schedule, chosen, caller_zone, when)
+    if daytime is not None:
+        return daytime, False
+    return first_opening(schedule, chosen, when), True
 
 
 def parse_when(text: str, caller_zone: ZoneInfo, now: datetime) -> datetime | None:

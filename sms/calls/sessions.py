@@ -20,7 +20,7 @@ from sms import defaults
 from sms.calls import stances
 from sms.calls.models import Blocked, CallLeg, CallSession
 from sms.errors import LimitReached, SmsError, TransportError
-from sms.messaging import compliance, subscribers
+from sms.messaging import catalogue, compliance, subscribers
 from sms.messaging.catalogue import DemandView
 from sms.services import Services
 from sms.settings import Settings
@@ -55,6 +55,10 @@ class Plan:
     targets: list[lookup.Target]
     notes: list[str]
     thanked: frozenset[str] = frozenset()
+    outside: str = ""
+    """Why a local set takes no call from this caller (``The Louisville Metro Council takes calls from ...``)."""
+    instead: str = ""
+    """The demand (calling Congress) offered to a caller the local set takes no call from, if any."""
 
 
 def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
@@ -66,14 +70,20 @@ def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
 
 
 def plan(session: Session, settings: Settings, demand: DemandView, state: str | None,
-         seats: list[tuple[str, int]], now: datetime | None = None) -> Plan:
+         seats: list[tuple[str, int]], now: datetime | None = None, zip_code: str | None = None) -> Plan:
     """The targets for ``demand``; vacant seats and offices at their daily cap are left out, and so are
-    members whose term has ended when CALL_ENDED_TERMS is skip (each with a note)."""
+    members whose term has ended when CALL_ENDED_TERMS is skip (each with a note). A local set that
+    takes calls only from its constituents plans no one for others (``outside`` says why)."""
+    if demand.targets.startswith("custom:"):
+        refused = _outside(session, demand.targets.split(":", 1)[1], zip_code, state)
+        if refused is not None:
+            return refused
     chosen = lookup.for_demand(session, demand.targets, demand.target_order, state, seats)
     chosen, ended = _without_ended_terms(session, settings, chosen, now or terms.clock())
     screened = stances.screen(session, demand.keyword, chosen)
     chosen, notes = screened.targets, ended + list(screened.notes)
-    if not demand.targets.startswith("custom:") and "house" in (demand.target_order or ("house",)):
+    congress = not demand.targets.startswith("custom:")
+    if congress and "house" in (demand.target_order or ("house",)):
         notes += [f"{lookup.district_label(s, d)} is vacant" for s, d in seats if lookup.is_vacant(session, s, d)]
     cap = settings.call_target_cap_per_day
     if cap:
@@ -82,6 +92,17 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
         notes += [f"{t.label} has had all the calls we can send today" for t in full]
         chosen = [t for t in chosen if t not in full]
     return Plan(chosen, notes, screened.thanked)
+
+
+def _outside(session: Session, set_name: str, zip_code: str | None, state: str | None) -> Plan | None:
+    """The empty plan of a caller a local set takes no call from (with the Congress demand offered
+    instead, if the set names one); None if the set takes their call."""
+    rules = lookup.set_rules(session, set_name)
+    if rules is None or rules.admits(zip_code, state):
+        return None
+    other = catalogue.current(session).demand(rules.others) if rules.others else None
+    instead = other.keyword if other is not None and not other.targets.startswith("custom:") else ""
+    return Plan([], [], outside=rules.refusal, instead=instead)
 
 
 def _without_ended_terms(session: Session, settings: Settings, chosen: list[lookup.Target],

@@ -112,17 +112,25 @@ def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
     """Plan the offices for ``keyword`` (a call-in choosing or switching demand), then the intro."""
     demand = catalogue.current(flow.session).demand(keyword)
     seats = [(s, int(d)) for s, d in call.seats]
-    plan = sessions.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats)
+    plan = sessions.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats,
+                         zip_code=call.zip)
+    if plan.outside and plan.instead:  # a local set that takes no call from them: their Congress call
+        flow.say(f"{plan.outside}, so we'll connect you with your members of Congress instead.")
+        return choose_demand(flow, call, plan.instead)
     routed, _notes = routing.route(flow.services, flow.session, plan.targets, call.zip, seats[0][0] if seats else None)
     call.demand, call.targets = keyword, sessions.stored(routed, plan.thanked)
+    if plan.outside:
+        return flow.goodbye(f"{plan.outside}. Text MENU to this number for other ways to act. Goodbye.")
     if not plan.targets:
         return flow.goodbye("Sorry, there is no office to call about this issue from your area. Goodbye.")
-    opens = office_hours.opening(flow.settings, routed, office_hours.set_of(demand.targets), office_hours.clock())
+    schedule = office_hours.schedule_of(flow.session, flow.settings, demand.targets)
+    opens = office_hours.opening(schedule, routed, office_hours.clock())
     if opens is not None:
         call.status = "closed"
         return flow.goodbye(f"The offices are closed right now. They open {opens}. Text CALL to this number "
                             "and we'll call you back when they open. Goodbye.")
     return intro(flow, call)
+
 
 def current(flow: Flow, call: CallSession) -> str:
     """TwiML for where the session is now (the answer to any repeated step)."""

@@ -113,6 +113,16 @@ class TargetSet:
     name: str
     targets: list[CustomTarget]
     demands: list[str]  # keywords whose targets are ``custom:<name>``
+    rules: lookup.SetRules | None = None  # hours and constituents from data/demands.yaml; None: none declared
+
+    @property
+    def hours(self) -> str:
+        """``9-17 America/Kentucky/Louisville on weekdays``, ``always open`` or Congress's (none declared)."""
+        if self.rules is None:
+            return "Congress's office hours (none declared: flask import-targets loads them from the YAML)"
+        if self.rules.hours is None:
+            return "always open"
+        return "{}-{} {} on weekdays".format(*self.rules.hours)
 
 
 def sets(session: Session) -> list[TargetSet]:
@@ -124,7 +134,8 @@ def sets(session: Session) -> list[TargetSet]:
     rows: dict[str, list[CustomTarget]] = {}
     for row in session.scalars(select(CustomTarget).order_by(CustomTarget.set_name, CustomTarget.position)):
         rows.setdefault(row.set_name, []).append(row)
-    return [TargetSet(name, rows.get(name, []), used.get(name, [])) for name in sorted(set(used) | set(rows))]
+    return [TargetSet(name, rows.get(name, []), used.get(name, []), lookup.set_rules(session, name))
+            for name in sorted(set(used) | set(rows))]
 
 
 @dataclass(frozen=True)
@@ -184,8 +195,8 @@ def preview(session: Session, settings: Settings, zip_code: str, keyword: str = 
     for demand in catalogue.current(session).demands:
         if (keyword and demand.keyword != keyword) or (place is None and not demand.targets.startswith("custom:")):
             continue
-        plan = sessions.plan(session, settings, demand, state, seats, now)
-        key = (tuple(t.ref for t in plan.targets), tuple(plan.notes))
+        plan = sessions.plan(session, settings, demand, state, seats, now, zip_code=zip_code)
+        key = (tuple(t.ref for t in plan.targets), tuple(plan.notes), plan.outside)
         grouped.setdefault(key, ([], plan))[0].append(demand.keyword)
     plans = list(grouped.values())
     ended = lookup.ended_terms(session, [t for _, plan in plans for t in plan.targets], now)

@@ -27,15 +27,15 @@ from sqlalchemy.orm import Session
 from sms.errors import DataError
 from sms.targets import datasets
 from sms.targets.lookup import DATA, forget_directory, house_title
-from sms.targets.models import CustomTarget, DistrictOffice, Legislator, ZipDistrict
+from sms.targets.models import DistrictOffice, Legislator, ZipDistrict
 
 LEGISLATORS_CSV = DATA / "congress" / "legislators-current.csv"
 OFFICES_CSV = DATA / "congress" / "legislators-district-offices.csv"
 ZIPS_CSV = DATA / "congress" / "zccd.csv"
-CATALOGUE_YAML = DATA / "demands.yaml"
 CHUNK = 2000
 _BIOGUIDE = re.compile(r"^[A-Z]\d{6}$")
 _STATE = re.compile(r"^[A-Z]{2}$")
+
 
 Row = tuple[int, dict[str, Any]]
 
@@ -261,53 +261,3 @@ def import_zips(session: Session, rows: Iterable[Row], path: Path | str = "", sk
     if origin is not None:
         datasets.record(session, origin, summary.loaded)
     return sync(session, ZipDistrict, records, summary)
-
-
-def load_custom_targets(path: Path | str = CATALOGUE_YAML) -> dict[str, list[dict[str, Any]]]:
-    """``custom_targets:`` from a catalogue or targets YAML, validated, phones in E.164."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(f"{path}: {exc}") from exc
-    sets: dict[str, list[dict[str, Any]]] = {}
-    for set_name, items in (data.get("custom_targets") or {}).items():
-        sets[set_name] = []
-        for position, item in enumerate(items or []):
-            where = f"{path}: custom_targets.{set_name}[{position}]"
-            if not item.get("name") or not item.get("phone"):
-                raise DataError(f"{where}: name and phone are required")
-            try:
-                phone = e164(str(item["phone"]))
-            except ValueError as exc:
-                raise DataError(f"{where}: {exc}") from None
-            sets[set_name].append({"set_name": set_name, "position": position, "name": str(item["name"])[:120],
-                                   "title": str(item.get("title") or "")[:60], "phone": phone,
-                                   "note": str(item.get("note") or "")[:400]})
-    return sets
-
-
-def set_exists(session: Session, set_name: str) -> bool:
-    """True if the custom target set has any targets (loaded or edited in the console)."""
-    return session.scalar(select(CustomTarget.id).where(CustomTarget.set_name == set_name).limit(1)) is not None
-
-
-def import_custom_targets(session: Session, sets: dict[str, list[dict[str, Any]]]) -> Summary:
-    """Replace the targets of each set named in ``sets`` (other sets are left alone)."""
-    summary = Summary()
-    for set_name, items in sets.items():
-        current = [{"name": r.name, "title": r.title, "phone": r.phone, "note": r.note} for r in session.scalars(
-            select(CustomTarget).where(CustomTarget.set_name == set_name).order_by(CustomTarget.position))]
-        wanted = [{k: i[k] for k in ("name", "title", "phone", "note")} for i in items]
-        summary.loaded += len(items)
-        if current == wanted:
-            summary.unchanged += len(items)
-            continue
-        session.execute(delete(CustomTarget).where(CustomTarget.set_name == set_name))
-        if items:
-            session.execute(insert(CustomTarget), items)
-        if current:
-            summary.changed += len(items)
-        else:
-            summary.added += len(items)
-    session.commit()
-    return summary

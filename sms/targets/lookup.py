@@ -1,5 +1,8 @@
 """Who a caller is connected to: ZIP → districts → House member and senators, or a custom set.
 
+A custom set may take calls only from its own constituents
+(``SetRules``, declared with the set in data/demands.yaml).
+
 The tables are filled from public data by ``sms.targets.importer`` (``flask import-legislators``,
 ``flask import-zips``, ``flask import-targets``). Only numbers stored here are ever dialed.
 ZCTAs are not ZIPs and the ZIP table is over-inclusive near district lines, so a ZIP may
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from sms import defaults
 from sms.targets import terms
-from sms.targets.models import CustomTarget, Legislator, ZipDistrict
+from sms.targets.models import CustomTarget, CustomTargetSet, Legislator, ZipDistrict
 
 DATA = defaults.DATA_DIR
 TIMEZONES_CSV = DATA / "timezones" / "us-state-timezones.csv"
@@ -206,6 +209,47 @@ def house_members(session: Session, seats: list[tuple[str, int]]) -> list[Target
 def senators(session: Session, state: str) -> list[Target]:
     """Both senators of ``state`` (none for DC and territories), in a stable order."""
     return [t for t in directory(session).senate.get(state, []) if t.phone]
+
+
+@dataclass(frozen=True)
+class SetRules:
+    """What a custom set declares: its weekday office hours and who may call it."""
+
+    name: str
+    title: str = ""  # starts a sentence: "The Louisville Metro Council"
+    hours: tuple[int, int, str] | None = None  # (opens, closes, zone); None: always open
+    who: str = ""  # "Louisville residents"
+    states: tuple[str, ...] = ()
+    zips: tuple[str, ...] = ()
+    zip_prefixes: tuple[str, ...] = ()
+    others: str = ""  # a demand calling Congress, offered to everyone else
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.states or self.zips or self.zip_prefixes)
+
+    def admits(self, zip_code: str | None, state: str | None) -> bool:
+        """True if a caller from ``zip_code`` (in ``state``) may call the set."""
+        if not self.limited:
+            return True
+        zip_code = zip_code or ""
+        return (bool(state) and state in self.states) or zip_code in self.zips or any(
+            zip_code.startswith(prefix) for prefix in self.zip_prefixes if zip_code)
+
+    @property
+    def refusal(self) -> str:
+        """``The Louisville Metro Council takes calls from Louisville residents``."""
+        return f"{self.title or 'This office'} takes calls from {self.who or 'its constituents'}"
+
+
+def set_rules(session: Session, set_name: str) -> SetRules | None:
+    """The rules declared with a custom set; None for a set that declared none (made in the console)."""
+    row = session.get(CustomTargetSet, set_name)
+    if row is None:
+        return None
+    hours = (row.opens, row.closes, row.zone) if row.opens is not None and row.closes is not None else None
+    return SetRules(row.name, row.title, hours, row.who, tuple(row.states or ()), tuple(row.zips or ()),
+                    tuple(row.zip_prefixes or ()), row.others)
 
 
 def custom(session: Session, set_name: str) -> list[Target]:

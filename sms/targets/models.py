@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sms.store import Base, UTCDateTime, utcnow
@@ -90,3 +90,25 @@ class CustomTarget(Base):
     title: Mapped[str] = mapped_column(String(60), default="")
     phone: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(String(400), default="")
+
+
+class CustomTargetSet(Base):
+    """A custom set's rules, declared with it in data/demands.yaml: when its offices answer, who may call.
+
+    A set with no row here (one started in the console) keeps Congress's office hours and takes
+    calls from anyone.
+    """
+
+    __tablename__ = "custom_target_sets"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), default="")  # starts a sentence: "The Louisville Metro Council"
+    opens: Mapped[int | None] = mapped_column(Integer)  # weekday hours in ``zone``; None: always open
+    closes: Mapped[int | None] = mapped_column(Integer)
+    zone: Mapped[str] = mapped_column(String(64), default="")
+    who: Mapped[str] = mapped_column(String(120), default="")  # "Louisville residents"; "" = anyone may call
+    states: Mapped[list[str]] = mapped_column(JSON, default=list)
+    zips: Mapped[list[str]] = mapped_column(JSON, default=list)
+    zip_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    others: Mapped[str] = mapped_column(String(40), default="")  # a Congress demand offered to everyone else
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,4 +1,4 @@
-"""Texts that start a call: CALL, ZIP, DISTRICT, split ZIPs, custom targets, limits and fraud guards."""
+"""Texts that start a call: CALL, ZIP, DISTRICT, split ZIPs, limits and fraud guards (places: test_places.py)."""
 
 from __future__ import annotations
 
@@ -125,12 +125,6 @@ def test_vacant_seat_and_member_without_phone_are_left_out(phone, svc) -> None: 
     other = Phone(phone.client, "+16175550199")
     other.text("ZIP 95568")  # CA-1: Gallagher has no phone yet
     assert "Rep." not in other.text("CALL CHOKEHOLD")[0]
-
-
-def test_custom_targets_need_no_zip(phone, svc) -> None:  # noqa: ANN001
-    assert phone.text("CALL NOKNOCK")[0].startswith("Calling you now to connect you with Louisville Metro "
-                                                    "Council.\n")
-    assert [t["phone"] for t in call_sessions(svc)[0].targets] == ["+15025741100"]
 
 
 def test_target_order_puts_senators_first(phone, svc) -> None:  # noqa: ANN001

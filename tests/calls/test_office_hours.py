@@ -14,6 +14,7 @@ from sms.calls import later, office_hours
 from sms.calls.models import CallSession, ScheduledCall
 from sms.store import Subscriber
 from sms.targets.lookup import Target
+from tests.conftest import Phone
 from tests.support.calls import Caller, dialed, spoken, tune
 
 pytestmark = pytest.mark.usefixtures("targets_db")
@@ -21,6 +22,7 @@ SATURDAY = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # 10am ET
 WEDNESDAY_3PM_ET = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 MONDAY_9AM_ET = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 HONOLULU = ZoneInfo("Pacific/Honolulu")
+GUAM = ZoneInfo("Pacific/Guam")
 DC = Target("house", "N000002", "Rep.", "Jerrold Nadler", "+12022255635", "NY", 12)
 CA_OFFICE = Target("office", "X000001-la", "Rep.", "Someone, Los Angeles office", "+12135550100", "CA", 1)
 
@@ -42,17 +44,21 @@ def rows(svc) -> list[ScheduledCall]:  # noqa: ANN001
 def test_hours_and_call_times_across_zones(svc) -> None:  # noqa: ANN001
     tuned = dataclasses.replace(svc.settings, call_office_hours={"congress": (9, 17, "America/New_York")},
                                 quiet_hours=(9, 20))
-    eastern = office_hours.hours_of(tuned, DC)
+    congress = office_hours.Schedule((9, 17, "America/New_York"))
+    eastern = congress.of(DC)
     assert not office_hours.is_open(eastern, SATURDAY) and office_hours.is_open(eastern, MONDAY_9AM_ET)
     assert office_hours.next_open(eastern, SATURDAY) == MONDAY_9AM_ET
-    assert office_hours.hours_of(tuned, CA_OFFICE)[2] == "America/Los_Angeles"  # a district office keeps home time
-    assert office_hours.next_open(office_hours.hours_of(tuned, CA_OFFICE), MONDAY_9AM_ET).hour == 17  # 9am PT
-    eastern_caller = office_hours.call_time(tuned, [DC], "congress", ZoneInfo("America/New_York"), SATURDAY)
+    assert congress.of(CA_OFFICE)[2] == "America/Los_Angeles"  # a district office keeps home time
+    assert office_hours.next_open(congress.of(CA_OFFICE), MONDAY_9AM_ET).hour == 17  # 9am PT
+    eastern_caller = office_hours.call_time(tuned, congress, [DC], ZoneInfo("America/New_York"), SATURDAY)
     assert eastern_caller == MONDAY_9AM_ET
     # 9am ET is 4am in Honolulu: the call waits for the caller's 9am (2pm ET, offices still open).
-    hawaii = office_hours.call_time(tuned, [DC], "congress", HONOLULU, SATURDAY)
+    hawaii = office_hours.call_time(tuned, congress, [DC], HONOLULU, SATURDAY)
     assert hawaii == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
-    assert office_hours.hours_of(tuned, Target("custom", "1", "", "Council", "+15025550100"), "louisville") is None
+    # Guam's daytime is Washington's night: no time suits both, so the call-back is for the opening.
+    assert office_hours.call_time(tuned, congress, [DC], GUAM, SATURDAY) is None
+    assert office_hours.callback_time(tuned, congress, [DC], GUAM, SATURDAY) == (MONDAY_9AM_ET, True)
+    assert office_hours.Schedule(None).of(DC) is None
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -150,3 +156,68 @@ def test_bad_call_settings_stop_start_up_naming_the_key(env: dict[str, str], mes
         Settings.from_mapping(env)
     hours = Settings.from_mapping({"CALL_OFFICE_HOURS": "congress=9-17,louisville=10-16@America/Kentucky/Louisville"})
     assert hours.call_office_hours["louisville"] == (10, 16, "America/Kentucky/Louisville")
+
+
+WEDNESDAY_3_28AM_ET = datetime(2026, 11, 25, 8, 28, tzinfo=UTC)
+WEDNESDAY_6PM_ET = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)  # Thursday 9am in Guam
+THURSDAY_9AM_ET = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Friday midnight in Guam
+
+
+def test_a_local_set_keeps_its_own_hours_and_calls_back_when_it_opens(phone, svc, hours) -> None:  # noqa: ANN001
+    """Issue 13: the Louisville Metro Council was dialed at 03:28 ET."""
+    hours["now"] = WEDNESDAY_3_28AM_ET
+    phone.text("ZIP 40202")
+    assert phone.text("CALL NOKNOCK") == ["The offices are closed right now. Reply YES for a call at 9am ET."]
+    phone.text("YES")
+    (row,) = rows(svc)
+    assert (row.status, row.demand, row.run_at) == ("scheduled", "NOKNOCK", datetime(2026, 11, 25, 14, 0, tzinfo=UTC))
+    with svc.db.session() as session:
+        assert session.scalar(select(CallSession)) is None  # nobody was dialed at 03:28
+    assert later.run(svc, row.id, now=row.run_at) == "placed"
+    with svc.db.session() as session:
+        assert [t["phone"] for t in session.scalars(select(CallSession)).one().targets] == ["+15025741100"]
+
+
+def test_where_a_sets_hours_come_from(svc) -> None:  # noqa: ANN001
+    from sms.targets import editing
+
+    congress = {"congress": (9, 17, "America/New_York")}
+    with svc.db.session() as session:
+        editing.add(session, "da_office", editing.TargetEdit("District Attorney", "", "(502) 574-1100"))
+        of = lambda targets, **hours: office_hours.schedule_of(  # noqa: E731
+            session, dataclasses.replace(svc.settings, call_office_hours=hours), targets).hours
+        assert of("custom:louisville_council", **congress) == (9, 17, "America/Kentucky/Louisville")  # its own
+        override = (10, 16, "America/Kentucky/Louisville")
+        assert of("custom:louisville_council", **congress, louisville_council=override) == override
+        assert of("custom:da_office", **congress) == congress["congress"]  # started in the console: Congress's
+        assert of("custom:louisville_council") is None  # CALL_OFFICE_HOURS=off: always open
+        assert of("congress", louisville_council=override) is None  # Congress not listed: always open
+
+
+def test_guam_is_offered_a_call_when_offices_open_in_its_night_and_gets_it(client, svc, hours, run_jobs,
+                                                                          transport) -> None:  # noqa: ANN001
+    hours["now"] = WEDNESDAY_6PM_ET
+    guam = Phone(client, "+16714770123")
+    guam.text("ZIP 96910")
+    assert guam.text("CALL CHOKEHOLD") == [
+        "The offices are closed right now and open only during your night. Reply YES for a call at tomorrow 12am "
+        "ChST, when they open, or text CALL while they're open."]
+    guam.text("YES")
+    (row,) = rows(svc)
+    assert row.run_at == THURSDAY_9AM_ET
+    assert later.run(svc, row.id, now=THURSDAY_9AM_ET) == "placed"  # midnight in Guam, as they said yes to
+    run_jobs()
+    assert [c["to"] for c in transport.calls] == ["+16714770123"]
+    with svc.db.session() as session:
+        assert [t["phone"] for t in session.scalars(select(CallSession)).one().targets] == ["+12022251188"]
+
+
+def test_guam_asking_for_a_time_is_moved_to_when_offices_open(client, svc, hours) -> None:  # noqa: ANN001
+    hours["now"] = WEDNESDAY_6PM_ET
+    guam = Phone(client, "+16714770123")
+    guam.text("ZIP 96910")
+    guam.text("CHOKEHOLD")
+    assert guam.text("CALL 10AM") == [  # 10am ChST is 7pm ET the day before: closed until 9am ET
+        "OK: we'll call you about CHOKEHOLD at tomorrow 12am ChST (when the offices open: they're open only "
+        "during your night). Reply CANCEL CALL to cancel."]
+    assert rows(svc)[0].run_at == THURSDAY_9AM_ET

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from sms.calls.models import CallLeg
-from sms.targets import importer
+from sms.targets import custom_sets, importer
 from tests.conftest import SERVICE_NUMBER, signed_post
 
 FIXTURE_ZIPS = frozenset({
@@ -45,7 +45,7 @@ def targets_db(svc):  # noqa: ANN001, ANN201
     with svc.db.session() as session:
         importer.import_legislators(session, legislator_rows())
         importer.import_zips(session, zip_rows())
-        importer.import_custom_targets(session, importer.load_custom_targets())
+        custom_sets.import_custom_targets(session, custom_sets.load_custom_targets())
     return svc
 
 

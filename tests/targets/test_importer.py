@@ -1,4 +1,4 @@
-"""Target data: imports of the real files, malformed input, custom targets (lookups: test_lookup.py)."""
+"""Target data: imports of the real files and malformed input (custom sets: test_custom_sets.py)."""
 
 from __future__ import annotations
 
@@ -141,21 +141,6 @@ def test_models_and_migrations_agree(database_url) -> None:  # noqa: ANN001
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), features.load_models().metadata)
     engine.dispose()
-    mine = {"legislators", "zip_districts", "district_offices", "custom_targets", "call_sessions", "call_legs",
-            "call_blocklist"}
+    mine = {"legislators", "zip_districts", "district_offices", "custom_targets", "custom_target_sets",
+            "call_sessions", "call_legs", "call_blocklist"}
     assert [d for d in diff if any(name in str(d) for name in mine)] == []
-
-
-def test_custom_targets_import_is_idempotent_and_checked(svc, runner, tmp_path) -> None:  # noqa: ANN001
-    assert "1 added" in runner.invoke(args=["import-targets"]).output
-    assert "1 unchanged" in runner.invoke(args=["import-targets"]).output
-    bad = tmp_path / "targets.yaml"
-    bad.write_text("custom_targets:\n  da:\n    - name: District Attorney\n      phone: '12'\n")
-    result = runner.invoke(args=["import-targets", str(bad)])
-    assert result.exit_code != 0 and "custom_targets.da[0]" in result.output
-    good = tmp_path / "good.yaml"
-    good.write_text("custom_targets:\n  da:\n    - {name: Jefferson County DA, title: DA, phone: '(502) 595-2300'}\n")
-    assert "1 added" in runner.invoke(args=["import-targets", str(good)]).output
-    with svc.db.session() as session:
-        assert [t.phone for t in lookup.custom(session, "da")] == ["+15025952300"]
-        assert len(lookup.custom(session, "louisville_council")) == 1  # other sets are left alone

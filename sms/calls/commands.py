@@ -83,7 +83,7 @@ def ask_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -
     turn.say(text)
 
 
-def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
+def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate_ok: bool = False) -> None:
     """Check the caller, plan the targets, open the session and say who will be called."""
     turn.ask(None)
     sub = turn.subscriber
@@ -95,6 +95,8 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
     plan = sessions.plan(turn.session, turn.settings, demand, state, seats, zip_code=sub.zip)
     if plan.outside:
         return offer_instead(turn, demand, plan)
+    if plan.no_senators and plan.targets and not delegate_ok:
+        return offer_delegate(turn, demand, seats, plan)
     if not plan.targets:
         why = f" ({'; '.join(plan.notes)})" if plan.notes else ""
         return turn.say(f"Sorry, there's no office for you to call about {demand.keyword} right now{why}. "
@@ -147,18 +149,32 @@ def offer_instead(turn: Turn, demand: DemandView, plan: sessions.Plan) -> None:
     if not plan.instead:
         return turn.say(f"{plan.outside}, so there's no office for you to call about {demand.keyword}. "
                         "Reply MENU for other ways to act.")
-    turn.ask("call_instead", demand=plan.instead)
+    turn.ask("call_instead", demand=plan.instead, delegate=False)
     turn.say(f"{plan.outside}. Reply YES to call your members of Congress about {plan.instead} instead.")
+
+
+def offer_delegate(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], plan: sessions.Plan) -> None:
+    """A Senate-only demand from DC or a territory: they have no senators, so offer their delegate."""
+    delegate = plan.targets[0]
+    title = lookup.SPOKEN_TITLES.get(delegate.title, delegate.title)
+    turn.ask("call_instead", demand=demand.keyword, delegate=True, seats=[list(s) for s in seats])
+    place = plan.no_senators[0].upper() + plan.no_senators[1:]
+    turn.say(f"{place} has no senators. Reply YES to call your {title}, {delegate.name}, about {demand.keyword} "
+             "instead.")
 
 
 @words.answer("call_instead")
 def answer_instead(turn: Turn) -> bool:
-    """YES to a Congress call instead of a local set's."""
-    demand = turn.catalogue.demand((turn.conversation.data or {}).get("demand", ""))
+    """YES to the delegate standing in for senators, or to a Congress call instead of a local set's."""
+    data = turn.conversation.data or {}
+    demand = turn.catalogue.demand(data.get("demand", ""))
     if turn.key not in ("YES", "Y", "OK", "SURE") or demand is None:
         return False
-    turn.ask(None)
-    proceed(turn, demand)
+    if data.get("delegate"):
+        start(turn, demand, [(s, int(d)) for s, d in data.get("seats", [])], delegate_ok=True)
+    else:
+        turn.ask(None)
+        proceed(turn, demand)
     return True
 
 

@@ -59,6 +59,8 @@ class Plan:
     """Why a local set takes no call from this caller (``The Louisville Metro Council takes calls from ...``)."""
     instead: str = ""
     """The demand (calling Congress) offered to a caller the local set takes no call from, if any."""
+    no_senators: str = ""
+    """DC or the territory whose delegate stands in for the senators of a Senate-only demand."""
 
 
 def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
@@ -91,7 +93,8 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
         full = [t for t in chosen if _legs_today(session, t.ref, since) >= cap]
         notes += [f"{t.label} has had all the calls we can send today" for t in full]
         chosen = [t for t in chosen if t not in full]
-    return Plan(chosen, notes, screened.thanked)
+    stand_in = congress and lookup.delegate_instead(demand.target_order, state)
+    return Plan(chosen, notes, screened.thanked, no_senators=lookup.PLACE_NAMES[state] if stand_in else "")
 
 
 def _outside(session: Session, set_name: str, zip_code: str | None, state: str | None) -> Plan | None:

@@ -1,6 +1,7 @@
 """Who a caller is connected to: ZIP → districts → House member and senators, or a custom set.
 
-A custom set may take calls only from its own constituents
+DC and the territories have no senators: a Senate-only demand calls their delegate instead
+(the conversation asks first). A custom set may take calls only from its own constituents
 (``SetRules``, declared with the set in data/demands.yaml).
 
 The tables are filled from public data by ``sms.targets.importer`` (``flask import-legislators``,
@@ -29,6 +30,9 @@ DATA = defaults.DATA_DIR
 TIMEZONES_CSV = DATA / "timezones" / "us-state-timezones.csv"
 DELEGATE_TITLES = {"PR": "Res. Comm."}
 TERRITORIES = frozenset({"DC", "PR", "GU", "VI", "AS", "MP"})
+PLACE_NAMES = {"DC": "DC", "PR": "Puerto Rico", "GU": "Guam", "VI": "the U.S. Virgin Islands",
+               "AS": "American Samoa", "MP": "the Northern Mariana Islands"}
+"""How a text names DC and each territory."""
 ISLAND_PREFIXES = (("96799", "AS"), ("9695", "MP"), ("969", "GU"), ("008", "VI"))
 """ZIP prefixes of island areas that have no ZCTA (longest first): their at-large delegate."""
 SPOKEN_TITLES = {"Rep.": "Representative", "Sen.": "Senator", "Del.": "Delegate",
@@ -266,16 +270,24 @@ def _target(member: Legislator) -> Target:
 
 def for_demand(session: Session, targets: str, order: tuple[str, ...] | list[str], state: str | None,
                seats: list[tuple[str, int]]) -> list[Target]:
-    """The offices to call for a demand: ``custom:<set>``, or Congress in ``order`` (house/senate)."""
+    """The offices to call for a demand: ``custom:<set>``, or Congress in ``order`` (house/senate).
+
+    A Senate-only demand from DC or a territory gives its delegate (they have no senators).
+    """
     if targets.startswith("custom:"):
         return custom(session, targets.split(":", 1)[1])
     out: list[Target] = []
-    for chamber in order or ("house", "senate"):
+    for chamber in ("house",) if delegate_instead(order, state) else order or ("house", "senate"):
         if chamber == "house":
             out += house_members(session, seats)
         elif chamber == "senate" and state:
             out += senators(session, state)
     return out
+
+
+def delegate_instead(order: tuple[str, ...] | list[str], state: str | None) -> bool:
+    """True if a Senate-only demand from ``state`` calls its delegate: DC and the territories have no senators."""
+    return state in TERRITORIES and "senate" in (order or ()) and "house" not in order
 
 
 def is_vacant(session: Session, state: str, district: int) -> bool:

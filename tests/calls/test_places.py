@@ -1,4 +1,4 @@
-"""Calls that respect the place: a local set's constituents, DC and the territories."""
+"""Calls that respect the place: a local set's constituents, DC and the territories (no senators)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from sqlalchemy import select
 
 from sms.calls import sessions
 from sms.calls.models import CallSession
+from sms.targets.lookup import Target
 from sms.targets.models import CustomTargetSet
+from tests.conftest import Phone
 from tests.support.calls import NADLER, Caller, dialed, spoken, tune
 
 pytestmark = pytest.mark.usefixtures("targets_db")
 COUNCIL = "+15025741100"
+NORTON = "+12022258050"
+MOYLAN = "+12022251188"
 GUAM_PHONE = "+16714770123"
 OUTSIDER = "The Louisville Metro Council takes calls from Louisville residents"
 
@@ -63,6 +67,38 @@ def test_a_call_in_from_outside_louisville_is_connected_to_congress_instead(clie
     assert f"{OUTSIDER}, so we'll connect you with your members of Congress instead." in spoken(root)
     assert "Press 1 now to be connected to Rep. Jerrold Nadler, Sen. " in spoken(root)
     assert dialed(caller.post("/voice/connect", Digits="1")) == [NADLER]
+
+
+@pytest.mark.parametrize(("number", "zip_code", "told"), [
+    ("+12025550123", "20001", "DC has no senators. Reply YES to call your Delegate, Eleanor Holmes Norton, about "
+                              "INSURRECTION instead."),
+    (GUAM_PHONE, "96910", "Guam has no senators. Reply YES to call your Delegate, James C. Moylan, about "
+                          "INSURRECTION instead."),
+])
+def test_a_senate_only_demand_offers_dc_and_territories_their_delegate(client, svc, number, zip_code, told,
+                                                                       run_jobs, transport) -> None:  # noqa: ANN001
+    texter = Phone(client, number)
+    texter.text(f"ZIP {zip_code}")
+    assert texter.text("CALL INSURRECTION") == [told]
+    assert call_sessions(svc) == []
+    reply = texter.text("YES")[0]
+    assert reply.startswith("Calling you now to connect you with Del. ")
+    (call,) = call_sessions(svc)
+    assert [t["phone"] for t in call.targets] == [NORTON if zip_code == "20001" else MOYLAN]
+    run_jobs()
+    assert [c["to"] for c in transport.calls] == [number]  # a territory's number is called back
+
+
+def test_the_delegate_stands_in_for_senators_everywhere_a_plan_is_made(svc) -> None:  # noqa: ANN001
+    from sms.messaging import catalogue
+
+    with svc.db.session() as session:
+        insurrection = catalogue.current(session).demand("INSURRECTION")
+        plan = sessions.plan(session, svc.settings, insurrection, "PR", [("PR", 0)])
+        assert plan.no_senators == "Puerto Rico"
+        assert [Target.of(t.to_dict()).title for t in plan.targets] == ["Res. Comm."]
+        in_maine = sessions.plan(session, svc.settings, insurrection, "ME", [("ME", 1)])
+        assert not in_maine.no_senators and {t.kind for t in in_maine.targets} == {"senate"}
 
 
 @pytest.mark.parametrize(("number", "allowed"), [

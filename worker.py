@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     services.bind(svc)
     cron_on = args.cron and not args.burst
     if cron_on:
-        cron.start(svc.redis)
+        cron.start(svc.redis, settings=settings)
     log.info("serving queues %s; cron %s%s", ", ".join(args.queues), "on" if cron_on else "off",
              "; outbox mode (no TWILIO_ACCOUNT_SID): nothing leaves this machine" if settings.outbox_mode else "")
     queues = [svc.queue(name) for name in args.queues]

@@ -2,7 +2,8 @@
 
 The schedule lives in this process, not in Redis, so it survives a Redis flush:
 the next tick enqueues the sweeper again and the sweeper rebuilds the queues
-from SQL.
+from SQL. ``schedule`` adds the jobs a setting turns on (the daily Congress data
+refresh, ``DATA_REFRESH=daily``) to the sweepers that always run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rq.utils import import_attribute
 
 from sms import defaults
 from sms.services import current
+from sms.settings import Settings
 
 log = logging.getLogger(__name__)
 SPOOL_REPLAY_SECONDS = 10
@@ -31,15 +33,23 @@ PERIODIC: list[tuple[str, int]] = [
     ("sms.tasks.replay_spool", SPOOL_REPLAY_SECONDS),
 ]
 """(job function's dotted path, interval in seconds) pairs enqueued on the ``default`` queue."""
+DATA_REFRESH_JOB = ("sms.tasks.refresh_congress", 24 * 3600)
+"""The daily Congress data refresh: scheduled only with DATA_REFRESH=daily (off by default)."""
 LOCK_SECONDS = 180
 """A sweeper's lock outlives a worker killed mid-sweep by at most this (RQ's default job timeout)."""
 
 
-def tick(redis: Redis, now: float, last: dict[str, int]) -> int:
-    """Enqueue each periodic job whose wall-clock slot changed since ``last``; return how many."""
+def schedule(settings: Settings) -> list[tuple[str, int]]:
+    """The periodic jobs this worker runs: the sweepers, and the refresh when DATA_REFRESH=daily."""
+    return PERIODIC + ([DATA_REFRESH_JOB] if settings.data_refresh == "daily" else [])
+
+
+def tick(redis: Redis, now: float, last: dict[str, int], jobs: list[tuple[str, int]] | None = None) -> int:
+    """Enqueue each periodic job (``jobs``, default PERIODIC) whose wall-clock slot changed since ``last``;
+    return how many."""
     queue = Queue("default", connection=redis)
     count = 0
-    for path, interval in PERIODIC:
+    for path, interval in PERIODIC if jobs is None else jobs:
         name = path.rpartition(".")[2]
         slot = int(now // interval)
         if last.get(name) != slot:
@@ -54,7 +64,7 @@ def tick(redis: Redis, now: float, last: dict[str, int]) -> int:
 
 def run_exclusive(path: str) -> object:
     """Run the periodic job at dotted ``path`` unless another worker is still running it (a Redis lock)."""
-    if path not in {p for p, _ in PERIODIC}:
+    if path not in {p for p, _ in [*PERIODIC, DATA_REFRESH_JOB]}:
         raise ValueError(f"{path} is not a periodic job")
     func = import_attribute(path)
     name = path.rpartition(".")[2]
@@ -71,15 +81,17 @@ def run_exclusive(path: str) -> object:
             pass
 
 
-def start(redis: Redis, stop: threading.Event | None = None) -> threading.Thread:
-    """Run ``tick`` every second in a daemon thread until ``stop`` is set."""
+def start(redis: Redis, stop: threading.Event | None = None, settings: Settings | None = None) -> threading.Thread:
+    """Run ``tick`` over ``schedule(settings)`` (default: the sweepers) every second in a daemon thread
+    until ``stop`` is set."""
     stop = stop or threading.Event()
+    jobs = schedule(settings) if settings is not None else PERIODIC
 
     def loop() -> None:
         last: dict[str, int] = {}
         while not stop.wait(1):
             try:
-                tick(redis, time.time(), last)
+                tick(redis, time.time(), last, jobs)
             except RedisError as exc:
                 log.warning("cron tick skipped: %s", exc)
             except Exception:  # a dead cron thread would stop every sweeper silently: log and go on

@@ -183,3 +183,24 @@ CALL_ENDED_TERMS = "dial"
 
 TERMS_ENDING_SOON_DAYS = 45
 """Terms (and a ZIP map's Congress) ending within this many days are reported as ending soon."""
+
+CONGRESS_DATA_URL = "https://unitedstates.github.io/congress-legislators/"
+"""Where ``flask refresh-congress`` fetches congress-legislators' published files (CONGRESS_DATA_URL)."""
+
+CONGRESS_DATA_TIMEOUT = 30.0
+"""Seconds a refresh waits to connect to, and between bytes from, the data's server (CONGRESS_DATA_TIMEOUT)."""
+
+CONGRESS_DATA_MAX_BYTES = 50 * 1024 * 1024
+"""A fetched file larger than this is refused (upstream's members YAML is about 1 MB)."""
+
+DATA_REFRESH_MAX_DROP = 20
+"""Percent of the members (or district offices) one refresh may drop without --force (DATA_REFRESH_MAX_DROP)."""
+
+REFRESH_MAX_VACANCIES = 20
+"""Vacant House and Senate seats a refresh (or ZIP map) may leave before it looks cut or half-published."""
+
+REFRESH_SNAPSHOTS_KEPT = 3
+"""Applied refreshes whose replaced data is kept for ``--rollback`` (older snapshots are dropped)."""
+
+DATA_REFRESH_EVERY_HOURS = 20
+"""The daily refresh job skips a run this soon after the last scheduled one (worker restarts, several workers)."""

@@ -10,6 +10,7 @@
     │   ├── CatalogueError   the demands catalogue or an edit to it
     │   ├── OptOutRulesError data/opt_out.yaml, the words that opt a texter out
     │   ├── DataError        a data file to import (legislators, ZIPs, custom targets)
+    │   │   └── FetchError   a data file could not be fetched (HTTP error, timeout, rate limit)
     │   ├── StanceError      a stances file
     │   ├── AudienceError    a broadcast filter or saved segment
     │   ├── BroadcastError   a broadcast's body, or an impossible transition
@@ -73,6 +74,10 @@ class OptOutRulesError(InputError):
 
 class DataError(InputError):
     """A data file is unusable; the message names the file and line."""
+
+
+class FetchError(DataError):
+    """Upstream's file could not be fetched; the message names the URL and what the server (or nobody) said."""
 
 
 class StanceError(InputError):

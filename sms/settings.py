@@ -62,6 +62,11 @@ class Settings:
         default_factory=lambda: {"congress": (9, 17, "America/New_York")})
     voice_name: str = defaults.VOICE_NAME
     voice_language: str = defaults.VOICE_LANGUAGE
+    # -- the Congress data (sms.targets.refresh) --
+    data_refresh: str = "off"
+    congress_data_url: str = defaults.CONGRESS_DATA_URL
+    congress_data_timeout: float = defaults.CONGRESS_DATA_TIMEOUT
+    data_refresh_max_drop: int = defaults.DATA_REFRESH_MAX_DROP
     # -- running beyond one machine (see README "Running in production") --
     redis_ssl_ca_certs: str = ""
     redis_sentinels: tuple[tuple[str, int], ...] = ()
@@ -128,6 +133,7 @@ class Settings:
             broadcast_stale_seconds=_int(env, "BROADCAST_STALE_SECONDS", defaults.BROADCAST_STALE_SECONDS),
             later_delay_seconds=_int(env, "LATER_DELAY_SECONDS", defaults.LATER_DELAY_SECONDS),
             **_call_settings(env, get),
+            **_data_settings(env, get),
             **_deployment_settings(env, get),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )
@@ -162,6 +168,21 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
         "voice_name": get("VOICE_NAME", defaults.VOICE_NAME),
         "voice_language": get("VOICE_LANGUAGE", defaults.VOICE_LANGUAGE),
     }
+
+
+def _data_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
+    """DATA_REFRESH and CONGRESS_DATA_* (see sms.targets.refresh)."""
+    refresh = get("DATA_REFRESH", "off").lower()
+    if refresh not in ("off", "daily"):
+        raise ConfigError(f"DATA_REFRESH must be off or daily, not {refresh!r}")
+    url = get("CONGRESS_DATA_URL", defaults.CONGRESS_DATA_URL)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"CONGRESS_DATA_URL must start with http:// or https://, not {url!r}")
+    max_drop = _int(env, "DATA_REFRESH_MAX_DROP", defaults.DATA_REFRESH_MAX_DROP)
+    if max_drop > 100:
+        raise ConfigError(f"DATA_REFRESH_MAX_DROP is a percentage (0-100), not {max_drop}")
+    return {"data_refresh": refresh, "congress_data_url": url, "data_refresh_max_drop": max_drop,
+            "congress_data_timeout": _positive(env, "CONGRESS_DATA_TIMEOUT", defaults.CONGRESS_DATA_TIMEOUT)}
 
 
 def _deployment_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:

@@ -12,6 +12,7 @@ from sms.broadcasts import dispatch, lifecycle, recovery, reminders
 from sms.calls import later, sessions
 from sms.messaging import outbound, retention, spool
 from sms.services import current
+from sms.targets import refresh
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +76,8 @@ def broadcast_sweep() -> dict[str, int]:
 def replay_spool() -> dict[str, int]:
     """Answer the texts kept while the database was down (see ``sms.messaging.spool``)."""
     return spool.replay(current())
+
+
+def refresh_congress() -> dict[str, int]:
+    """Refresh the Congress members and offices from upstream, checked first (daily with DATA_REFRESH=daily)."""
+    return refresh.scheduled(current())

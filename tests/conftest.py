@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.support.console",  # console
     "tests.support.faults",  # private_redis, private_postgres
     "tests.support.twilio_mock",  # twilio_api, api
+    "tests.support.upstream",  # upstream
 ]
 
 BASE_URL = "https://actionline.test"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from handlers.cli import broadcasts, calls, data, organizers, simulate
+from handlers.cli import broadcasts, calls, congress, data, organizers, simulate
 
-MODULES = (data, calls, broadcasts, organizers, simulate)
+MODULES = (data, congress, calls, broadcasts, organizers, simulate)
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,7 @@ from sms import store
 from sms.calls import stances
 from sms.errors import DataError, StanceError
 from sms.messaging import catalogue
-from sms.targets import custom_sets, datasets, importer, terms
-from sms.targets.models import Dataset
+from sms.targets import custom_sets, datasets, importer, lookup, terms, zipmaps
 
 commands = Commands()
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -44,14 +44,21 @@ def import_catalogue(path: Path | None, if_empty: bool) -> None:
 
 
 def _run_import(label: str, path: Path, columns: tuple[str, ...], load: Callable[..., Any], skip_bad: bool,
-                kind: str, described: dict[str, object]) -> None:
-    """Read ``path`` under a progress bar, import it and record its origin, print the summary; errors name the line."""
+                kind: str, described: dict[str, object], effective: datetime | None = None,
+                members_will_follow: bool = False) -> None:
+    """Read ``path`` under a progress bar, import it and record its origin, print the summary; errors name the line.
+
+    A ZIP map (``kind`` zips) is read first and checked against the members (``zipmaps.check``).
+    """
     length = max(sum(1 for _ in path.open("rb")) - 1, 0) if path.suffix == ".csv" and path.exists() else None
     try:
         origin = datasets.origin(kind, path, **described)  # type: ignore[arg-type]
         with click.progressbar(importer.read_rows(path, columns), length=length, label=label) as rows:
             with services().db.session() as session:
-                summary = load(session, rows, path, skip_bad, origin)
+                if kind == "zips":
+                    summary = _import_map(session, rows, path, skip_bad, origin, effective, members_will_follow)
+                else:
+                    summary = load(session, rows, path, skip_bad, origin)
     except DataError as exc:
         raise click.ClickException(f"{exc} (nothing was changed)") from exc
     for line in summary.rejected[:10]:
@@ -59,6 +66,27 @@ def _run_import(label: str, path: Path, columns: tuple[str, ...], load: Callable
     for note in summary.notes:
         click.echo(f"  note: {note}", err=True)
     click.echo(f"{label}: {summary}.")
+
+
+def _import_map(session: Any, rows: Any, path: Path, skip_bad: bool, origin: datasets.Origin,
+                effective: datetime | None, members_will_follow: bool) -> importer.Summary:
+    """Read a ZIP map, refuse it if it does not fit the members in force when it takes effect, then load it."""
+    if effective is not None:
+        origin = replace(origin, effective=effective.date(), congress=origin.congress or terms.congress_on(
+            effective.date()))
+    day = zipmaps.map_effective(session, origin)
+    read = importer.Summary()
+    records = importer.zip_records(rows, day, path, skip_bad, read)
+    fit = zipmaps.check(session, {(r["state"], r["district"]) for r in records.values()}, day)
+    if fit.problems and not members_will_follow:
+        raise DataError(f"{path}: the map does not fit the members: {'; '.join(fit.problems)}. Pass "
+                        "--members-will-follow if they will be refreshed before the map takes effect")
+    summary = importer.import_zips(session, (), path, skip_bad, replace(origin, effective=day), records=records)
+    summary.rejected = read.rejected
+    summary.notes += (fit.problems + fit.notes) if members_will_follow else fit.notes
+    summary.notes.append(f"the map is in force from {day.isoformat()} (noon Eastern)"
+                         if day != lookup.EARLIEST else "the map is in force at any date (no Congress given)")
+    return summary
 
 
 def _described(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -92,11 +120,17 @@ def import_legislators(path: Path | None, offices: Path | None, skip_bad: bool, 
 @commands.command("import-zips")
 @click.argument("path", required=False, type=FILE)
 @click.option("--skip-bad", is_flag=True, help="Reject malformed rows and go on instead of stopping.")
+@click.option("--effective", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day the map takes effect, from noon Eastern (e.g. 2027-01-03); default: the first day of "
+                   "its --congress, else the day of the map in force now (which it replaces).")
+@click.option("--members-will-follow", is_flag=True,
+              help="Load the map even if its districts do not fit the members in force when it takes effect.")
 @_described
-def import_zips(path: Path | None, skip_bad: bool, **described: object) -> None:
-    """Load the ZIP (ZCTA) → congressional district table (zccd.csv; say which Congress with --congress)."""
+def import_zips(path: Path | None, skip_bad: bool, effective: datetime | None, members_will_follow: bool,
+                **described: object) -> None:
+    """Load a ZIP (ZCTA) → congressional district map (zccd.csv), now or ahead of the day it takes effect."""
     _run_import("ZIP districts", path or importer.ZIPS_CSV, importer.ZIP_COLUMNS, importer.import_zips,
-                skip_bad, "zips", described)
+                skip_bad, "zips", described, effective, members_will_follow)
 
 
 @commands.command("import-targets")
@@ -124,57 +158,3 @@ def import_stances(path: Path) -> None:
             raise click.ClickException(f"{exc} (nothing was changed)") from exc
         counts = stances.import_rows(session, rows)
     click.echo(f"Stances: {len(rows)} rows: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
-
-
-LISTED = 10
-"""Ended terms named in the output; the rest are counted."""
-
-
-@commands.command("data-status")
-@click.option("--on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Check as of noon Eastern on this day (e.g. a campaign's launch day) instead of now.")
-def data_status(on: datetime | None) -> None:
-    """Where the Congress data came from, which terms have ended or end soon, and what to run."""
-    svc = services()
-    now = datetime.combine(on.date(), time(12), terms.EASTERN) if on else None
-    with svc.db.session() as session:
-        found = datasets.report(session, svc.settings.call_ended_terms, now)
-    for line in render(found):
-        click.echo(line)
-
-
-def render(found: datasets.Report) -> list[str]:
-    """The report as lines of text."""
-    sits_until = terms.congress_span(found.congress)[1].isoformat()
-    lines = [f"Congress data as of {found.now.strftime('%Y-%m-%d %H:%M %Z')} "
-             f"(the {terms.ordinal(found.congress)} Congress sits until {sits_until}).", ""]
-    for kind in datasets.KINDS:
-        lines += _dataset(datasets.LABELS[kind], found.datasets.get(kind))
-    meanwhile = "still connected to the seat's office" if found.policy == "dial" else "left out of calls"
-    lines += ["", f"Terms: {_terms(found)}",
-              f"Members whose term ended are {meanwhile} (CALL_ENDED_TERMS={found.policy}).",
-              "", "What to do:"]
-    return lines + [f"  {action}" for action in found.actions()]
-
-
-def _dataset(label: str, row: Dataset | None) -> list[str]:
-    if row is None:
-        return [f"{label}: no record (loaded before Action Line kept one, or never): re-import it."]
-    day = row.upstream_date.isoformat() if row.upstream_date else ""
-    upstream = " of ".join(part for part in (row.upstream[:12], day) if part) or "unknown"
-    congress = f"the {terms.ordinal(row.congress)} Congress" if row.congress else "an unknown Congress"
-    return [f"{label}: {row.rows:,} rows from {row.source}",
-            f"  upstream {upstream}; describes {congress}; imported {row.imported_at:%Y-%m-%d %H:%M} UTC"]
-
-
-def _terms(found: datasets.Report) -> str:
-    ended = "none ended"
-    if found.ended:
-        more = f" and {len(found.ended) - LISTED} more" if len(found.ended) > LISTED else ""
-        ended = (f"{len(found.ended)} ended with no successor in the data "
-                 f"({', '.join(map(str, found.ended[:LISTED]))}{more})")
-    soon = f"{len(found.ending)} end within {terms.SOON.days} days"
-    if found.ending:
-        soon += f" (the first on {min(h.end for h in found.ending).isoformat()})"
-    undated = f"; {found.undated} have no term dates" if found.undated else ""
-    return f"{found.members} members; {ended}; {soon}{undated}."

@@ -55,7 +55,8 @@ def _page(failed_form: str = "", edit: editing.TargetEdit | None = None, problem
         html = render_template(
             "console/targets.html", demands=demands, sets=editing.sets(session),
             status=editing.data_status(session), report=datasets.report(session, svc.settings.call_ended_terms),
-            labels=datasets.LABELS, ordinal=terms.ordinal, zip=zip_code, demand=keyword, lookup=found,
+            labels=datasets.LABELS, ordinal=terms.ordinal, data_refresh=svc.settings.data_refresh,
+            zip=zip_code, demand=keyword, lookup=found,
             zip_valid=lookup.valid_zip(zip_code), editing=failed_form, edit=edit or editing.TargetEdit(),
             problems=problems or {}, new_set=new_set,
         )

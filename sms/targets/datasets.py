@@ -7,7 +7,8 @@ files' provenance is in ``data/congress/datasets.yaml``, found by the file's SHA
 and ``--congress`` (the members' Congress is also read from their terms).
 
 ``report`` puts that together with the members' term dates at a moment: which terms have
-ended with nobody after them in the data, which end soon, and what to run. ``flask
+ended with nobody after them in the data, which end soon, the ZIP map in force and those
+loaded ahead, the last refresh (``sms.targets.refresh``) and what to run. ``flask
 data-status``, the console's Congress data card and warning banner, and ``/readyz`` show it.
 """
 
@@ -17,7 +18,7 @@ import functools
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,16 +30,18 @@ from sqlalchemy.orm import Session
 from sms import defaults
 from sms.errors import DataError
 from sms.targets import lookup, terms
-from sms.targets.models import Dataset
+from sms.targets.models import Dataset, Refresh
 
 MANIFEST = defaults.DATA_DIR / "congress" / "datasets.yaml"
 KINDS = ("legislators", "offices", "zips")
 LABELS = {"legislators": "Members", "offices": "District offices", "zips": "ZIP map"}
+REFRESH_COMMAND = "flask refresh-congress"
 MEMBERS_COMMAND = "flask import-legislators legislators-current.yaml --offices legislators-district-offices.csv"
 ZIPS_COMMAND = "flask import-zips zccd.csv --congress {congress}"
 SHOWN = 5
 """Ended terms named in a warning; the rest are counted."""
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PAST = {"refused": "was refused", "failed": "failed"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Origin:
     upstream_date: date | None = None
     congress: int | None = None
     sha256: str = ""
+    effective: date | None = None  # zips: the day the map takes effect
 
 
 def sha256_of(path: Path | str) -> str:
@@ -106,17 +110,33 @@ def members_congress(records: list[dict[str, Any]]) -> int | None:
 def record(session: Session, found: Origin, rows: int, congress: int | None = None) -> None:
     """Add the import's row unless the newest of its kind already says the same (the caller commits)."""
     row = Dataset(kind=found.kind, source=found.source, upstream=found.upstream, upstream_date=found.upstream_date,
-                  congress=found.congress or congress, rows=rows, sha256=found.sha256, imported_at=terms.clock())
-    last = latest(session).get(found.kind)
+                  congress=found.congress or congress, rows=rows, sha256=found.sha256, imported_at=terms.clock(),
+                  effective=found.effective)
+    if found.kind == "zips":
+        last = next((m for m in zip_maps(session) if m.effective == found.effective), None)
+    else:
+        last = latest(session).get(found.kind)
     fields = ("source", "upstream", "upstream_date", "congress", "rows", "sha256")
     if last is None or any(getattr(last, f) != getattr(row, f) for f in fields):
         session.add(row)
 
 
-def latest(session: Session) -> dict[str, Dataset]:
-    """The newest record of each kind (the data loaded now)."""
-    newest = select(func.max(Dataset.id)).group_by(Dataset.kind)
-    return {row.kind: row for row in session.scalars(select(Dataset).where(Dataset.id.in_(newest)))}
+def latest(session: Session, now: datetime | None = None) -> dict[str, Dataset]:
+    """The records of the data loaded: the newest members and offices imports, the ZIP map in force at ``now``."""
+    newest = select(func.max(Dataset.id)).where(Dataset.kind != "zips").group_by(Dataset.kind)
+    found = {row.kind: row for row in session.scalars(select(Dataset).where(Dataset.id.in_(newest)))}
+    now = now or terms.clock()
+    in_force = [m for m in zip_maps(session) if terms.has_begun(m.effective or lookup.EARLIEST, now)]
+    if in_force:
+        found["zips"] = in_force[-1]
+    return found
+
+
+def zip_maps(session: Session) -> list[Dataset]:
+    """The newest record of each ZIP map loaded (one per effective day), the earliest map first."""
+    newest = select(func.max(Dataset.id)).where(Dataset.kind == "zips").group_by(Dataset.effective)
+    return sorted(session.scalars(select(Dataset).where(Dataset.id.in_(newest))),
+                  key=lambda m: (m.effective or lookup.EARLIEST, m.id))
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,14 @@ class Report:
     ending: list[Holder]  # end within ``terms.SOON``
     undated: int  # members imported without term dates
     policy: str = defaults.CALL_ENDED_TERMS  # CALL_ENDED_TERMS
+    upcoming: list[Dataset] = field(default_factory=list)  # ZIP maps loaded ahead of their effective day
+    refresh: Refresh | None = None  # the last refresh or rollback attempted
+    applied: Refresh | None = None  # the last one that changed the data
+
+    @property
+    def refresh_failed(self) -> bool:
+        """The last refresh was refused or failed (the data is as it was before it)."""
+        return self.refresh is not None and self.refresh.outcome in ("refused", "failed")
 
     @property
     def congress(self) -> int:
@@ -160,16 +188,26 @@ class Report:
 
     @property
     def zips_ending(self) -> bool:
-        return self.zip_congress == self.congress and terms.ends_soon(terms.congress_span(self.congress)[1], self.now)
+        ending = self.zip_congress == self.congress and terms.ends_soon(terms.congress_span(self.congress)[1],
+                                                                         self.now)
+        return ending and not any(m.congress == self.congress + 1 for m in self.upcoming)
 
     def actions(self) -> list[str]:
         """What to run, most urgent first (one line each)."""
-        out = [line for line in (self._members_action(), self._zips_action()) if line]
+        out = [line for line in (self._refresh_action(), self._members_action(), self._zips_action()) if line]
         return out or [f"Nothing to do: no term in the data ends within {terms.SOON.days} days and the ZIP map "
                        "describes the sitting Congress."]
 
+    def _refresh_action(self) -> str:
+        if not self.refresh_failed or self.refresh is None:
+            return ""
+        return (f"The last refresh ({self.refresh.trigger}, {self.refresh.at:%Y-%m-%d %H:%M} UTC) "
+                f"{_PAST[self.refresh.outcome]} and changed nothing: {self.refresh.message}. Fix the cause, then run "
+                "flask refresh-congress (--dry-run shows what it would change).")
+
     def _members_action(self) -> str:
-        refresh = f"download legislators-current.yaml (unitedstates/congress-legislators), then {MEMBERS_COMMAND}"
+        refresh = (f"{REFRESH_COMMAND} (or download legislators-current.yaml from unitedstates/congress-legislators, "
+                   f"then {MEMBERS_COMMAND})")
         if not self.members:
             return f"Load the members: flask import-legislators (the shipped copy), or {refresh}."
         if self.ended:
@@ -211,6 +249,9 @@ class Report:
         if self.undated:
             out.append(f"{self.undated} members were imported without term dates: nobody can tell when their "
                        "terms end.")
+        if self.refresh_failed and self.refresh is not None:
+            out.append(f"The last refresh of the members ({self.refresh.at:%Y-%m-%d %H:%M} UTC) "
+                       f"{_PAST[self.refresh.outcome]}; the data is as it was before it.")
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -220,6 +261,8 @@ class Report:
             "terms_ended": len(self.ended), f"terms_ending_within_{terms.SOON.days}_days": len(self.ending),
             "term_dates_unknown": self.undated, "ended_terms_are": "dialed" if self.policy == "dial" else "skipped",
             "datasets": {kind: _summary(self.datasets.get(kind)) for kind in KINDS},
+            "zip_maps_ahead": [_summary(m) for m in self.upcoming],
+            "last_refresh": _refresh_summary(self.refresh),
             "action": " ".join(self.actions()),
         }
 
@@ -229,7 +272,22 @@ def _summary(row: Dataset | None) -> dict[str, Any] | None:
         return None
     return {"source": row.source, "upstream": row.upstream or None,
             "upstream_date": row.upstream_date.isoformat() if row.upstream_date else None,
-            "congress": row.congress, "rows": row.rows, "imported_at": row.imported_at.isoformat(timespec="seconds")}
+            "congress": row.congress, "rows": row.rows, "imported_at": row.imported_at.isoformat(timespec="seconds"),
+            **({"effective": row.effective.isoformat()} if row.effective else {})}
+
+
+def _refresh_summary(row: Refresh | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"at": row.at.isoformat(timespec="seconds"), "trigger": row.trigger, "action": row.action,
+            "outcome": row.outcome, "message": row.message}
+
+
+def refreshes(session: Session) -> tuple[Refresh | None, Refresh | None]:
+    """The last refresh (or rollback) attempted, and the last one applied."""
+    last = session.scalar(select(Refresh).order_by(Refresh.id.desc()).limit(1))
+    applied = session.scalar(select(Refresh).where(Refresh.outcome == "applied").order_by(Refresh.id.desc()).limit(1))
+    return last, applied
 
 
 def report(session: Session, policy: str = defaults.CALL_ENDED_TERMS, now: datetime | None = None) -> Report:
@@ -247,5 +305,6 @@ def report(session: Session, policy: str = defaults.CALL_ENDED_TERMS, now: datet
         elif terms.ends_soon(end, now):
             ending.append(Holder(member.label, seat, end))
     by_end = lambda h: (h.end, h.seat, h.label)  # noqa: E731
-    return Report(now, latest(session), len(found.members()), sorted(ended, key=by_end),
-                  sorted(ending, key=by_end), undated, policy)
+    upcoming = [m for m in zip_maps(session) if not terms.has_begun(m.effective or lookup.EARLIEST, now)]
+    return Report(now, latest(session, now), len(found.members()), sorted(ended, key=by_end),
+                  sorted(ending, key=by_end), undated, policy, upcoming, *refreshes(session))

@@ -140,7 +140,7 @@ def sets(session: Session) -> list[TargetSet]:
 
 @dataclass(frozen=True)
 class DataStatus:
-    """What the Congress tables hold and when an import last changed the members."""
+    """What the Congress tables hold (the ZIP map: the one in force) and when an import last changed the members."""
 
     representatives: int
     senators: int
@@ -158,10 +158,11 @@ class DataStatus:
 
 def data_status(session: Session) -> DataStatus:
     chambers = dict(session.execute(select(Legislator.chamber, func.count()).group_by(Legislator.chamber)).all())
+    in_force = ZipDistrict.effective == lookup.directory(session).map_at(terms.clock())
     zips = session.execute(select(func.count(), func.count(distinct(ZipDistrict.zip)))
-                           .select_from(ZipDistrict)).one()
+                           .select_from(ZipDistrict).where(in_force)).one()
     seats = session.scalar(select(func.count()).select_from(
-        select(ZipDistrict.state, ZipDistrict.district).distinct().subquery())) or 0
+        select(ZipDistrict.state, ZipDistrict.district).where(in_force).distinct().subquery())) or 0
     return DataStatus(
         representatives=chambers.get("house", 0), senators=chambers.get("senate", 0),
         without_phone=session.scalar(select(func.count()).where(Legislator.phone.is_(None))) or 0,

@@ -5,8 +5,11 @@ number), then makes the table equal to the file in one transaction with bulk ins
 updates and deletes, so a re-import that changes nothing writes nothing. Files:
 unitedstates/congress-legislators (CSV or YAML) and us-zipcodes-congress ``zccd.csv``
 (see data/SOURCES.md). Given an ``Origin``, the same transaction records the import
-(``sms.targets.datasets``). Members keep their current term's start and end: the YAML has
-them; upstream's CSV does not (the shipped CSV adds ``term_start``/``term_end`` columns).
+(``sms.targets.datasets``) and moves the data version every process's cache checks
+(``sms.targets.lookup.bump_version``). Members keep their current term's start and end: the
+YAML has them; upstream's CSV does not (the shipped CSV adds ``term_start``/``term_end`` columns).
+A ZIP map is one of several, each in force from its ``effective`` day: an import replaces
+the map of that day only (``sms.targets.zipmaps``).
 """
 
 from __future__ import annotations
@@ -14,19 +17,19 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
 import yaml
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from sms.errors import DataError
-from sms.targets import datasets
-from sms.targets.lookup import DATA, forget_directory, house_title
+from sms.targets import datasets, zipmaps
+from sms.targets.lookup import DATA, bump_version, forget_directory, house_title
 from sms.targets.models import DistrictOffice, Legislator, ZipDistrict
 
 LEGISLATORS_CSV = DATA / "congress" / "legislators-current.csv"
@@ -83,7 +86,10 @@ def _yaml_rows(path: Path) -> Iterator[Row]:
         people = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"{path}: {exc}") from exc
-    for number, person in enumerate(people or [], 1):
+    if not isinstance(people, list):
+        raise DataError(f"{path}: not a list of people (is it a congress-legislators members file?)")
+    for number, person in enumerate(people, 1):
+        person = person if isinstance(person, dict) else {}  # reported by the row's check, with its number
         term = (person.get("terms") or [{}])[-1]
         name = person.get("name") or {}
         yield number, {
@@ -202,13 +208,16 @@ def collect(rows: Iterable[Row], make: Any, key: Any, path: Path | str, skip_bad
     return records
 
 
-def sync(session: Session, model: type, records: dict[Any, dict[str, Any]], summary: Summary) -> Summary:
-    """Make ``model``'s table equal to ``records`` with bulk statements; commit."""
+def sync(session: Session, model: type, records: dict[Any, dict[str, Any]], summary: Summary,
+         scope: ColumnElement[bool] | None = None, commit: bool = True) -> Summary:
+    """Make ``model``'s table (the rows in ``scope``) equal to ``records`` with bulk statements, moving the
+    data version if anything changed; commit unless told not to (a refresh applies several in one transaction)."""
     pk = [c.name for c in model.__table__.primary_key.columns]
     columns = [c.name for c in model.__table__.columns if c.name != "updated_at"]
     key = (lambda r: r[pk[0]]) if len(pk) == 1 else (lambda r: tuple(r[c] for c in pk))
+    query = select(*[model.__table__.c[c] for c in columns])
     existing = {key(r): r for r in (dict(m) for m in session.execute(
-        select(*[model.__table__.c[c] for c in columns])).mappings())}
+        query if scope is None else query.where(scope)).mappings())}
     new = [r for k, r in records.items() if k not in existing]
     changed = [r for k, r in records.items() if k in existing and existing[k] != r]
     gone = [k for k in existing if k not in records]
@@ -219,7 +228,10 @@ def sync(session: Session, model: type, records: dict[Any, dict[str, Any]], summ
     cols = tuple_(*[model.__table__.c[c] for c in pk]) if len(pk) > 1 else model.__table__.c[pk[0]]
     for start in range(0, len(gone), CHUNK):
         session.execute(delete(model).where(cols.in_(gone[start:start + CHUNK])))
-    session.commit()
+    if new or changed or gone:
+        bump_version(session)
+    if commit:
+        session.commit()
     summary.added, summary.changed, summary.removed = len(new), len(changed), len(gone)
     summary.unchanged = len(records) - len(new) - len(changed)
     return summary
@@ -254,10 +266,25 @@ def import_offices(session: Session, rows: Iterable[Row], path: Path | str = "",
     return sync(session, DistrictOffice, records, summary)
 
 
+def zip_records(rows: Iterable[Row], effective: date, path: Path | str = "", skip_bad: bool = False,
+                summary: Summary | None = None) -> dict[Any, dict[str, Any]]:
+    """The rows of a ZIP map in force from ``effective``, by primary key."""
+    return collect(rows, lambda row: {"effective": effective, **zip_record(row)},
+                   lambda r: (r["effective"], r["zip"], r["state"], r["district"]), path, skip_bad,
+                   summary if summary is not None else Summary())
+
+
 def import_zips(session: Session, rows: Iterable[Row], path: Path | str = "", skip_bad: bool = False,
-                origin: datasets.Origin | None = None) -> Summary:
+                origin: datasets.Origin | None = None, records: dict[Any, dict[str, Any]] | None = None) -> Summary:
+    """Replace the ZIP map in force from ``zipmaps.map_effective(origin)`` (other maps stay); ``records`` if read."""
     summary = Summary()
-    records = collect(rows, zip_record, lambda r: (r["zip"], r["state"], r["district"]), path, skip_bad, summary)
+    effective = zipmaps.map_effective(session, origin)
+    if records is None:
+        records = zip_records(rows, effective, path, skip_bad, summary)
+    else:
+        summary.loaded = len(records)
     if origin is not None:
-        datasets.record(session, origin, summary.loaded)
-    return sync(session, ZipDistrict, records, summary)
+        datasets.record(session, replace(origin, effective=effective), summary.loaded)
+    sync(session, ZipDistrict, records, summary, ZipDistrict.effective == effective)
+    forget_directory()
+    return summary

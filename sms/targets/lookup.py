@@ -5,9 +5,16 @@ DC and the territories have no senators: a Senate-only demand calls their delega
 (``SetRules``, declared with the set in data/demands.yaml).
 
 The tables are filled from public data by ``sms.targets.importer`` (``flask import-legislators``,
-``flask import-zips``, ``flask import-targets``). Only numbers stored here are ever dialed.
-ZCTAs are not ZIPs and the ZIP table is over-inclusive near district lines, so a ZIP may
-give several House candidates; the caller chooses (or the organizer calls them all).
+``flask import-zips``, ``flask import-targets``) and ``sms.targets.refresh`` (``flask
+refresh-congress``). Only numbers stored here are ever dialed. ZCTAs are not ZIPs and the
+ZIP table is over-inclusive near district lines, so a ZIP may give several House candidates;
+the caller chooses (or the organizer calls them all). Several ZIP maps may be loaded, each
+with the day it takes effect: a lookup uses the one in force by ``terms.clock()``.
+
+Every change to these tables moves a version number in SQL (``bump_version``, in the
+change's transaction); each process rebuilds its cached ``Directory`` when the number it
+reads differs from the one the cache was built at, so a refresh applied by one process is
+used by every web process and worker from their next lookup.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sms import defaults
+from sms.store import utcnow
 from sms.targets import terms
-from sms.targets.models import CustomTarget, CustomTargetSet, Legislator, ZipDistrict
+from sms.targets.models import CustomTarget, CustomTargetSet, DataVersion, Legislator, ZipDistrict
 
 DATA = defaults.DATA_DIR
 TIMEZONES_CSV = DATA / "timezones" / "us-state-timezones.csv"
@@ -39,6 +47,10 @@ SPOKEN_TITLES = {"Rep.": "Representative", "Sen.": "Senator", "Del.": "Delegate"
                  "Res. Comm.": "Resident Commissioner"}
 _ZIP = re.compile(r"^\d{5}$")
 _DISTRICT = re.compile(r"^([A-Z]{2})[\s\-]*(\d{1,2}|AL|AT ?LARGE)?$")
+EARLIEST = date(1789, 3, 4)
+"""The effective date of a ZIP map nobody dated (the first Congress's first day): in force always."""
+VERSION = "congress"
+"""The ``data_versions`` row of the Congress tables."""
 
 
 @dataclass(frozen=True)
@@ -104,16 +116,19 @@ def valid_zip(text: str) -> bool:
 
 
 _zips = ZipDistrict.__table__.c
-_PLACE_QUERY = select(_zips.state, _zips.district).where(_zips.zip == bindparam("zip")).order_by(
-    _zips.state, _zips.district)
+_PLACE_QUERY = select(_zips.state, _zips.district).where(
+    _zips.effective == bindparam("effective"), _zips.zip == bindparam("zip")).order_by(_zips.state, _zips.district)
 """Built once: a Core statement skips the ORM's per-call overhead on the hottest lookup."""
 
 
-def place_of(session: Session, zip_code: str) -> Place | None:
-    """The candidate districts of ``zip_code`` (island ZIPs by prefix), or None if unknown."""
+def place_of(session: Session, zip_code: str, now: datetime | None = None) -> Place | None:
+    """The candidate districts of ``zip_code`` in the ZIP map in force at ``now`` (default: the clock;
+    island ZIPs by prefix), or None if unknown."""
     if not valid_zip(zip_code):
         return None
-    rows = session.connection().execute(_PLACE_QUERY, {"zip": zip_code}).all()
+    effective = directory(session).map_at(now or terms.clock())
+    rows = session.connection().execute(_PLACE_QUERY, {"zip": zip_code, "effective": effective}).all() \
+        if effective else []
     if rows:
         return Place(zip_code, tuple((state, district) for state, district in rows))
     for prefix, state in ISLAND_PREFIXES:
@@ -152,23 +167,56 @@ class Directory:
     senate: dict[str, list[Target]]
     loaded_at: float
     terms: dict[str, Term] = field(default_factory=dict)  # bioguide → term, for the members above
+    version: int = 0  # the data version it was built at
+    maps: tuple[date, ...] = ()  # the effective dates of the ZIP maps loaded, oldest first
 
     def members(self) -> list[Target]:
         """Every seat holder: House seats, then senators, in a stable order."""
         return [self.house[seat] for seat in sorted(self.house)] + [
             t for state in sorted(self.senate) for t in self.senate[state]]
 
+    def map_at(self, now: datetime) -> date | None:
+        """The effective date of the ZIP map in force at ``now`` (None before the first one begins)."""
+        begun = [day for day in self.maps if terms.has_begun(day, now)]
+        return begun[-1] if begun else None
+
 
 DIRECTORY_TTL = 60.0
-"""Seconds a process keeps its Directory; ``import-legislators`` elsewhere shows up within this."""
+"""Seconds a process keeps its Directory even when the data version has not moved (a backstop for edits
+made in SQL by hand; every import and refresh moves the version, which is seen at the next lookup)."""
 _directories: dict[str, Directory] = {}
+_SESSION_VERSION = "actionline.congress_version"
+"""``Session.info`` key: the version one session read (a request or job reads it once)."""
+
+
+def data_version(session: Session) -> int:
+    """The Congress data version in SQL, read once per session."""
+    if _SESSION_VERSION not in session.info:
+        found = session.scalar(select(DataVersion.version).where(DataVersion.name == VERSION))
+        session.info[_SESSION_VERSION] = found or 0
+    return session.info[_SESSION_VERSION]
+
+
+def bump_version(session: Session) -> int:
+    """Move the Congress data version in the caller's transaction (it commits); return the new one.
+
+    The UPDATE comes first so that, on PostgreSQL, two refreshes take turns on its row lock.
+    """
+    moved = session.execute(update(DataVersion).where(DataVersion.name == VERSION).values(
+        version=DataVersion.version + 1, changed_at=utcnow()))
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        session.add(DataVersion(name=VERSION, version=1, changed_at=utcnow()))
+        session.flush()
+    session.info[_SESSION_VERSION] = session.scalar(select(DataVersion.version).where(DataVersion.name == VERSION))
+    return session.info[_SESSION_VERSION]
 
 
 def directory(session: Session) -> Directory:
-    """The member directory for this database (cached; a lookup then costs no query)."""
+    """The member directory for this database (cached until the data version moves; one small query a session)."""
     key = str(session.get_bind().url)
+    version = data_version(session)
     cached = _directories.get(key)
-    if cached is not None and time.monotonic() - cached.loaded_at < DIRECTORY_TTL:
+    if cached is not None and cached.version == version and time.monotonic() - cached.loaded_at < DIRECTORY_TTL:
         return cached
     house: dict[tuple[str, int], Target] = {}
     senate: dict[str, list[Target]] = {}
@@ -181,7 +229,9 @@ def directory(session: Session) -> Directory:
             house[(member.state, member.district or 0)] = _target(member)
     senate = {state: _unsucceeded(members, spans) for state, members in senate.items()}
     kept = {t.ref for t in [*house.values(), *(t for ts in senate.values() for t in ts)]}
-    _directories[key] = Directory(house, senate, time.monotonic(), {k: v for k, v in spans.items() if k in kept})
+    maps = tuple(sorted(session.scalars(select(ZipDistrict.effective).distinct())))
+    _directories[key] = Directory(house, senate, time.monotonic(), {k: v for k, v in spans.items() if k in kept},
+                                  version, maps)
     return _directories[key]
 
 
@@ -295,9 +345,10 @@ def is_vacant(session: Session, state: str, district: int) -> bool:
 
 
 def seat_exists(session: Session, state: str, district: int) -> bool:
-    """True if the seat is in the ZIP table or held by a member (vacant seats are in the ZIP table)."""
-    in_zips = session.scalar(select(ZipDistrict.zip).where(ZipDistrict.state == state,
-                                                           ZipDistrict.district == district).limit(1))
+    """True if the seat is in the ZIP map in force or held by a member (vacant seats are in the ZIP map)."""
+    effective = directory(session).map_at(terms.clock())
+    in_zips = session.scalar(select(ZipDistrict.zip).where(
+        ZipDistrict.effective == effective, ZipDistrict.state == state, ZipDistrict.district == district).limit(1))
     return in_zips is not None or not is_vacant(session, state, district)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Date, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sms.store import Base, UTCDateTime, utcnow
@@ -46,11 +47,16 @@ class DistrictOffice(Base):
 
 
 class ZipDistrict(Base):
-    """One (ZIP/ZCTA, state, district) pair; a split ZIP has several rows."""
+    """One (ZIP/ZCTA, state, district) pair of the ZIP map in force from ``effective``; a split ZIP has several rows.
+
+    Several maps may be loaded (the next Congress's ahead of time): a lookup uses the one
+    with the latest ``effective`` that has begun (noon Eastern that day, like a term).
+    """
 
     __tablename__ = "zip_districts"
     __table_args__ = (Index("ix_zip_districts_seat", "state", "district"),)
 
+    effective: Mapped[date] = mapped_column(Date, primary_key=True)
     zip: Mapped[str] = mapped_column(String(5), primary_key=True)
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
     district: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,6 +81,47 @@ class Dataset(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    effective: Mapped[date | None] = mapped_column(Date)  # zips: the first day the map is in force
+
+
+class DataVersion(Base):
+    """A counter every change to the Congress tables moves (in the change's transaction).
+
+    Each process's member directory (``sms.targets.lookup.directory``) is rebuilt once the
+    counter differs from the one it was built at, so a refresh is seen by every web
+    process and worker at their next lookup, without a restart.
+    """
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)  # congress
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Refresh(Base):
+    """One run of ``flask refresh-congress`` or the daily job: its outcome, what changed, the data it replaced.
+
+    ``snapshot`` holds the members and district offices (and their dataset records) as they
+    were before an applied refresh, so ``--rollback`` can put them back; only the newest few
+    are kept.
+    """
+
+    __tablename__ = "data_refreshes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(10))  # cli | cron
+    action: Mapped[str] = mapped_column(String(10))  # refresh | rollback
+    source: Mapped[str] = mapped_column(String(300), default="")  # URL base or directory
+    outcome: Mapped[str] = mapped_column(String(10))  # applied | unchanged | refused | failed
+    message: Mapped[str] = mapped_column(Text, default="")  # why it was refused or failed, or what changed
+    members_in: Mapped[int] = mapped_column(Integer, default=0)
+    members_out: Mapped[int] = mapped_column(Integer, default=0)
+    members_changed: Mapped[int] = mapped_column(Integer, default=0)
+    offices_changed: Mapped[int] = mapped_column(Integer, default=0)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    rolled_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CustomTarget(Base):

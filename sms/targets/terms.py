@@ -34,6 +34,11 @@ def has_ended(end: date | None, now: datetime) -> bool:
     return end is not None and now >= ends_at(end)
 
 
+def has_begun(day: date, now: datetime) -> bool:
+    """True once what starts on ``day`` (a term, a ZIP map) is in force: from noon Eastern that day."""
+    return now >= ends_at(day)
+
+
 def ends_soon(end: date | None, now: datetime, within: timedelta = SOON) -> bool:
     """True if a term ending ``end`` is still running but ends within ``within`` of ``now``."""
     return end is not None and now < ends_at(end) <= now + within

@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 EVERY_COMMAND = {
     "init-db", "import-catalogue", "import-legislators", "import-zips", "import-targets", "import-stances",
     "create-organizer", "simulate", "simulate-call", "call-block", "call-unblock", "offices-saturation",
-    "call-stats", "call-policy", "segment", "broadcast", "remind", "data-status",
+    "call-stats", "call-policy", "segment", "broadcast", "remind", "data-status", "refresh-congress",
 }
 
 

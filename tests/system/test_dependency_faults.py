@@ -382,7 +382,7 @@ def test_cron_thread_survives_an_unexpected_error(monkeypatch):
     """A dead cron thread would silently stop every sweeper, so any error in a tick is logged and skipped."""
     ticks: list[float] = []
 
-    def tick(redis, now, last):
+    def tick(redis, now, last, jobs=None):
         ticks.append(now)
         if len(ticks) == 1:
             raise ValueError("a bug, not a Redis outage")

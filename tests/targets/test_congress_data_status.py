@@ -93,7 +93,8 @@ def test_manifest_knows_the_shipped_files() -> None:
                     "Refresh the members once the new terms begin (2026-11-03;"]),
     ("2027-01-02", ["537 members; 2 ended with no successor in the data (Sen. Ashley Moody (FL, ended 2026-11-03), "
                     "Sen. Jon Husted (OH, ended 2026-11-03)); 470 end within 45 days (the first on 2027-01-03).",
-                    "Refresh the members now (2 terms have ended): download legislators-current.yaml",
+                    "Refresh the members now (2 terms have ended): flask refresh-congress (or download "
+                    "legislators-current.yaml",
                     "And the ZIP map when the 120th Congress begins (2027-01-03): build zccd.csv from the Census "
                     "120th Congress ZCTA relationship file", "flask import-zips zccd.csv --congress 120."]),
     ("2027-01-03", ["the 120th Congress sits until 2029-01-03", "472 ended with no successor",
@@ -153,9 +154,10 @@ def test_import_commands_record_what_they_are_told(svc, runner, tmp_path, monkey
                                  "--source", "Census cd120 ZCTA file"])
     assert result.exit_code == 0, result.output
     with svc.db.session() as session:
-        zips = datasets.latest(session)["zips"]
-        assert (zips.source, zips.upstream, zips.upstream_date, zips.congress, zips.rows) == (
-            "Census cd120 ZCTA file", "", date(2027, 2, 1), 120, 2)
+        assert "zips" not in datasets.latest(session)  # a 120th Congress map is in force from 2027-01-03 only
+        (zips,) = datasets.zip_maps(session)
+        assert (zips.source, zips.upstream, zips.upstream_date, zips.congress, zips.rows, zips.effective) == (
+            "Census cd120 ZCTA file", "", date(2027, 2, 1), 120, 2, date(2027, 1, 3))
         assert len(zips.sha256) == 64 and session.scalar(select(func.count()).select_from(Dataset)) == 1
 
 

@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 from rq.job import Job
 
-from sms import cron, defaults, features, services
+from sms import cron, defaults, features, services, settings_report
 from sms.settings import ConfigError, Settings, load_env, parse_queues
 
 log = logging.getLogger("actionline.worker")
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     features.install()
     svc = services.Services.from_settings(settings)
     services.bind(svc)
+    settings_report.publish(svc.redis, settings)  # the console and the CLI compare their settings with these
     cron_on = args.cron and not args.burst
     if cron_on:
         cron.start(svc.redis, settings=settings)

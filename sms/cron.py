@@ -31,6 +31,8 @@ PERIODIC: list[tuple[str, int]] = [
     ("sms.tasks.purge_expired", 24 * 3600),
     ("sms.tasks.sweep_calls", defaults.SWEEP_INTERVAL_SECONDS),
     ("sms.tasks.replay_spool", SPOOL_REPLAY_SECONDS),
+    ("sms.tasks.route_events", defaults.EVENT_ROUTE_SECONDS),
+    ("sms.tasks.sweep_events", defaults.EVENT_SWEEP_SECONDS),
 ]
 """(job function's dotted path, interval in seconds) pairs enqueued on the ``default`` queue."""
 DATA_REFRESH_JOB = ("sms.tasks.refresh_congress", 24 * 3600)

@@ -37,6 +37,9 @@ ORG_NAME = "Action Line"
 ORG_CONTACT_FALLBACK = "reply to this text"
 """What HELP gives as the contact when ORG_CONTACT is unset (organizers read replies in the console inbox)."""
 
+ORG_NAME_MAX = 40
+"""ORG_NAME's length limit: catalogue texts are checked with a name this long in place of {org}."""
+
 ORG_CONTACT_MAX = 60
 """ORG_CONTACT's length limit: HELP must stay within 2 GSM-7 segments with a long organisation name."""
 
@@ -44,14 +47,21 @@ HINT_INTERVAL_SECONDS = 24 * 3600
 """At most one "Reply STOP to stop these texts" (unclear texts) and one "Reply START" (opted-out
 numbers texting keywords) per texter in this long."""
 
-MAX_SEGMENTS = 2
-"""Catalogue replies must fit in this many SMS segments."""
+MAX_REPLY_SEGMENTS = 2
+"""Every text the service composes, and every catalogue text, fits in this many SMS segments
+(MAX_REPLY_SEGMENTS; ``sms.messaging.budget`` shortens composed texts until they fit)."""
+
+MAX_REPLY_SEGMENTS_RANGE = (2, 10)
+"""MAX_REPLY_SEGMENTS' valid values: one segment cannot hold the menu; ten is Twilio's advice for a long text."""
 
 INBOUND_LIMIT_PER_HOUR = 30
 """Texts per sender per hour that get an answer; beyond it they are only recorded."""
 
 CONSOLE_LOGIN_LIMIT = 10
 """Console login attempts per 15 minutes, per email and (x3) per client address."""
+
+CONSOLE_TIMEZONE = "America/New_York"
+"""The console's time zone when the organizer's browser does not say its own (CONSOLE_TIMEZONE)."""
 
 FOLLOWUP_DELAY_SECONDS = 24 * 3600
 """Delay before the follow-up to a new subscriber's first keyword."""
@@ -204,3 +214,45 @@ REFRESH_SNAPSHOTS_KEPT = 3
 
 DATA_REFRESH_EVERY_HOURS = 20
 """The daily refresh job skips a run this soon after the last scheduled one (worker restarts, several workers)."""
+
+EVENT_ROUTE_SECONDS = 1
+"""How often new events are fanned out to their destinations and due deliveries are kicked (cron)."""
+
+EVENT_SETTLE_SECONDS = 1.0
+"""An event is fanned out once it is this old, so one committed a moment late (PostgreSQL) keeps its order."""
+
+EVENT_FAN_OUT_BATCH = 1000
+"""Events fanned out per routing pass (the rest wait for the next second)."""
+
+EVENT_BATCH = 100
+"""Deliveries one drain job claims at a time (sent one by one, in event order)."""
+
+EVENT_DRAIN_SECONDS = 2.0
+"""A drain job stops claiming after this long and enqueues its successor, so other queues get a turn."""
+
+EVENT_RETRY_BASE_SECONDS = 10
+"""First retry of a failed delivery; each next one waits twice as long (jittered), up to the maximum below."""
+
+EVENT_RETRY_MAX_SECONDS = 3600
+"""Longest wait between two attempts of one delivery (and the cap on a Retry-After)."""
+
+EVENT_RETRY_FOR_SECONDS = 24 * 3600
+"""A delivery still failing this long after its first attempt is given up (replay it from the console)."""
+
+EVENT_PAUSE_AFTER_SECONDS = 3600
+"""A destination that has only failed for this long is paused; its backlog waits for a resume."""
+
+EVENT_STALE_SECONDS = 60
+"""A delivery left in `sending` this long (a worker killed mid-request) is sent again (receivers dedupe by id)."""
+
+EVENT_SWEEP_SECONDS = 30
+"""How often stale deliveries are reset and failing destinations paused (cron)."""
+
+WEBHOOK_TIMEOUT_SECONDS = (3.05, 10.0)
+"""Connect and read timeout of every outgoing integration request (webhooks, Action Network)."""
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+"""A signed request (X-ActionLine-Signature) whose timestamp is further from now than this is refused."""
+
+ACTION_NETWORK_API_URL = "https://actionnetwork.org/api/v2"
+"""Action Network's OSDI API v2 (ACTION_NETWORK_API_URL)."""

@@ -14,7 +14,8 @@
     │   ├── StanceError      a stances file
     │   ├── AudienceError    a broadcast filter or saved segment
     │   ├── BroadcastError   a broadcast's body, or an impossible transition
-    │   └── OrganizerError   an organizer account change
+    │   ├── OrganizerError   an organizer account change
+    │   └── IntegrationError a webhook destination, an event replay or a signed opt-out
     └── TransportError       sending failed; ``code`` is Twilio's, ``retryable`` says what to do
 
 Handlers turn an ``SmsError`` into a 200 TwiML reply, an ``InputError`` into a form
@@ -94,6 +95,10 @@ class BroadcastError(InputError):
 
 class OrganizerError(InputError):
     """An organizer cannot be created or changed as asked; the message says why."""
+
+
+class IntegrationError(InputError):
+    """A webhook destination, a replay or a signed request that cannot be used; the message says why."""
 
 
 class TransportError(ActionLineError):

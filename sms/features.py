@@ -1,6 +1,7 @@
 """Every feature's part in the shared tables, listed once and installed explicitly.
 
-The conversation, the dashboard, delivery status callbacks, opt-outs and erasure are
+The conversation, the dashboard, delivery status callbacks, opt-outs, erasure and the
+event emitters (consent, interests, calls, call-backs, broadcast recipients) are
 shared by several feature packages. Nothing adds itself to them when imported:
 ``install()`` puts exactly what is listed here in place, and both ``create_app()`` and
 ``worker.main()`` call it first, so the web process and the worker answer a text, a
@@ -11,13 +12,15 @@ status callback or an opt-out the same way. The voice steps have their one table
 from __future__ import annotations
 
 from sms import store
+from sms.broadcasts import dispatch, recovery
 from sms.broadcasts import models as broadcast_models
-from sms.broadcasts import recovery
 from sms.calls import call_log, later, outcomes, sessions
 from sms.calls import commands as call_commands
 from sms.calls import models as call_models
 from sms.console import dashboard
 from sms.console import models as console_models
+from sms.integrations import events
+from sms.integrations import models as integration_models
 from sms.messaging import compliance, conversation, delivery_status, intent, preferences, privacy, subscribers
 from sms.targets import models as target_models
 
@@ -36,9 +39,19 @@ STATUS_LISTENERS = (recovery.on_status,)
 """Hear every Twilio message status callback (broadcast deliveries follow their message's status)."""
 OPT_OUT_HOOKS = (later.cancel_on_opt_out, compliance.resolve_on_opt_out)
 """Run on every opt-out, in the same transaction."""
-ERASERS = (sessions.erase_calls,)
+ERASERS = (sessions.erase_calls, events.erase)
 """Erase a feature's personal data of a subscriber (DELETE, retention), in the same transaction."""
-MODELS = (store, call_models, target_models, broadcast_models, console_models)
+CONSENT_HOOKS = (events.on_consent,)
+"""Hear every consent change (joined, opted out, opted in), in the same transaction."""
+INTEREST_HOOKS = (events.on_interest,)
+"""Hear a subscriber's first text of each keyword, in the same transaction."""
+CALL_HOOKS = (events.on_call,)
+"""Hear a call end and the caller's report of it, in the same transaction."""
+BOOKING_HOOKS = (events.on_booking,)
+"""Hear a call-back booked for later, in the same transaction."""
+RECIPIENT_HOOKS = (events.on_recipient,)
+"""Hear a broadcast recipient's delivery end (delivered or failed), in the same transaction."""
+MODELS = (store, call_models, target_models, broadcast_models, console_models, integration_models)
 """Modules that declare tables on ``sms.store.Base``."""
 
 
@@ -50,6 +63,11 @@ def install() -> None:
     delivery_status.LISTENERS[:] = STATUS_LISTENERS
     compliance.OPT_OUT_HOOKS[:] = OPT_OUT_HOOKS
     subscribers.ERASERS[:] = ERASERS
+    compliance.CONSENT_HOOKS[:] = CONSENT_HOOKS
+    subscribers.INTEREST_HOOKS[:] = INTEREST_HOOKS
+    outcomes.CALL_HOOKS[:] = CALL_HOOKS
+    later.BOOKING_HOOKS[:] = BOOKING_HOOKS
+    dispatch.RECIPIENT_HOOKS[:] = RECIPIENT_HOOKS
 
 
 def load_models() -> type[store.Base]:

@@ -1,4 +1,4 @@
-"""The long-lived clients one process needs: database, Redis, queues and transport.
+"""The long-lived clients one process needs: database, Redis, queues, transport and the integrations' HTTP.
 
 The web app builds one ``Services`` in its factory; the worker builds one at start
 and binds it with ``bind()`` so RQ jobs (plain module functions) can reach it.
@@ -16,6 +16,7 @@ from redis import Redis
 from redis.sentinel import SentinelManagedConnection, SentinelManagedSSLConnection
 from rq import Queue
 
+from sms.integrations.http import HttpClient, RequestsClient
 from sms.messaging import compliance
 from sms.settings import Settings
 from sms.store import Database
@@ -31,6 +32,8 @@ class Services:
     redis: Redis
     transport: Transport
     queues: dict[str, Queue] = field(default_factory=dict)
+    http: HttpClient = field(default_factory=RequestsClient)
+    """Webhooks and Action Network (``sms.integrations.http``; tests swap in a recording client)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: Transport | None = None) -> Services:

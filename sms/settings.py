@@ -30,6 +30,9 @@ class Settings:
     org_contact: str = ""
     """ORG_CONTACT: where HELP sends texters (an email, a phone number or an http(s) URL); unset, HELP
     says to reply to the text and start-up warns. At most 60 GSM-7 characters, so HELP stays in 2 segments."""
+    max_reply_segments: int = defaults.MAX_REPLY_SEGMENTS
+    """MAX_REPLY_SEGMENTS: the segment budget of every text the service composes (menus, lists, scripts,
+    who is being called, call summaries) and of every catalogue text; longer forms are shortened to fit."""
     account_sid: str = ""
     auth_token: str = defaults.DEV_AUTH_TOKEN
     phone_number: str = defaults.DEV_PHONE_NUMBER
@@ -39,6 +42,8 @@ class Settings:
     port: int = 5000
     inbound_limit_per_hour: int = defaults.INBOUND_LIMIT_PER_HOUR
     console_login_limit: int = defaults.CONSOLE_LOGIN_LIMIT
+    console_timezone: str = defaults.CONSOLE_TIMEZONE
+    """CONSOLE_TIMEZONE: the console's times when the browser does not say its zone (send times, the dashboard)."""
     followup_delay_seconds: int = defaults.FOLLOWUP_DELAY_SECONDS
     stop_confirmation: bool = True
     retention_days: int = defaults.RETENTION_DAYS
@@ -80,6 +85,10 @@ class Settings:
     worker_cron: bool = True
     worker_log_level: str = "WARNING"
     """WORKER_LOG_LEVEL: RQ's own log lines in worker.py (INFO: a line per job started and finished)."""
+    # -- integrations (sms.integrations) --
+    action_network_api_key: str = ""
+    action_network_api_url: str = defaults.ACTION_NETWORK_API_URL
+    crm_optout_secret: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -111,8 +120,9 @@ class Settings:
             database_url=get("DATABASE_URL") or default_database_url(),
             redis_url=parse_redis_url(get("REDIS_URL", defaults.DEFAULT_REDIS_URL)),
             secret_key=get("SECRET_KEY"),
-            org_name=get("ORG_NAME", defaults.ORG_NAME),
+            org_name=parse_org_name(get("ORG_NAME", defaults.ORG_NAME)),
             org_contact=parse_contact(get("ORG_CONTACT")),
+            max_reply_segments=parse_reply_segments(_int(env, "MAX_REPLY_SEGMENTS", defaults.MAX_REPLY_SEGMENTS)),
             account_sid=account_sid,
             auth_token=auth_token or defaults.DEV_AUTH_TOKEN,
             phone_number=get("TWILIO_PHONE_NUMBER", defaults.DEV_PHONE_NUMBER),
@@ -122,6 +132,7 @@ class Settings:
             port=_int(env, "PORT", 5000),
             inbound_limit_per_hour=_int(env, "INBOUND_LIMIT_PER_HOUR", defaults.INBOUND_LIMIT_PER_HOUR),
             console_login_limit=_int(env, "CONSOLE_LOGIN_LIMIT", defaults.CONSOLE_LOGIN_LIMIT),
+            console_timezone=parse_zone(get("CONSOLE_TIMEZONE", defaults.CONSOLE_TIMEZONE), "CONSOLE_TIMEZONE"),
             followup_delay_seconds=_int(env, "FOLLOWUP_DELAY_SECONDS", defaults.FOLLOWUP_DELAY_SECONDS),
             stop_confirmation=_bool(env, "STOP_CONFIRMATION", True),
             retention_days=_int(env, "RETENTION_DAYS", defaults.RETENTION_DAYS),
@@ -135,6 +146,7 @@ class Settings:
             **_call_settings(env, get),
             **_data_settings(env, get),
             **_deployment_settings(env, get),
+            **_integration_settings(get),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )
 
@@ -209,6 +221,40 @@ def _deployment_settings(env: Mapping[str, object], get: Callable[..., str]) -> 
     }
 
 
+def _integration_settings(get: Callable[..., str]) -> dict[str, object]:
+    """Action Network and the CRM's signed opt-outs (see docs/integrations.md)."""
+    api_url = get("ACTION_NETWORK_API_URL", defaults.ACTION_NETWORK_API_URL).rstrip("/")
+    problem = https_url_problem(api_url)
+    if problem:
+        raise ConfigError(f"ACTION_NETWORK_API_URL {problem}")
+    return {
+        "action_network_api_key": get("ACTION_NETWORK_API_KEY"),
+        "action_network_api_url": api_url,
+        "crm_optout_secret": get("CRM_OPTOUT_SECRET"),
+    }
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+"""Hosts an integration may reach over plain http:// (tests and development)."""
+
+
+def https_url_problem(url: str) -> str | None:
+    """Why ``url`` may not receive personal data (None if it may): https:// only, except on this machine."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host in LOCAL_HOSTS:
+        return None
+    return "must start with https:// (http:// only for localhost or 127.0.0.1)"
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -265,6 +311,22 @@ def parse_contact(value: str) -> str:
     return value
 
 
+def parse_org_name(value: str) -> str:
+    """Check ORG_NAME: at most ORG_NAME_MAX plain (GSM-7) characters, the length texts are checked with."""
+    if len(value) > defaults.ORG_NAME_MAX or not is_gsm7(value):
+        raise ConfigError(f"ORG_NAME must be at most {defaults.ORG_NAME_MAX} plain characters (it goes in HELP "
+                          "and the opt-in disclosure)")
+    return value
+
+
+def parse_reply_segments(value: int) -> int:
+    """Check MAX_REPLY_SEGMENTS against its range."""
+    low, high = defaults.MAX_REPLY_SEGMENTS_RANGE
+    if not low <= value <= high:
+        raise ConfigError(f"MAX_REPLY_SEGMENTS must be from {low} to {high}, not {value}")
+    return value
+
+
 def parse_sentinels(value: str) -> tuple[tuple[str, int], ...]:
     """``"10.0.0.1:26379,10.0.0.2:26379"`` into ((host, port), ...); the port defaults to 26379."""
     out = []
@@ -303,6 +365,17 @@ def parse_quiet_hours(value: str) -> tuple[int, int] | None:
     if not (0 <= start < end <= 24):
         raise ConfigError(f"QUIET_HOURS must be two hours 0-24, start before end, not {value!r}")
     return start, end
+
+
+def parse_zone(value: str, key: str) -> str:
+    """An IANA time zone name (``America/Chicago``) that this machine's zone database knows."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f"{key} must be a time zone like America/Chicago, not {value!r}") from None
+    return value
 
 
 def parse_office_hours(value: str) -> dict[str, tuple[int, int, str]]:

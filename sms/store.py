@@ -160,7 +160,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
 
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), primary_key=True)
-    menu: Mapped[str | None] = mapped_column(String(40))  # areas | area:N | campaigns
+    menu: Mapped[str | None] = mapped_column(String(200))  # areas | area:N | campaigns | choice:KW,KW
     pending: Mapped[str | None] = mapped_column(String(40))  # a question awaiting an answer
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -190,6 +190,8 @@ class Demand(Base):
     target_order: Mapped[list[str]] = mapped_column(JSON, default=list)
     script: Mapped[str] = mapped_column(Text, default="")
     followup: Mapped[bool] = mapped_column(Boolean, default=True)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Named asks that point at the demand inside a longer text ("HR 1154"), besides keyword and aliases."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

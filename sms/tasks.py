@@ -10,6 +10,7 @@ import logging
 
 from sms.broadcasts import dispatch, lifecycle, recovery, reminders
 from sms.calls import later, sessions
+from sms.integrations import delivery
 from sms.messaging import outbound, retention, spool
 from sms.services import current
 from sms.targets import refresh
@@ -81,3 +82,18 @@ def replay_spool() -> dict[str, int]:
 def refresh_congress() -> dict[str, int]:
     """Refresh the Congress members and offices from upstream, checked first (daily with DATA_REFRESH=daily)."""
     return refresh.scheduled(current())
+
+
+def route_events() -> dict[str, int]:
+    """Fan new events out to their destinations and kick the drains of those with due deliveries."""
+    return delivery.route(current())
+
+
+def drain_events(destination_id: int, urgent: bool = False) -> dict[str, int]:
+    """Send one destination's due event deliveries for a moment (its opt-outs first when ``urgent``)."""
+    return delivery.drain(current(), destination_id, urgent)
+
+
+def sweep_events() -> dict[str, int]:
+    """Hand back event deliveries a killed worker left mid-request."""
+    return delivery.sweep(current())

@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.support.calls",  # targets_db, offices_db
     "tests.support.console",  # console
     "tests.support.faults",  # private_redis, private_postgres
+    "tests.support.integrations",  # receiver, action_network
     "tests.support.twilio_mock",  # twilio_api, api
     "tests.support.upstream",  # upstream
 ]

@@ -33,6 +33,7 @@ def count(svc, model) -> int:
         ({"TWILIO_ACCOUNT_SID": "XX123"}, "TWILIO_ACCOUNT_SID"),
         ({"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN"),
         ({"STOP_CONFIRMATION": "perhaps"}, "STOP_CONFIRMATION"),
+        ({"CONSOLE_TIMEZONE": "Mars/Olympus_Mons"}, "CONSOLE_TIMEZONE"),
     ],
 )
 def test_bad_configuration_stops_startup_naming_the_key(env, message):

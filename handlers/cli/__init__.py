@@ -1,12 +1,46 @@
-"""Organizer CLI: ``flask --app app <command>``, one module per area (see ``handlers.cli.base``)."""
+"""Organizer CLI: ``flask --app app <command>``, one module per area (see ``handlers.cli.base``).
+
+``flask`` is Flask's own command, whose ``--help`` starts with Flask's generic text; the same
+commands under Action Line's own overview, grouped by area, are ``python -m handlers.cli``
+(``cli`` below, a ``FlaskGroup`` that builds the app itself).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import click
 from flask import Flask
+from flask.cli import FlaskGroup
 
-from handlers.cli import broadcasts, calls, congress, data, organizers, simulate
+from handlers.cli import broadcasts, calls, config, congress, data, integrations, organizers, simulate
 
-MODULES = (data, congress, calls, broadcasts, organizers, simulate)
+MODULES = (data, congress, calls, broadcasts, organizers, simulate, integrations, config)
+AREAS = (
+    ("Set up and Congress data", ("init-db", "import-catalogue", "import-legislators", "import-zips",
+                                  "import-targets", "import-stances", "data-status",
+                                  "refresh-congress")),
+    ("Broadcasts and reminders", ("segment", "broadcast", "remind")),
+    ("Calls", ("call-block", "call-unblock", "call-policy", "call-stats", "offices-saturation")),
+    ("Try it", ("simulate", "simulate-call")),
+    ("Integrations", ("webhooks", "events")),
+    ("Console logins", ("create-organizer",)),
+    ("Settings", ("settings",)),
+)
+"""The headings ``--help`` lists Action Line's commands under, in order; Flask's own come last."""
+OVERVIEW = """Action Line: the SMS and voice call-to-action service, from a terminal.
+
+A supporter texts a demand keyword (CHOKEHOLD), replies CALL and is patched through to the
+lawmakers who can act on it; organizers steer it from the console (/console) and from these
+commands. Every command reads the same settings as the web process and the worker: the
+environment over .env (`settings` shows them, and whether the running worker's differ).
+
+\b
+First steps:
+  init-db, then the import-* commands       (make run does these)
+  create-organizer you@example.org --admin  (a console login)
+  simulate +15555550123 MENU                (text the service)
+Each command's --help says more; docs/usage.md has them all."""
 
 
 def init_app(app: Flask) -> None:
@@ -14,3 +48,37 @@ def init_app(app: Flask) -> None:
     for module in MODULES:
         for command in module.commands.commands.values():
             app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from app import create_app  # app.py imports this package: import it only when a command runs
+
+    return create_app()
+
+
+class ActionLine(FlaskGroup):
+    """``flask`` with Action Line's overview first and its commands grouped by area.
+
+    It reads no ``.env`` of its own (Flask's ``flask`` loads one found from the current
+    directory up): settings come only from ``sms.settings.load_env``, as in the worker.
+    """
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        width = formatter.width - 6 - max(map(len, names), default=0)
+        listed = {name for _, area in AREAS for name in area}
+        for heading, area in [*AREAS, ("Flask's own", tuple(n for n in names if n not in listed))]:
+            rows = [(name, command.get_short_help_str(width)) for name in area
+                    if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+            if rows:
+                with formatter.section(heading):
+                    formatter.write_dl(rows)
+
+
+cli = ActionLine(name="flask --app app", help=OVERVIEW, create_app=_create_app, load_dotenv=False,
+                 add_version_option=False)
+
+
+def main(args: Any = None) -> None:
+    """``python -m handlers.cli``."""
+    cli.main(args=args, prog_name="python -m handlers.cli")

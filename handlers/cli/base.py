@@ -14,20 +14,37 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo
 
 from sms.broadcasts import audiences
 from sms.errors import AudienceError, InputError
+
+WORKER_FACING = frozenset({"broadcast", "remind", "simulate", "simulate-call"})
+"""Top-level commands that hand work to the worker: they first warn if its settings differ from theirs."""
 
 
 class Command(click.Command):
     """A command that reports an ``InputError`` as a ``ClickException`` (its message, exit status 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if _top_level_name(ctx) in WORKER_FACING:
+            from handlers.cli.config import warn_if_worker_differs
+
+            if not current_app:  # what the command's own with_appcontext would do a moment later
+                ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
+            warn_if_worker_differs()
         try:
             return super().invoke(ctx)
         except InputError as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+def _top_level_name(ctx: click.Context) -> str | None:
+    """``broadcast`` for ``flask broadcast send 3``: the command just under the root group."""
+    while ctx.parent is not None and ctx.parent.parent is not None:
+        ctx = ctx.parent
+    return ctx.info_name
 
 
 class Commands(AppGroup):

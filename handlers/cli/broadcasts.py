@@ -11,10 +11,13 @@ from sqlalchemy import select
 
 from handlers.cli.base import Commands, filter_options, filters_of
 from handlers.context import services
-from sms.broadcasts import audiences, lifecycle, reminders
+from sms.broadcasts import audiences, compose, lifecycle, reminders, waiting
 from sms.broadcasts.models import Broadcast, Reminder
+from sms.store import utcnow
 
 commands = Commands()
+WATCH_SECONDS = 2
+"""How often ``broadcast status --watch`` looks again."""
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:
@@ -30,10 +33,28 @@ def _one_line(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def _render_preview(p: lifecycle.Preview) -> None:
+def _render_preview(p: lifecycle.Preview, session: Any = None, broadcast: Broadcast | None = None) -> None:
     click.echo(f"Recipients: {p.recipients}\nEncoding: {p.encoding}\nSegments per message: "
                f"{p.segments_per_message}\nTotal segments: {p.total_segments}\n"
                f"Estimated cost: ${p.estimated_cost:,.2f}")
+    if broadcast is not None:
+        _render_truth(session, broadcast)
+
+
+def _render_truth(session: Any, broadcast: Broadcast) -> None:
+    """The audience in words, the text as one of its recipients gets it, and what makes it UCS-2."""
+    click.echo(f"Audience: {audiences.in_words(broadcast.filters, broadcast.urgent)}")
+    sample = compose.sample_message(session, broadcast.body, broadcast.filters, broadcast.urgent)
+    who = f"As {sample['who']} gets it" if sample["who"] else "With sample values (nobody in the audience yet)"
+    click.echo(f"{who}: {sample['text']}")
+    for used in sample["fallbacks"]:
+        click.echo(f"  {{{used['field']}}} is empty for them: \"{used['fallback']}\" is used instead.")
+    help_ = compose.encoding_help(broadcast.body)
+    if help_["ucs2_characters"]:
+        click.echo(f"UCS-2 because of {', '.join(help_['ucs2_characters'])}.")
+        if help_["gsm_alternative"]:
+            click.echo(f"In GSM-7 ({_plural(help_['gsm_alternative_segments'], 'segment')} each): "
+                       f"{help_['gsm_alternative']}")
 
 
 # -- segment ----------------------------------------------------------------------------------------------------
@@ -113,8 +134,9 @@ def broadcast_create(message: str, segment: str | None, send_at: str | None, mps
         click.echo(broadcast_id)
         return
     with svc.db.session() as session:
-        p = lifecycle.preview(session, svc.settings, lifecycle.get(session, broadcast_id))
-    _render_preview(p)
+        broadcast = lifecycle.get(session, broadcast_id)
+        p = lifecycle.preview(session, svc.settings, broadcast)
+        _render_preview(p, session, broadcast)
     recipients = _plural(p.recipients, "recipient")
     if when is None:
         click.echo(f"Broadcast {broadcast_id} created (draft, {recipients}). "
@@ -148,10 +170,11 @@ def broadcast_list(status: str | None, limit: int) -> None:
 @broadcast_cli.command("preview")
 @click.argument("broadcast_id", type=int)
 def broadcast_preview(broadcast_id: int) -> None:
-    """Recipients, encoding, segments and estimated cost."""
+    """Recipients, cost, the audience in words and the text as one of its recipients gets it."""
     svc = services()
     with svc.db.session() as session:
-        _render_preview(lifecycle.preview(session, svc.settings, lifecycle.get(session, broadcast_id)))
+        broadcast = lifecycle.get(session, broadcast_id)
+        _render_preview(lifecycle.preview(session, svc.settings, broadcast), session, broadcast)
 
 
 @broadcast_cli.command("send")
@@ -197,31 +220,41 @@ def broadcast_cancel(broadcast_id: int) -> None:
 
 @broadcast_cli.command("status")
 @click.argument("broadcast_id", type=int)
-@click.option("--watch", is_flag=True, help="Show a progress bar until the broadcast finishes.")
+@click.option("--watch", is_flag=True, help="Print what changes, every 2 seconds, until the broadcast finishes.")
 def broadcast_status(broadcast_id: int, watch: bool) -> None:
-    """State and delivery counts."""
-    with services().db.session() as session:
+    """State, delivery counts, what each waiting delivery waits for, and the estimated finish."""
+    svc = services()
+    with svc.db.session() as session:
         broadcast = lifecycle.get(session, broadcast_id)
         click.echo(f"Broadcast {broadcast_id}: {broadcast.status}, {broadcast.planned} planned")
         for status, n in sorted(lifecycle.progress(session, broadcast_id).items()):
             click.echo(f"  {status}: {n}")
+    explanation = waiting.explain_broadcast(svc, broadcast_id)
+    for line in explanation.lines():
+        click.echo(line)
     if watch:
-        _watch(broadcast_id, broadcast.planned)
+        _watch(broadcast_id, explanation)
 
 
-def _watch(broadcast_id: int, planned: int) -> None:
-    svc, done = services(), 0
-    with click.progressbar(length=planned, label="Sending") as bar:
-        while True:
-            with svc.db.session() as session:
-                counts = lifecycle.progress(session, broadcast_id)
-                state = lifecycle.get(session, broadcast_id).status
-            finished = planned - sum(counts.get(s, 0) for s in lifecycle.OPEN)
-            bar.update(finished - done)
-            done = finished
-            if state != "sending":
-                break
-            time.sleep(1)
+def _watch(broadcast_id: int, explanation: waiting.Explanation) -> None:
+    """One line each time the counts or reasons change; stop when the broadcast is sent or cancelled."""
+    if explanation.finished:
+        click.echo(f"Nothing to watch: broadcast {broadcast_id} has finished.")
+        return
+    svc, last = services(), None
+    while not explanation.finished:
+        with svc.db.session() as session:
+            counts = lifecycle.progress(session, broadcast_id)
+            planned = lifecycle.get(session, broadcast_id).planned
+        done = planned - sum(counts.get(s, 0) for s in lifecycle.OPEN)
+        line = f"{done:,}/{planned:,} done. " + "; ".join(
+            [r.text for r in explanation.reasons] or [explanation.summary])
+        if line != last:
+            click.echo(f"{utcnow():%H:%M:%S} UTC  {line}")
+            last = line
+        time.sleep(WATCH_SECONDS)
+        explanation = waiting.explain_broadcast(svc, broadcast_id, with_left_out=False)
+    click.echo(f"Broadcast {broadcast_id}: {explanation.summary}")
 
 
 # -- remind -----------------------------------------------------------------------------------------------------
@@ -276,7 +309,7 @@ def remind_preview(reminder_id: int) -> None:
     with svc.db.session() as session:
         r = reminders.get(session, reminder_id)
         draft = Broadcast(body=r.body, filters=r.filters, urgent=r.urgent, status="draft")
-        _render_preview(lifecycle.preview(session, svc.settings, draft))
+        _render_preview(lifecycle.preview(session, svc.settings, draft), session, draft)
 
 
 @remind_cli.command("send")

@@ -10,6 +10,7 @@ from handlers.cli.base import Commands
 from handlers.context import services
 from handlers.twilio_auth import signed_post
 from sms.calls import blocklist, outcomes, player, routing, stances
+from sms.console import simulator
 from sms.errors import InvalidNumber
 from sms.messaging import catalogue, subscribers
 from sms.store import utcnow
@@ -48,15 +49,22 @@ def call_unblock(phone: str) -> None:
 
 @commands.command("simulate-call")
 @click.argument("phone")
-@click.option("--digits", default="1", help="Keys pressed at each prompt, comma-separated ('' = silence).")
+@click.option("--digits", default=None,
+              help="Keys pressed at each prompt, comma-separated ('' = silence). Default: 1 where the call asks "
+                   "to connect, nothing elsewhere (a ZIP prompt gets none).")
 @click.option("--dial-status", default="", help="How each office answers: completed,busy,no-answer,failed.")
 @click.option("--callin", is_flag=True, help="Dial the service instead of answering a queued call-back.")
-def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> None:
-    """Play PHONE's call offline: the queued call-back (after CALL), else a call-in."""
+def simulate_call(phone: str, digits: str | None, dial_status: str, callin: bool) -> None:
+    """Play PHONE's call offline: the queued call-back (after CALL), else a call-in; then the texts it sent."""
     number, svc = _phone(phone), services()
+    warning = simulator.real_phone_warning(number, svc.settings.outbox_mode)
+    if warning:
+        click.echo(warning, err=True)
+    since = utcnow()
     begin = player.start(svc, number, callin)
     if begin.placed == "failed":
         raise click.ClickException("The call-back could not be placed (see the log); nothing was played.")
+    click.echo(_which_call(begin, number, svc.settings.phone_number, callin))
 
     def post(target: str, params: dict[str, str]) -> str:
         response = signed_post(target, params)
@@ -64,13 +72,25 @@ def simulate_call(phone: str, digits: str, dial_status: str, callin: bool) -> No
             raise click.ClickException(f"{target} answered HTTP {response.status_code}")
         return response.get_data(as_text=True) or "<Response/>"
 
-    keys = [d.strip() for d in digits.split(",")] if digits else []
+    keys = [d.strip() for d in digits.split(",")] if digits is not None else None
     statuses = [s.strip() for s in dial_status.split(",") if s.strip()]
     walk = player.walk(post, begin.path, number, svc.settings.phone_number, keys, statuses, begin.call_sid)
     icons = {"say": "  caller hears:", "press": "  caller presses:", "dial": "  DIALING", "office": "  office:",
-             "hangup": "  (hang up)"}
+             "hangup": "  (hang up)", "note": "  note:"}
     for kind, value in walk.events:
         click.echo(f"{icons[kind]} {value}".rstrip())
+    with svc.db.session() as session:
+        texts = player.texts_after(session, number, since)
+    click.echo("Texted after the call:" if texts else "No text was sent after the call.")
+    for text in texts:
+        click.echo(f"  {text}")
+
+
+def _which_call(begin: player.Start, number: str, service_number: str, callin: bool) -> str:
+    if begin.session_id is not None:
+        return f"Call-back to {number}, the one their CALL queued (call session {begin.session_id}):"
+    reason = "--callin" if callin else "no call-back was waiting for this number"
+    return f"Call-in: {number} dials the service number {service_number} ({reason}):"
 
 
 @commands.command("offices-saturation")

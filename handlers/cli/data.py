@@ -34,12 +34,13 @@ def init_db() -> None:
 @click.option("--if-empty", is_flag=True, help="Only seed an empty catalogue; keep organizers' edits otherwise.")
 def import_catalogue(path: Path | None, if_empty: bool) -> None:
     """Load demands, campaigns and texts from YAML (idempotent; overwrites edits made in the console)."""
-    data = catalogue.load_yaml(path or catalogue.DEFAULT_PATH)
+    segments = services().settings.max_reply_segments
+    data = catalogue.load_yaml(path or catalogue.DEFAULT_PATH, segments)
     with services().db.session() as session:
         if if_empty and catalogue.is_loaded(session):
             click.echo("Catalogue already loaded; keeping its edits (run import-catalogue to reload the YAML).")
             return
-        summary = catalogue.import_catalogue(session, data)
+        summary = catalogue.import_catalogue(session, data, segments)
     click.echo(f"Catalogue: {summary.added} added, {summary.changed} changed, {summary.unchanged} unchanged.")
 
 

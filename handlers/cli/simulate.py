@@ -36,8 +36,16 @@ def _post_to(url: str, params: dict[str, str]) -> tuple[int, str]:
 @click.argument("body")
 @click.option("--url", default=None, help="Base URL of a running app (default: in-process).")
 def simulate(sender: str, body: str, url: str | None) -> None:
-    """Text BODY from SENDER to the service through the signed webhook and print the reply."""
-    params = simulator.sms_params(sender, body, services().settings.phone_number)
+    """Text BODY from SENDER to the service through the signed webhook and print the reply.
+
+    With Twilio credentials set, a SENDER that looks like a real phone gets a warning first:
+    what the service sends later (follow-ups, call-backs) would reach that phone for real.
+    """
+    settings = services().settings
+    warning = simulator.real_phone_warning(sender, settings.outbox_mode)
+    if warning:
+        click.echo(warning, err=True)
+    params = simulator.sms_params(sender, body, settings.phone_number)
     if url:
         status, xml = _post_to(url, params)
     else:

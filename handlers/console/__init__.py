@@ -12,10 +12,13 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, Flask, abort, jsonify, make_response, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import NotFound
 
 from handlers.context import services
 from sms.console.models import Organizer
@@ -50,6 +53,7 @@ def init_app(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=12 * 3600, REMEMBER_COOKIE_DURATION=14 * 24 * 3600,
     )
     csrf.init_app(app)
+    app.register_error_handler(404, not_found)
     manager = LoginManager()
     manager.login_view = "console.login"
     manager.user_loader(_load_organizer)
@@ -96,12 +100,38 @@ def headers(response: Any) -> Any:
     return response
 
 
+def not_found(exc: NotFound) -> Any:
+    """Unknown URLs under /console get the console's own 404 page (JSON under its API); elsewhere Flask's."""
+    if not request.path.startswith("/console"):
+        return exc
+    if wants_json():
+        return headers(make_response(jsonify(error="not found"), 404))
+    page = render_template("console/error.html", title="Not found",
+                           message=f"There is no console page at {request.path}.")
+    return headers(make_response(page, 404))
+
+
 @bp.errorhandler(CSRFError)
 def csrf_failed(exc: CSRFError) -> Any:
     log.warning("console CSRF check failed on %s: %s", request.path, exc.description)
     if wants_json():
         return jsonify(error=exc.description), 400
     return exc.description, 400
+
+
+def organizer_zone(candidate: str | None = None) -> ZoneInfo:
+    """The organizer's time zone: ``candidate`` (the browser's, sent with a form) if it is one, remembered
+    for the session; else the one remembered; else CONSOLE_TIMEZONE."""
+    for name in (candidate, cookie_session.get("tz"), services().settings.console_timezone):
+        try:
+            zone = ZoneInfo(str(name)) if name else None
+        except (ValueError, ZoneInfoNotFoundError):
+            zone = None
+        if zone is not None:
+            if name == candidate:
+                cookie_session["tz"] = zone.key
+            return zone
+    return ZoneInfo("UTC")
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -123,10 +153,11 @@ from handlers.console import (  # noqa: E402 - the pages add their routes to ``b
     demands,
     exports,
     inbox,
+    integrations,
     pages,
     simulator,
     targets,
 )
 
-PAGES = (auth, broadcasts, calls, demands, exports, inbox, pages, simulator, targets)
+PAGES = (auth, broadcasts, calls, demands, exports, inbox, integrations, pages, simulator, targets)
 """The console's pages, each adding its routes to ``bp``; ``create_app`` registers ``bp`` once they are all here."""

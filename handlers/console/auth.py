@@ -9,10 +9,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from handlers.console import admin_required, bp, services
-from sms import ratelimit
+from sms import ratelimit, settings_report
 from sms.console import demand_editor, organizers
 from sms.console.models import Organizer
-from sms.defaults import MAX_SEGMENTS
 
 log = logging.getLogger(__name__)
 LOGIN_WINDOW = 15 * 60
@@ -129,10 +128,11 @@ def settings_page() -> str:
 @admin_required
 def save_text(key: str) -> Any:
     text = (request.form.get("text") or "").strip()
-    problem = demand_editor.text_problem(key, text)
     with services().db.session() as session:
         if key not in demand_editor.service_texts(session):
             return "No such text.", 404
+        problem = demand_editor.text_problem(key, text, services().settings.max_reply_segments,
+                                             demand_editor.demand_titles(session))
         if problem:
             return _settings(problem=(key, problem), draft=text), 400
         demand_editor.save_text(session, key, text)
@@ -141,27 +141,16 @@ def save_text(key: str) -> Any:
 
 
 def _settings(problem: tuple[str, str] | None = None, draft: str = "") -> str:
-    settings = services().settings
-    shown = {
-        "Organisation name (ORG_NAME)": settings.org_name,
-        "Contact in HELP (ORG_CONTACT)": settings.org_contact or "(not set: HELP says to reply to the text)",
-        "Service number (TWILIO_PHONE_NUMBER)": settings.phone_number,
-        "Messaging service (TWILIO_MESSAGING_SERVICE_SID)": settings.messaging_service_sid or "(none)",
-        "Mode": "outbox (nothing leaves this machine)" if settings.outbox_mode else "Twilio",
-        "Public base URL (PUBLIC_BASE_URL)": settings.public_base_url or "(not set)",
-        "Quiet hours (QUIET_HOURS)": _quiet(settings.quiet_hours),
-        "Inbound texts answered per sender per hour": settings.inbound_limit_per_hour,
-        "Follow-up delay (seconds)": settings.followup_delay_seconds,
-        "Console login attempts per 15 minutes": settings.console_login_limit,
-        "Signed with development token": "yes" if settings.dev_token else "no",
-    }
-    with services().db.session() as session:
+    """Every setting this web process runs with (masked), beside the ones the worker published at its start."""
+    svc = services()
+    mine = settings_report.report(svc.settings)
+    worker = settings_report.published(svc.redis)
+    with svc.db.session() as session:
         texts = demand_editor.service_texts(session)
     if problem:
         texts[problem[0]] = draft
-    return render_template("console/settings.html", shown=shown, texts=texts, problem=problem,
-                           max_segments=MAX_SEGMENTS)
-
-
-def _quiet(hours: tuple[int, int] | None) -> str:
-    return "off" if hours is None else f"{hours[0]}:00-{hours[1]}:00 local time"
+    return render_template(
+        "console/settings.html", groups=settings_report.grouped(mine), worker=worker, texts=texts, problem=problem,
+        differences=settings_report.differences(mine, worker.values) if worker else [],
+        mode="outbox (nothing leaves this machine)" if svc.settings.outbox_mode else "Twilio",
+        max_segments=svc.settings.max_reply_segments)

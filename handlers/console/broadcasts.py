@@ -7,13 +7,13 @@ from typing import Any
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from handlers.console import bp, services
-from sms.broadcasts import audiences, compose, lifecycle, reminders
+from handlers.console import bp, organizer_zone, services
+from sms.broadcasts import audiences, compose, lifecycle, reminders, waiting
 from sms.broadcasts.lifecycle import BroadcastError
 from sms.broadcasts.models import Broadcast, Reminder
 
 ACTIONS = {"send": lifecycle.send, "pause": lifecycle.pause, "resume": lifecycle.resume,
-           "cancel": lifecycle.cancel}
+           "cancel": lifecycle.cancel, "gsm7": lifecycle.use_gsm7}
 REMINDER_ACTIONS = {"pause": "paused", "resume": "active", "cancel": "cancelled"}
 
 
@@ -40,9 +40,13 @@ def broadcast_preview() -> Any:
 
 @bp.get("/api/broadcasts/<int:broadcast_id>/progress")
 def broadcast_progress(broadcast_id: int) -> Any:
-    with services().db.session() as session:
+    """Counts, and why the rest waits (the frequency-cap count is left to the page: it reads the audience)."""
+    svc = services()
+    with svc.db.session() as session:
         found = compose.progress_of(session, broadcast_id)
-    return jsonify(found) if found else (jsonify(error="No such broadcast."), 404)
+    if not found:
+        return jsonify(error="No such broadcast."), 404
+    return jsonify({**found, "why": waiting.explain_broadcast(svc, broadcast_id, with_left_out=False).as_dict()})
 
 
 def _mps(form: Any) -> float | None:
@@ -53,10 +57,8 @@ def _mps(form: Any) -> float | None:
 
 
 def _when(form: Any) -> Any:
-    try:
-        return audiences.parse_when(form["send_at"], "send time") if form.get("send_at") else None
-    except audiences.AudienceError as exc:
-        raise BroadcastError(str(exc)) from exc
+    """The "Send at" picker in the organizer's zone (sent as ``tz`` by the browser), as UTC."""
+    return compose.send_time(form.get("send_at"), organizer_zone(form.get("tz")))
 
 
 @bp.route("/broadcasts", methods=["GET", "POST"], endpoint="broadcasts")
@@ -80,7 +82,7 @@ def broadcast_list() -> Any:
         segments = audiences.all_segments(session)
         sizes = {s.name: audiences.count(session, s.filters) for s in segments}
     return render_template("console/broadcasts.html", broadcasts=rows, segments=segments, problem=problem,
-                           form=request.form, sizes=sizes), 400 if problem else 200
+                           form=request.form, sizes=sizes, zone=organizer_zone()), 400 if problem else 200
 
 
 def _save_segment(form: Any) -> Any:
@@ -101,8 +103,12 @@ def broadcast_detail(broadcast_id: int) -> Any:
             return render_template("console/error.html", message="No such broadcast."), 404
         preview = lifecycle.preview(session, svc.settings, broadcast)
         progress = lifecycle.progress(session, broadcast_id)
+        why = waiting.explain(session, svc.settings, broadcast, workers=waiting.bulk_workers(svc))
+        sample = compose.sample_message(session, broadcast.body, broadcast.filters, broadcast.urgent)
     return render_template("console/broadcast.html", broadcast=broadcast, preview=preview, progress=progress,
-                           live=compose.LIVE)
+                           live=compose.LIVE, why=why, sample=sample, zone=organizer_zone(),
+                           audience=audiences.in_words(broadcast.filters, broadcast.urgent),
+                           encoding_help=compose.encoding_help(broadcast.body))
 
 
 @bp.post("/broadcasts/<int:broadcast_id>/<action>", endpoint="broadcast_action")
@@ -139,7 +145,7 @@ def reminder_list() -> Any:
         rows = session.scalars(select(Reminder).order_by(Reminder.id.desc()).limit(100)).all()
         segments = audiences.all_segments(session)
     return render_template("console/reminders.html", reminders=rows, segments=segments, problem=problem,
-                           form=request.form), 400 if problem else 200
+                           form=request.form, zone=organizer_zone()), 400 if problem else 200
 
 
 @bp.post("/reminders/<int:reminder_id>/<action>", endpoint="reminder_action")

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from handlers.console import bp, services
 from sms.console import demand_editor
-from sms.defaults import MAX_SEGMENTS
 from sms.store import Area, Demand
 
 
@@ -28,19 +28,22 @@ def demand(keyword: str) -> Any:
         if row is None:
             return render_template("console/error.html", message="No such demand."), 404
         if request.method == "GET":
-            return _form(demand_editor.DemandEdit(
+            return _form(session, demand_editor.DemandEdit(
                 keyword=row.keyword, aliases=list(row.aliases or []), title=row.title, ask=row.ask,
                 reply=row.reply, script=row.script, targets=row.targets, target_order=list(row.target_order or []),
+                mentions=list(row.mentions or []),
             ), keyword, {})
         edit = demand_editor.DemandEdit.from_form(request.form)
-        problems = demand_editor.errors_for(session, keyword, edit)
+        problems = demand_editor.errors_for(session, keyword, edit, services().settings.max_reply_segments)
         if problems:
-            return _form(edit, keyword, problems), 400
+            return _form(session, edit, keyword, problems), 400
         demand_editor.save(session, keyword, edit)
     flash(f"Saved {edit.keyword}. The next text gets the new wording.", "ok")
     return redirect(url_for("console.demand", keyword=edit.keyword))
 
 
-def _form(edit: demand_editor.DemandEdit, original: str, problems: dict[str, str]) -> str:
+def _form(session: Session, edit: demand_editor.DemandEdit, original: str, problems: dict[str, str]) -> str:
+    settings = services().settings
+    texts = demand_editor.composed(session, original, edit, settings.max_reply_segments, settings.org_name)
     return render_template("console/demand.html", edit=edit, original=original, problems=problems,
-                           max_segments=MAX_SEGMENTS)
+                           max_segments=settings.max_reply_segments, composed=texts)

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import jsonify, render_template, request
 
-from handlers.console import bp, services
+from handlers.console import bp, organizer_zone, services
 from sms.console import dashboard
 
 
@@ -23,12 +23,13 @@ def _days() -> int:
 
 @bp.get("/", endpoint="dashboard")
 def dashboard_page() -> str:
+    """Days in the organizer's zone (``?tz=`` or the one their browser sent before, else CONSOLE_TIMEZONE)."""
     with services().db.session() as session:
-        stats = dashboard.compute(session, _days())
+        stats = dashboard.compute(session, _days(), zone=organizer_zone(request.args.get("tz")))
     return render_template("console/dashboard.html", stats=stats)
 
 
 @bp.get("/api/stats")
 def stats_api() -> Any:
     with services().db.session() as session:
-        return jsonify(dashboard.compute(session, _days()).as_dict())
+        return jsonify(dashboard.compute(session, _days(), zone=organizer_zone(request.args.get("tz"))).as_dict())

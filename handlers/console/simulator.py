@@ -18,7 +18,7 @@ from sms.calls.sessions import OUTCOMES, legs_of
 from sms.console import simulator
 from sms.errors import InvalidNumber
 from sms.messaging import subscribers
-from sms.store import Message, utcnow
+from sms.store import utcnow
 
 DEFAULT_NUMBER = "+12025550143"
 FICTIONAL = re.compile(r"^\+1\d{3}55501\d{2}$")
@@ -110,7 +110,5 @@ def _result(call_sid: str, phone: str, since: Any) -> dict[str, Any]:
         call = session.scalar(select(CallSession).where(CallSession.call_sid == call_sid))
         legs = [{"label": leg.label, "number": leg.number, "outcome": leg.outcome, "duration": leg.duration}
                 for leg in (legs_of(session, call) if call else [])]
-        texts = session.scalars(select(Message.body).where(
-            Message.phone == phone, Message.direction == "out", Message.created_at >= since,
-            Message.kind.in_(("call", "call_summary"))).order_by(Message.id)).all()
-        return {"status": call.status if call else "", "legs": legs, "texts": list(texts)}
+        return {"status": call.status if call else "", "legs": legs,
+                "texts": player.texts_after(session, phone, since)}

@@ -35,6 +35,28 @@
     return meta ? meta.content : "";
   }
 
+  // Phone menu: one button opens every page (the CSS keeps the menu open where this never runs).
+  var toggle = document.getElementById("nav-toggle");
+  if (toggle) {
+    var header = toggle.closest(".top");
+    var setOpen = function (open) {
+      header.classList.toggle("menu-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    header.classList.add("menu-ready");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () { setOpen(!header.classList.contains("menu-open")); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("menu-open")) { setOpen(false); toggle.focus(); }
+    });
+  }
+
+  // Destructive buttons ask first: <form data-confirm="Deactivate x? ...">
+  document.addEventListener("submit", function (event) {
+    var question = event.target.dataset ? event.target.dataset.confirm : "";
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
   // Segment counters: <textarea data-segments data-max-segments=N data-preview="#id">
   document.querySelectorAll("textarea[data-segments]").forEach(function (area) {
     var output = document.querySelector('[data-counter-for="' + area.id + '"]');

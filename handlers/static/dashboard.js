@@ -6,7 +6,7 @@
   var stats = JSON.parse(node.textContent);
   var palette = ["#1f6feb", "#2da44e", "#cf222e", "#8250df", "#bf8700", "#0a7ea4"];
   var COLOURS = {offices_dialed: "#8250df", offices_connected: "#2da44e"};  // red only for bad news
-  var labels = stats.days.map(function (d) { return d.slice(5); });
+  var labels = stats.days.map(function (d) { return d === stats.today ? "today" : d.slice(5); });
 
   document.querySelectorAll("canvas[data-group]").forEach(function (canvas) {
     var series = stats.groups[canvas.dataset.group] || [];

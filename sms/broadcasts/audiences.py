@@ -118,6 +118,32 @@ def describe(filters: Mapping[str, Any]) -> str:
     return " ".join(parts) or "everyone opted in"
 
 
+def in_words(filters: Mapping[str, Any], urgent: bool = False) -> str:
+    """A stored filter as a sentence: ``Opted-in subscribers in KY or CA who texted CHOKEHOLD and have called``."""
+    places = [template.format(_either(filters[key])) for key, template in
+              (("states", "in {}"), ("districts", "in district {}"), ("zips", "in ZIP {}")) if filters.get(key)]
+    clauses = [f"texted {_either(filters['demands'])}"] if filters.get("demands") else []
+    if filters.get("called") is not None:
+        clauses.append("have called" if filters["called"] else "have never called")
+    for key, words in (("joined_after", "joined on or after"), ("joined_before", "joined before"),
+                       ("active_since", "texted on or after"), ("active_before", "last texted before")):
+        if filters.get(key):
+            when = parse_when(filters[key])
+            clauses.append(f"{words} {when.date().isoformat() if when.time() == time(0) else when.isoformat()}")
+    who = " ".join(([", ".join(places)] if places else []) + ([f"who {_all_of(clauses)}"] if clauses else []))
+    tier = "LESS subscribers too: it is urgent" if urgent else "not LESS subscribers: they hear only urgent ones"
+    return f"{'Opted-in subscribers ' + who if who else 'Every opted-in subscriber'} ({tier})"
+
+
+def _either(values: list[Any]) -> str:
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def _all_of(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def parse_when(value: Any, key: str = "date") -> datetime:
     """A date or ISO 8601 time as an aware UTC datetime (naive means UTC)."""
     if isinstance(value, datetime):

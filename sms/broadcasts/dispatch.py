@@ -29,11 +29,15 @@ from sms import defaults
 from sms.broadcasts import merge_fields
 from sms.broadcasts.models import Broadcast, Delivery
 from sms.errors import TransportError
-from sms.messaging import compliance
+from sms.messaging import compliance, encoding
 from sms.services import Services
 from sms.store import Subscriber, utcnow
 
 log = logging.getLogger(__name__)
+RECIPIENT_HOOKS: list[Callable[[Session, int, int, int, str, int | None], None]] = []
+"""Called with (session, broadcast_id, delivery_id, subscriber_id, outcome, error_code) in the same transaction
+when a recipient's delivery ends: ``delivered`` (Twilio's status callback) or ``failed`` (e.g. the event log);
+filled by ``sms.features.install``."""
 _RESERVE = """
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
 local now = tonumber(ARGV[1])
@@ -116,6 +120,8 @@ def _send_rows(services: Services, session: Session, broadcast: Broadcast, rows:
         if i % window == 0:
             active = _active_among(session, [r.subscriber_id for r in rows[i:i + window]])
         result = _send_one(services, session, broadcast, row, callback, reps, row.subscriber_id in active)
+        if result["status"] == "failed":
+            recipient_done(session, broadcast.id, row.id, row.subscriber_id, "failed", result.get("error_code"))
         counts[result["status"]] = counts.get(result["status"], 0) + 1
         results.append(result)
         if result["status"] == "sending":  # Twilio did not answer: one timeout per batch, not one per row
@@ -152,6 +158,13 @@ def _send_one(services: Services, session: Session, broadcast: Broadcast, row: A
     return {"id": row.id, "status": "sent", "twilio_sid": sid, "sent_at": now}
 
 
+def recipient_done(session: Session, broadcast_id: int, delivery_id: int, subscriber_id: int, outcome: str,
+                   error_code: int | None) -> None:
+    """Tell the hooks that one recipient's delivery ended (committed with the delivery's new status)."""
+    for hook in RECIPIENT_HOOKS:
+        hook(session, broadcast_id, delivery_id, subscriber_id, outcome, error_code)
+
+
 def _active_among(session: Session, subscriber_ids: list[int]) -> set[int]:
     """Which of these subscribers may be messaged, read fresh right before their sends.
 
@@ -168,7 +181,8 @@ def render(session: Session, body: str, row: Any, reps: dict[Any, Any] | None = 
     if "{" not in body:
         return body
     rep = merge_fields.representative(session, row.state, row.district, reps) if "{rep}" in body else None
-    return merge_fields.render(body, {"first_name": row.first_name, "zip": row.zip, "rep": rep})
+    previewed = encoding.count(merge_fields.sample(body)).segments  # never more than the preview counted
+    return merge_fields.render(body, {"first_name": row.first_name, "zip": row.zip, "rep": rep}, previewed)
 
 
 def _failure(services: Services, session: Session, row: Any, exc: TransportError, now: datetime) -> dict[str, Any]:

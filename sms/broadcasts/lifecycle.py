@@ -139,7 +139,7 @@ def plan(session: Session, settings: Settings, broadcast: Broadcast, now: dateti
     broadcast started at 8:00 Eastern goes out in waves as each zone wakes up.
     Frequency caps are applied here, in the same statement.
     """
-    base = _capped(audiences.recipients(broadcast.filters, broadcast.urgent), settings, now).subquery()
+    base = audience(settings, broadcast, now).subquery()
     zones = session.scalars(select(base.c.timezone).distinct()).all()
     quiet = None if broadcast.urgent else settings.quiet_hours
     start = max(now, broadcast.send_at or now)
@@ -169,17 +169,37 @@ def _east_first(zone_name: str | None) -> float:
     return -offset.total_seconds()
 
 
+def audience(settings: Settings, broadcast: Broadcast, now: datetime) -> Any:
+    """SELECT id, phone, timezone of who ``plan`` would write a delivery for at ``now`` (caps applied)."""
+    return _capped(audiences.recipients(broadcast.filters, broadcast.urgent), settings, now)
+
+
 def _capped(query: Any, settings: Settings, now: datetime) -> Any:
     """Leave out subscribers who already had their share of broadcasts this day or week."""
-    for cap, window in ((settings.broadcast_cap_day, timedelta(days=1)), (settings.broadcast_cap_week,
-                                                                         timedelta(days=7))):
+    for busy in cap_busy(settings, now):
+        query = query.where(Subscriber.id.not_in(busy))
+    return query
+
+
+def cap_busy(settings: Settings, now: datetime, planned_before: datetime | None = None) -> list[Any]:
+    """Subqueries of subscriber ids at a frequency cap at ``now``, one per cap in force.
+
+    ``planned_before`` counts only deliveries of broadcasts started before it: the
+    rows a broadcast started then could see when it was planned.
+    """
+    subqueries = []
+    for cap, window in ((settings.broadcast_cap_day, timedelta(days=1)),
+                        (settings.broadcast_cap_week, timedelta(days=7))):
         if cap:
             busy = (select(Delivery.subscriber_id)
                     .where(Delivery.status.in_(COUNTED), Delivery.send_at > now - window,
                            Delivery.send_at <= now + window)
                     .group_by(Delivery.subscriber_id).having(func.count() >= cap))
-            query = query.where(Subscriber.id.not_in(busy))
-    return query
+            if planned_before is not None:
+                busy = busy.where(Delivery.broadcast_id.in_(
+                    select(Broadcast.id).where(Broadcast.started_at < planned_before)))
+            subqueries.append(busy)
+    return subqueries
 
 
 def start(services: Services, broadcast_id: int, now: datetime | None = None,
@@ -225,6 +245,17 @@ def send(services: Services, broadcast_id: int, now: datetime | None = None,
                              at=broadcast.send_at)
             return "scheduled"
     return start(services, broadcast_id, now, on_progress)
+
+
+def use_gsm7(services: Services, broadcast_id: int) -> str:
+    """Replace the text of a draft or scheduled broadcast with its GSM-7 alternative (``encoding.gsm_alternative``)."""
+    with services.db.session() as session:
+        broadcast = get(session, broadcast_id)
+        if broadcast.status not in ("draft", "scheduled"):
+            raise BroadcastError(f"broadcast {broadcast_id} is {broadcast.status}; its text can no longer change")
+        broadcast.body = _check_body(encoding.gsm_alternative(broadcast.body))
+        session.commit()
+    return "its text is now GSM-7"
 
 
 def pause(services: Services, broadcast_id: int) -> str:

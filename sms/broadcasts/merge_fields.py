@@ -4,6 +4,10 @@
 (callables taking ``(session, state, district)``, returning a name or None); the
 default reads the calls feature's legislator table, and with no answer (unknown
 district, vacant seat, table not imported) the text reads "your Representative".
+
+A recipient's text never needs more segments than the preview counted with ``SAMPLE``
+(``render(..., segments=)``): a value that would push it over is replaced by its fallback,
+and names lose the accents GSM-7 lacks rather than turning the whole text into UCS-2.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from sms.messaging import encoding
+
 FIELDS = ("first_name", "rep", "zip")
 FALLBACKS = {"first_name": "friend", "rep": "your Representative", "zip": "your ZIP"}
-SAMPLE = {"first_name": "Alexandria", "rep": "Rep. Alexandria Ocasio-Cortez", "zip": "02139"}
-"""Long-ish typical values, so previews do not under-count segments."""
+SAMPLE = {"first_name": "Alexandria", "rep": 'Rep. Charles J. "Chuck" Fleischmann', "zip": "02139"}
+"""Long values (the rep is the longest House label in the shipped data), so previews do not under-count
+segments; a longer real value gives way to its fallback (``render``)."""
 _FIELD = re.compile(r"\{(\w*)\}")
 
 def house_member(session: Session, state: str | None, district: int | None) -> str | None:
@@ -43,11 +50,33 @@ def sample(body: str) -> str:
     return render(body, SAMPLE)
 
 
-def render(body: str, values: dict[str, str | None]) -> str:
-    """Fill the merge fields in ``body``; missing values get a neutral fallback."""
+def render(body: str, values: dict[str, str | None], segments: int | None = None) -> str:
+    """Fill the merge fields in ``body``; missing values get a neutral fallback.
+
+    With ``segments``, a value that would make the text need more is replaced by its fallback
+    (the longest first), so a recipient never costs more than the preview said.
+    """
     if "{" not in body:
         return body
+    values = {name: encoding.gsm_letters(value) if value else value for name, value in values.items()}
+    text = _fill(body, values)
+    gains = {n: len(values.get(n) or "") - len(FALLBACKS[n]) for n in FIELDS}
+    for name in sorted((n for n in FIELDS if gains[n] > 0), key=lambda n: -gains[n]):
+        if segments is None or encoding.count(text).segments <= segments:
+            break
+        values[name] = None
+        text = _fill(body, values)
+    return text
+
+
+def _fill(body: str, values: dict[str, str | None]) -> str:
     return _FIELD.sub(lambda m: (values.get(m.group(1)) or FALLBACKS.get(m.group(1), m.group(0))), body)
+
+
+def fallbacks_used(body: str, values: dict[str, str | None]) -> dict[str, str]:
+    """The fields of ``body`` that ``render`` fills with their fallback for these values (field: fallback)."""
+    return {name: FALLBACKS[name] for name in dict.fromkeys(_FIELD.findall(body))
+            if name in FALLBACKS and not values.get(name)}
 
 
 def representative(session: Session, state: str | None, district: int | None,

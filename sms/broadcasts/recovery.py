@@ -24,6 +24,8 @@ from sms.store import Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(seconds=5)
+FINAL = ("delivered", "undelivered", "failed")
+"""Twilio message statuses after which nothing more happens to a broadcast delivery."""
 
 
 def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
@@ -100,8 +102,13 @@ def on_status(session: Session, sid: str, new_status: str, error_code: int | Non
     if delivery is None:
         return False
     order = delivery_status.STATUS_ORDER
+    before = delivery.status
     if order.get(delivery.status, -1) <= order.get(new_status, -1):
         delivery.status = new_status
     delivery.error_code = error_code or delivery.error_code
+    if before not in FINAL and delivery.status in FINAL:  # once per recipient, however often Twilio calls
+        outcome = "delivered" if delivery.status == "delivered" else "failed"
+        dispatch.recipient_done(session, delivery.broadcast_id, delivery.id, delivery.subscriber_id, outcome,
+                                delivery.error_code)
     return True
 

@@ -2,24 +2,39 @@
 
 ``CALL`` walks what it needs in order (which demand, the ZIP, which House member for a
 split ZIP), asking one question at a time, then opens a call session and queues the
-call-back on the ``high`` queue once the conversation is committed.
+call-back on the ``high`` queue once the conversation is committed. People say it their
+way too: "I want to call my senator about chokeholds" is CALL CHOKEHOLD, and a ZIP on its
+own ("02139", "my zip is 02139-1234") is kept wherever it is texted. Every reply fits the
+reply budget (``sms.messaging.budget``): a script too long for it is texted in short, and
+the call reads it in full.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+from sms import defaults
 from sms.calls import later, office_hours, routing, sessions, stances
 from sms.errors import InvalidZip, SmsError
-from sms.messaging import compliance, encoding, subscribers
-from sms.messaging.catalogue import DemandView, keyword_key
-from sms.messaging.conversation import Turn, Words
+from sms.messaging import budget, compliance, subscribers
+from sms.messaging.catalogue import DemandView, fold, keyword_key
+from sms.messaging.conversation import MENU_DIGITS, Turn, Words
 from sms.store import Subscriber
 from sms.targets import lookup
 
 ASK_ZIP = "What's your ZIP code? Reply with 5 digits so we can connect you to your own lawmakers."
 ASK_DEMAND = "Which issue do you want to call about? Reply a keyword like CHOKEHOLD, or MENU for the list."
 DISTRICT_HELP = "Reply DISTRICT with your state and district, e.g. DISTRICT MA-7 (DISTRICT AK for at-large)."
+ZIP_TEXT = r"^(?:(?:my\s+)?zip(?:\s*code)?(?:\s+is)?\s*[:=#-]?\s*)?(\d{5})(?:-?\d{4})?[.!]?$"
+"""A text that is a ZIP: ``02139``, ``02139-1234``, ``my zip is 02139``, ``zip: 02139`` (folded, lower case)."""
+_WHOM = (r"(?:senators?|sens?|reps?|representatives?|congress\s*(?:wo)?m[ae]n|congressperson|congress|lawmakers?"
+         r"|legislators?|members?\s+of\s+congress)")
+CALL_TEXT = (rf"\b(?:call|phone|ring|reach)\s+(?:(?:my|our|the|a|your|us)\s+)*{_WHOM}\b"
+             r"|(?<!n't )(?<!not )\b(?:want|wanna|would\s+like|'d\s+like|like|need|ready)\s+to\s+(?:make\s+a\s+)?call\b"
+             r"|\bhow\s+(?:do|can)\s+i\s+call\b")
+"""Asking to call in words: "I want to call my senator", "call my congresswoman", "how do I call"."""
+WHOM = re.compile(rf"\b{_WHOM}\b")
 
 
 words = Words()
@@ -28,7 +43,7 @@ words = Words()
 
 @words.command("CALL")
 def call(turn: Turn, rest: str) -> None:
-    """``CALL`` (last demand) or ``CALL CHOKEHOLD``."""
+    """``CALL`` (last demand), ``CALL CHOKEHOLD``, ``call my senator about chokeholds``, ``CALL 9AM``."""
     now = office_hours.clock()
     wanted = office_hours.parse_when(rest, compliance.subscriber_zone(turn.subscriber), now) if rest else None
     if wanted is not None:
@@ -39,15 +54,46 @@ def call(turn: Turn, rest: str) -> None:
         if booked is not None and refused_locally(turn, booked, rest):
             return None
         return later.schedule(turn, turn.subscriber.last_demand, wanted, now)
-    keyword = keyword_key(rest) if rest else (turn.subscriber.last_demand or "")
-    demand = turn.catalogue.demand(keyword) if keyword else None
-    if demand is not None and rest:
-        subscribers.record_interest(turn.session, turn.subscriber, demand.keyword)
-    if demand is None:
-        turn.ask("call_demand")
-        prefix = f"We don't have an issue called {rest.strip()[:20]}. " if rest else ""
-        return turn.say(prefix + ASK_DEMAND)
-    proceed(turn, demand)
+    call_about(turn, rest)
+
+
+@words.phrase(CALL_TEXT)
+def call_in_words(turn: Turn, _match: re.Match[str]) -> None:
+    """"I want to call my senator (about the PEACE Act)" is CALL (FORCE)."""
+    call_about(turn, turn.text, in_words=True)
+
+
+def call_about(turn: Turn, text: str, in_words: bool = False) -> None:
+    """Call about the demand ``text`` names, the last one (``text`` names only who), or ask which."""
+    about = demands_named(turn, text) if text else []
+    if len(about) > 1:
+        return ask_which(turn, about)
+    if about:
+        subscribers.record_interest(turn.session, turn.subscriber, about[0].keyword)
+        return proceed(turn, about[0])
+    whom_only = not text or in_words or WHOM.search(fold(text)) is not None
+    demand = turn.catalogue.demand(turn.subscriber.last_demand) if whom_only and turn.subscriber.last_demand else None
+    if demand is not None:
+        return proceed(turn, demand)
+    turn.ask("call_demand")
+    prefix = "" if whom_only else f"We don't have an issue called {text.strip()[:20]}. "
+    turn.say(prefix + ASK_DEMAND)
+
+
+def demands_named(turn: Turn, text: str) -> list[DemandView]:
+    """The demand ``text`` is (keyword or alias), or else every demand it names."""
+    exact = turn.catalogue.demand(keyword_key(text))
+    if exact is not None:
+        return [exact]
+    return [item for item in turn.catalogue.mentioned(text) if isinstance(item, DemandView)]
+
+
+def ask_which(turn: Turn, demands: list[DemandView]) -> None:
+    """The text named several demands: which one to call about (answered by number, keyword or a ZIP)."""
+    demands = demands[:9]
+    turn.ask("call_demand", choices=[d.keyword for d in demands])
+    rows = [(d.keyword, d.title) for d in demands]
+    turn.say(budget.numbered("Which issue do you want to call about?", rows, "Reply a number.", turn.budget))
 
 
 def proceed(turn: Turn, demand: DemandView) -> None:
@@ -73,14 +119,15 @@ def proceed(turn: Turn, demand: DemandView) -> None:
 def ask_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
     members = {(t.state, t.district): t.label for t in lookup.house_members(turn.session, seats)}
     turn.ask("call_district", demand=demand.keyword, seats=[list(s) for s in seats])
-    for named in (True, False):  # names if they fit in two segments, else district labels only
+    lead = f"ZIP {turn.subscriber.zip} spans {len(seats)} districts. Who is your Rep? Reply "
+
+    def text(named: bool) -> str:
         choices = [f"{i} {members.get(seat, 'vacant seat') + ' (' if named else ''}{lookup.district_label(*seat)}"
                    f"{')' if named else ''}" for i, seat in enumerate(seats, 1)]
-        text = (f"ZIP {turn.subscriber.zip} spans {len(seats)} districts. Who is your Rep? Reply "
-                + ", ".join(choices) + ", or ALL to call every one.")
-        if encoding.count(encoding.gsm_safe(text)).segments <= 2:
-            break
-    turn.say(text)
+        return lead + ", ".join(choices) + ", or ALL to call every one."
+
+    # names if they fit, else district labels only, else just the numbers
+    turn.say(turn.fit(text(True), text(False), f"{lead}1-{len(seats)}, or ALL to call every one."))
 
 
 def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate_ok: bool = False) -> None:
@@ -99,8 +146,9 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate
         return offer_delegate(turn, demand, seats, plan)
     if not plan.targets:
         why = f" ({'; '.join(plan.notes)})" if plan.notes else ""
-        return turn.say(f"Sorry, there's no office for you to call about {demand.keyword} right now{why}. "
-                        "Reply MENU for other ways to act.")
+        sorry = f"Sorry, there's no office for you to call about {demand.keyword} right now"
+        return turn.say(turn.fit(f"{sorry}{why}. Reply MENU for other ways to act.",
+                                 f"{sorry}. Reply MENU for other ways to act."))
     services = turn.services
     if services is not None:
         routed, notes = routing.route(services, turn.session, plan.targets, sub.zip, state)
@@ -118,11 +166,11 @@ def open_call(turn: Turn, demand: DemandView, plan: sessions.Plan) -> None:
     sub = turn.subscriber
     session = sessions.open_session(turn.session, sub.phone, sub, demand.keyword, sub.zip, plan.targets,
                                     thanked=plan.thanked)
-    turn.say(calling_text(plan))
+    turn.say(calling_text(plan, turn.budget))
     first = plan.targets[0]
     script = stances.thank_script(turn.session, demand.keyword) if sessions.member_ref(first) in plan.thanked \
         else demand.script
-    turn.say("Your script: " + fill_script(script, first.spoken, sub.zip, sub.state))
+    turn.say(script_text(script, first.spoken, sub.zip, sub.state, turn.budget))
     services = turn.services
     if services is not None:
         turn.after_commit.append(lambda: sessions.enqueue_place(services, session.id))
@@ -159,8 +207,8 @@ def offer_delegate(turn: Turn, demand: DemandView, seats: list[tuple[str, int]],
     title = lookup.SPOKEN_TITLES.get(delegate.title, delegate.title)
     turn.ask("call_instead", demand=demand.keyword, delegate=True, seats=[list(s) for s in seats])
     place = plan.no_senators[0].upper() + plan.no_senators[1:]
-    turn.say(f"{place} has no senators. Reply YES to call your {title}, {delegate.name}, about {demand.keyword} "
-             "instead.")
+    turn.say(budget.clean(f"{place} has no senators. Reply YES to call your {title}, {delegate.name}, "
+                          f"about {demand.keyword} instead."))  # a name's accents must not make it UCS-2
 
 
 @words.answer("call_instead")
@@ -178,16 +226,28 @@ def answer_instead(turn: Turn) -> bool:
     return True
 
 
-def calling_text(plan: sessions.Plan) -> str:
-    """``Calling you now to connect you with Rep. X, Sen. Y, Sen. Z.`` within two SMS segments."""
+def calling_text(plan: sessions.Plan, segments: int = defaults.MAX_REPLY_SEGMENTS) -> str:
+    """``Calling you now to connect you with Rep. X, Sen. Y, Sen. Z.`` within ``segments`` SMS segments.
+
+    Fewer names ("and 2 more") before the notes go, and a count of offices as a last resort.
+    """
     labels = [t.label for t in plan.targets]
     notes = f" ({'; '.join(plan.notes)}.)" if plan.notes else ""
-    for shown in range(len(labels), 0, -1):
-        more = f" and {len(labels) - shown} more" if shown < len(labels) else ""
-        text = f"Calling you now to connect you with {', '.join(labels[:shown])}{more}.{notes}"
-        if encoding.count(encoding.gsm_safe(text)).segments <= 2:
-            return text
-    return f"Calling you now to connect you with {len(labels)} offices."
+
+    def forms() -> Iterator[str]:
+        for tail in dict.fromkeys((notes, "")):
+            for shown in range(len(labels), 0, -1):
+                more = f" and {len(labels) - shown} more" if shown < len(labels) else ""
+                yield f"Calling you now to connect you with {', '.join(labels[:shown])}{more}.{tail}"
+        yield f"Calling you now to connect you with {len(labels)} offices."
+
+    return budget.first_fit(forms(), segments)
+
+
+def script_text(script: str, target: str, zip_code: str | None, state: str | None,
+                segments: int = defaults.MAX_REPLY_SEGMENTS) -> str:
+    """``Your script: ...`` after CALL: in full if it fits, else in short (the call reads the full one)."""
+    return budget.script_text(script, lambda form: fill_script(form, target, zip_code, state), segments)
 
 
 def fill_script(script: str, target: str, zip_code: str | None, state: str | None) -> str:
@@ -221,26 +281,54 @@ def _zip_reply(turn: Turn, text: str) -> lookup.Place | None:
     return place
 
 
+def zip_in(text: str) -> str | None:
+    """The ZIP a text is (``02139``, ``02139-1234``, ``my zip is 02139``), or None."""
+    match = ZIP_PATTERN.match(fold(text).strip())
+    return match.group(1) if match else None
+
+
+ZIP_PATTERN = re.compile(ZIP_TEXT)
+
+
 @words.command("ZIP", "ZIPCODE")
 def zip_command(turn: Turn, rest: str) -> None:
-    place = _zip_reply(turn, keyword_key(rest))
+    save_zip(turn, zip_in(f"zip {rest}") or keyword_key(rest))  # "ZIP 02139-1234", "zip code 02139"
+
+
+@words.phrase(ZIP_TEXT)
+def zip_text(turn: Turn, match: re.Match[str]) -> None:
+    """A ZIP on its own, even as a first text, is kept for the calls to come."""
+    save_zip(turn, match.group(1))
+
+
+def save_zip(turn: Turn, code: str) -> None:
+    """Keep a ZIP and say what it is for; go on with a call that was waiting for it."""
+    place = _zip_reply(turn, code)
     if place is None:
         return
     pending = (turn.conversation.data or {}).get("demand") if turn.conversation.pending == "call_zip" else None
     demand = turn.catalogue.demand(pending) if pending else None
     if demand is not None:
         return proceed(turn, demand)
+    then = "Reply CALL to be connected." if turn.subscriber.last_demand else \
+        "Reply MENU to see the demands, then CALL to be connected."
+    turn.say(turn.fit(saved_text(place, " to connect your calls to your own lawmakers") + " " + then,
+                      f"Thanks, we saved ZIP {place.zip}. {then}"))
+
+
+def saved_text(place: lookup.Place, purpose: str = "") -> str:
+    """``Thanks, we saved ZIP 02139 (MA-5 or MA-7). Text DISTRICT with yours to choose.``"""
     where = " or ".join(lookup.district_label(*seat) for seat in place.districts)
     hint = " Text DISTRICT with yours to choose." if place.split else ""
-    turn.say(f"Thanks, we saved ZIP {place.zip} ({where}).{hint} Reply CALL to be connected.")
+    return f"Thanks, we saved ZIP {place.zip} ({where}){purpose}.{hint}"
 
 
 @words.answer("call_zip")
 def answer_zip(turn: Turn) -> bool:
-    found = re.search(r"\b\d{5}\b", turn.text)
+    found = zip_in(turn.text) or (match.group() if (match := re.search(r"\b\d{5}\b", turn.text)) else None)
     if found is None and not any(ch.isdigit() for ch in turn.key):
         return False
-    if _zip_reply(turn, found.group() if found else turn.key) is not None:
+    if _zip_reply(turn, found or turn.key) is not None:
         demand = turn.catalogue.demand(turn.conversation.data.get("demand", ""))
         if demand is not None:
             proceed(turn, demand)
@@ -249,11 +337,25 @@ def answer_zip(turn: Turn) -> bool:
 
 @words.answer("call_demand")
 def answer_demand(turn: Turn) -> bool:
-    demand = turn.catalogue.demand(turn.key)
-    if demand is None:
-        return False
-    proceed(turn, demand)
-    return True
+    """Which issue to call about: a keyword, words naming one, a number from the choice, or a ZIP instead."""
+    choices = (turn.conversation.data or {}).get("choices") or []
+    if choices and turn.key.isdigit() and len(turn.key) <= MENU_DIGITS:
+        if not 1 <= int(turn.key) <= len(choices):
+            turn.say(f"Reply 1-{len(choices)} for the issue to call about, or MENU for all demands.")
+            return True
+        about = [d for d in [turn.catalogue.demand(choices[int(turn.key) - 1])] if d is not None]
+    elif (code := zip_in(turn.text)) is not None:  # a ZIP instead: keep it, ask the issue again
+        place = _zip_reply(turn, code)
+        if place is not None:
+            turn.say(turn.fit(f"{saved_text(place)} {ASK_DEMAND}", f"Thanks, we saved ZIP {place.zip}. {ASK_DEMAND}"))
+        return True
+    else:
+        about = demands_named(turn, turn.text)
+    if len(about) > 1:
+        ask_which(turn, about)
+    elif about:
+        proceed(turn, about[0])
+    return bool(about)
 
 
 @words.answer("call_district")
@@ -266,8 +368,11 @@ def answer_district(turn: Turn) -> bool:
     if turn.key in ("ALL", "BOTH", "EVERYONE"):
         start(turn, demand, seats)
         return True
-    if not turn.key.isdigit() or not 1 <= int(turn.key) <= len(seats):
+    if not turn.key.isdigit() or len(turn.key) > MENU_DIGITS:
         return False
+    if not 1 <= int(turn.key) <= len(seats):
+        turn.say(f"Reply 1-{len(seats)} for your Rep, or ALL to call every one.")
+        return True
     state, district = seats[int(turn.key) - 1]
     turn.subscriber.state, turn.subscriber.district = state, district
     start(turn, demand, [(state, district)])

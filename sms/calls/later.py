@@ -8,6 +8,7 @@ again (opt-out, blocklist, daily limit, quiet hours) and the targets are planned
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from rq.job import Job
@@ -32,6 +33,9 @@ LATE = timedelta(hours=2)
 
 words = Words()
 """CANCEL CALL and the answer to a call-back offer."""
+BOOKING_HOOKS: list[Callable[[Session, ScheduledCall], None]] = []
+"""Called with (session, booking) in the same transaction when a call-back is booked for later (e.g. the
+event log); filled by ``sms.features.install``."""
 
 
 def cancel_on_opt_out(session, subscriber: Subscriber) -> None:  # noqa: ANN001
@@ -63,7 +67,7 @@ def answer_offer(turn: Turn) -> bool:
         turn.say("That call-back has expired. Reply CALL to try again.")
         return True
     row.status = "scheduled"
-    _enqueue_after_commit(turn, row)
+    _booked(turn, row)
     turn.say("You're booked: we'll call you then. Reply CANCEL CALL to cancel.")
     return True
 
@@ -80,7 +84,7 @@ def schedule(turn: Turn, demand: str, wanted: datetime, now: datetime | None = N
                         run_at=run_at, status="scheduled")
     turn.session.add(row)
     turn.session.flush()
-    _enqueue_after_commit(turn, row)
+    _booked(turn, row)
     moved = "" if run_at == wanted else " (the first time the offices are open and it's daytime for you)"
     if night:
         moved = " (when the offices open: they're open only during your night)"
@@ -106,7 +110,10 @@ def cancel_call(turn: Turn, _rest: str = "") -> None:
     turn.say("Your call-back is cancelled. Reply CALL anytime." if count else "You have no call-back booked.")
 
 
-def _enqueue_after_commit(turn: Turn, row: ScheduledCall) -> None:
+def _booked(turn: Turn, row: ScheduledCall) -> None:
+    """Tell the hooks, and enqueue the call-back once the turn commits."""
+    for hook in BOOKING_HOOKS:
+        hook(turn.session, row)
     services = turn.services
     if services is not None:
         row_id, at = row.id, row.run_at

@@ -9,6 +9,7 @@ has used up today's calls). ``stats`` is what organizers see per demand and offi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from sms import defaults
 from sms.calls import sessions
 from sms.calls.models import CallLeg, CallSession
-from sms.messaging import compliance, encoding, outbound
+from sms.messaging import budget, compliance, outbound
 from sms.messaging.conversation import Turn, Words
 from sms.services import Services
 from sms.store import Conversation, Message, Subscriber, utcnow
@@ -29,6 +30,9 @@ MISSED = ("busy", "no-answer", "failed", "hangup", "canceled")
 
 words = Words()
 """The after-call question: how did it go (1 talked, 2 voicemail, 3 no answer)."""
+CALL_HOOKS: list[Callable[[Session, CallSession, str], None]] = []
+"""Called with (session, call, change) in the same transaction when a call ends (``completed``, once) and
+when the caller says how it went (``reported``), e.g. the event log; filled by ``sms.features.install``."""
 
 
 def ask(session: Session, call: CallSession) -> bool:
@@ -49,11 +53,16 @@ def answer_outcome(turn: Turn) -> bool:
     """``1``/``2``/``3`` after a call; anything else goes on to the usual commands."""
     report = REPORTS.get(turn.key)
     call = turn.session.get(CallSession, int((turn.conversation.data or {}).get("session", 0)))
+    if call is not None and report is None and turn.key.isdigit() and len(turn.key) <= 2:
+        turn.say("Reply 1-3: " + defaults.OUTCOME_QUESTION.split("Reply ", 1)[1])  # the last list shown
+        return True
     if report is None or call is None:
         return False
     for leg in sessions.legs_of(turn.session, call):
         if leg.outcome == "connected":
             leg.reported = report
+    for hook in CALL_HOOKS:
+        hook(turn.session, call, "reported")
     turn.ask(None)
     if report == "no-answer":
         schedule_retry(turn.services, turn.session, call, commit=False, after_commit=turn.after_commit)
@@ -86,8 +95,12 @@ def schedule_retry(services: Services | None, session: Session, call: CallSessio
     zone = compliance.subscriber_zone(session.get(Subscriber, call.subscriber_id))
     send_at = compliance.next_allowed_time(now + timedelta(hours=defaults.CALL_RETRY_REMINDER_HOURS), zone,
                                            services.settings.quiet_hours)
-    body = encoding.gsm_safe(f"Earlier you didn't get through to {', '.join(missed[:3])}. "
-                             f"Lines are often clearer now: reply CALL {call.demand or ''}".strip() + " to try again.")
+    again = f"reply CALL {call.demand or ''}".strip() + " to try again."
+    body = budget.first_fit([*(f"Earlier you didn't get through to {', '.join(missed[:shown])}"
+                               f"{f' and {len(missed) - shown} more' if len(missed) > shown else ''}. "
+                               f"Lines are often clearer now: {again}" for shown in range(min(len(missed), 3), 0, -1)),
+                             f"Earlier you didn't get through to every office. Lines are often clearer now: {again}"],
+                            services.settings.max_reply_segments)
     message = outbound.plan(session, call.subscriber_id, call.phone, "call_retry", body, send_at)
     call.retry_at = send_at
     def nudge() -> None:
@@ -130,14 +143,25 @@ def stats(session: Session, by: str = "demand", since: datetime | None = None) -
             for key, placed, conn, talk, avg in session.execute(query)]
 
 
+def summary(legs: list[CallLeg], asked: bool, segments: int = defaults.MAX_REPLY_SEGMENTS) -> str:
+    """The after-call text (and the outcome question) in ``segments``: fewer names until it fits."""
+    question = f" {defaults.OUTCOME_QUESTION}" if asked else ""
+    forms = [sessions.summary_text(legs, shown) + question for shown in (None, *range(len(legs) - 1, -1, -1))]
+    return budget.first_fit([*forms, sessions.summary_text(legs, 0)], segments)
+
+
 def finish(services: Services, session: Session, call: CallSession, status: str = "completed") -> None:
     """Close the session once and text the summary once (if an office was dialed)."""
-    if call.status in sessions.ACTIVE:
+    ending = call.status in sessions.ACTIVE
+    if ending:
         call.status = status
         call.ended_at = call.ended_at or utcnow()
     for leg in sessions.legs_of(session, call):
         if leg.outcome == "dialing":
             leg.outcome, leg.ended_at = "hangup", utcnow()
+    if ending:
+        for hook in CALL_HOOKS:
+            hook(session, call, "completed")
     legs = sessions.legs_of(session, call)
     # Only texters get a summary: a caller who never texted has not agreed to texts.
     if call.summary_sent or call.subscriber_id is None or not any(leg.outcome != "skipped" for leg in legs):
@@ -145,6 +169,6 @@ def finish(services: Services, session: Session, call: CallSession, status: str 
         return
     call.summary_sent = True
     asked = ask(session, call)
-    text = sessions.summary_text(legs) + (f" {defaults.OUTCOME_QUESTION}" if asked else "")
-    sessions.send_text(services, session, call, text, kind="call_summary")
+    sessions.send_text(services, session, call, summary(legs, asked, services.settings.max_reply_segments),
+                       kind="call_summary")
     schedule_retry(services, session, call)

@@ -2,8 +2,10 @@
 
 ``walk`` only needs a ``post(path, params) -> xml`` function, so it drives the app
 in-process (the CLI, tests) or over HTTP alike. Key presses come from ``digits``
-(an empty string is silence: the Gather times out); dialed offices answer with
-the next ``DialCallStatus`` from ``dial_statuses`` (default ``completed``).
+(an empty string is silence: the Gather times out; None presses 1 where the call
+asks to connect and nothing anywhere else, so no ZIP is ever made up); dialed
+offices answer with the next ``DialCallStatus`` from ``dial_statuses`` (default
+``completed``). ``texts_after`` lists what the caller is texted once it ends.
 ``start`` finds where a simulated call begins (``flask simulate-call``, the console simulator).
 """
 
@@ -13,9 +15,11 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sms.services import Services
 
@@ -49,13 +53,13 @@ def walk(post: Post, path: str, caller: str, service: str, digits: list[str] | N
          dial_statuses: list[str] | None = None, call_sid: str | None = None) -> Walk:
     """Request ``path`` as Twilio would for a call from ``caller`` and follow the TwiML to the end."""
     result = Walk(call_sid=call_sid) if call_sid else Walk()
-    keys, answers = list(digits or []), list(dial_statuses or [])
+    keys, answers, auto = list(digits or []), list(dial_statuses or []), digits is None
     base = {"CallSid": result.call_sid, "AccountSid": "AC" + "0" * 32, "From": caller, "To": service,
             "CallStatus": "in-progress", "Direction": "inbound"}
     params: dict[str, str] = {}
     for _ in range(MAX_STEPS):
         root = ET.fromstring(post(path, {**base, **params}))
-        next_request = _play(root, result, keys, answers)
+        next_request = _play(root, result, keys, answers, auto)
         if next_request is None:
             break
         path, params = next_request
@@ -63,7 +67,8 @@ def walk(post: Post, path: str, caller: str, service: str, digits: list[str] | N
     return result
 
 
-def _play(root: ET.Element, result: Walk, keys: list[str], answers: list[str]) -> tuple[str, dict] | None:
+def _play(root: ET.Element, result: Walk, keys: list[str], answers: list[str],
+          auto: bool = False) -> tuple[str, dict] | None:
     """Perform one TwiML document; return the next request (path, params) or None when the call ends."""
     for verb in root:
         if verb.tag == "Say":
@@ -71,7 +76,7 @@ def _play(root: ET.Element, result: Walk, keys: list[str], answers: list[str]) -
         elif verb.tag == "Gather":
             for child in verb.findall("Say"):
                 result.events.append(("say", child.text or ""))
-            key = keys.pop(0) if keys else ""
+            key = keys.pop(0) if keys else _default_key(path_of(verb.get("action", "")), result) if auto else ""
             result.events.append(("press", key or "(silence)"))
             if key:
                 return path_of(verb.get("action", "")), {"Digits": key}
@@ -90,6 +95,25 @@ def _play(root: ET.Element, result: Walk, keys: list[str], answers: list[str]) -
             return None
     result.events.append(("hangup", ""))
     return None
+
+
+def _default_key(action: str, result: Walk) -> str:
+    """With no keys given: 1 where the call asks to connect; silence elsewhere, saying so at the ZIP prompt."""
+    if action.startswith("/voice/connect"):
+        return "1"
+    if action.startswith("/voice/zip"):
+        result.events.append(("note", "The call asks for a ZIP by keypad and none is made up: "
+                                      "give one, e.g. --digits 02139,1"))
+    return ""
+
+
+def texts_after(session: Session, phone: str, since: datetime) -> list[str]:
+    """The texts a call queued for the caller since ``since`` (who was called, the summary)."""
+    from sms.store import Message
+
+    return list(session.scalars(select(Message.body).where(
+        Message.phone == phone, Message.direction == "out", Message.created_at >= since,
+        Message.kind.in_(("call", "call_summary"))).order_by(Message.id)))
 
 
 @dataclass(frozen=True)

@@ -372,18 +372,25 @@ def send_text(services: Services, session: Session, call: CallSession, body: str
     outbound.enqueue_delivery(services, message.id)
 
 
-def summary_text(legs: list[CallLeg]) -> str:
-    """The after-call text: offices reached and offices missed."""
+def summary_text(legs: list[CallLeg], shown: int | None = None) -> str:
+    """The after-call text: offices reached and offices missed (``shown`` names of each, then "and N more")."""
     reached = [leg.label for leg in legs if leg.outcome == "connected"]
     members = {label.split(",")[0] for label in reached}  # a member reached at a district office was reached
     missed = list(dict.fromkeys(leg.label for leg in legs if leg.outcome != "connected"
                                 and leg.label.split(",")[0] not in members))
     if not reached:
         return "Thanks for trying! We couldn't reach any office this time. Reply CALL to try again."
-    text = f"Thank you for calling! You reached {', '.join(reached)}."
+    text = f"Thank you for calling! You reached {_names(reached, shown)}."
     if missed:
-        text += f" Not reached: {', '.join(missed)}. Reply CALL to try again."
+        text += f" Not reached: {_names(missed, shown)}. Reply CALL to try again."
     return text
+
+
+def _names(labels: list[str], shown: int | None) -> str:
+    if shown is None or len(labels) <= shown:
+        return ", ".join(labels)
+    more = len(labels) - shown
+    return ", ".join(labels[:shown]) + f" and {more} more" if shown else f"{more} office{'s' * (more > 1)}"
 
 
 def legs_of(session: Session, call: CallSession) -> list[CallLeg]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, inspect, select
@@ -51,7 +51,8 @@ class Charts:
     breakdown_defs: dict[str, SeriesDef] = field(default_factory=dict)
 
     def series(self, name: str, label: str, group: str) -> Callable[[SeriesFn], SeriesFn]:
-        """A per-day series: ``fn(session, since)`` returns counts keyed by UTC date."""
+        """A per-day series: ``fn(session, since)`` returns counts keyed by date in ``since``'s zone
+        (``count_by_day`` does that)."""
 
         def decorate(fn: SeriesFn) -> SeriesFn:
             self.series_defs[name] = SeriesDef(name, label, group, fn)
@@ -82,22 +83,34 @@ def install(tables: Iterable[Charts]) -> None:
         BREAKDOWNS.update(table.breakdown_defs)
 
 
-def day_of(session: Session, column: Any) -> Any:
-    """SQL for the UTC calendar day of a timestamp column, on SQLite and PostgreSQL."""
+def hour_of(session: Session, column: Any) -> Any:
+    """SQL for the UTC hour a timestamp column falls in, on SQLite and PostgreSQL."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", column))
-    return func.date(column)
+        return func.date_trunc("hour", func.timezone("UTC", column))
+    return func.strftime("%Y-%m-%d %H:00:00", column)
 
 
 def count_by_day(session: Session, column: Any, since: datetime, *where: Any) -> dict[date, int]:
-    """Rows per UTC day of ``column`` since ``since`` (filtered by ``where``)."""
-    day = day_of(session, column)
-    rows = session.execute(select(day, func.count()).where(column >= since, *where).group_by(day))
-    return {_as_date(d): n for d, n in rows if d is not None}
+    """Rows per calendar day of ``column`` since ``since``, days in ``since``'s time zone (UTC if naive).
+
+    SQL counts per UTC hour (at most 24 rows a day) and Python puts each hour on its local
+    day, so daylight saving time is right on both databases. Zones whose offset is not a
+    whole hour (India, Newfoundland) put up to half an hour on the neighbouring day.
+    """
+    zone = since.tzinfo or UTC
+    hour = hour_of(session, column)
+    rows = session.execute(select(hour, func.count()).where(column >= since, *where).group_by(hour))
+    counts: dict[date, int] = {}
+    for at, n in rows:
+        if at is not None:
+            day = _as_hour(at).astimezone(zone).date()
+            counts[day] = counts.get(day, 0) + n
+    return counts
 
 
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+def _as_hour(value: datetime | str) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 @charts.series("new_subscribers", "New subscribers", "people")
@@ -128,12 +141,24 @@ def _texts_out(session: Session, since: datetime) -> dict[date, int]:
 @dataclass
 class Stats:
     days: list[str]
+    """The window's dates in ``zone``, oldest first; the last one is today there."""
     totals: dict[str, int]
     groups: dict[str, list[dict[str, Any]]]
     interests: list[dict[str, Any]]
     calls_available: bool
     notes: list[str] = field(default_factory=list)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    zone: str = "UTC"
+
+    @property
+    def today(self) -> str:
+        return self.days[-1]
+
+    @property
+    def today_label(self) -> str:
+        """``Tue 1 Dec``: today in ``zone``, as the page says it."""
+        day = date.fromisoformat(self.today)
+        return f"{day:%a} {day.day} {day:%b}"
 
     def series_total(self, name: str) -> int:
         """The sum of a series over the window (0 if no such series)."""
@@ -143,14 +168,17 @@ class Stats:
         return {
             "days": self.days, "totals": self.totals, "groups": self.groups,
             "interests": self.interests, "calls_available": self.calls_available, "tables": self.tables,
+            "zone": self.zone, "today": self.today,
         }
 
 
-def compute(session: Session, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Stats:
-    """Totals, every registered series over the last ``days`` days, and interest per demand."""
+def compute(session: Session, days: int = DEFAULT_DAYS, now: datetime | None = None,
+            zone: tzinfo = UTC) -> Stats:
+    """Totals, every registered series over the last ``days`` days (today included, days in ``zone``),
+    and interest per demand."""
     now = now or utcnow()
-    first = (now - timedelta(days=days - 1)).date()
-    since = datetime(first.year, first.month, first.day, tzinfo=now.tzinfo)
+    first = now.astimezone(zone).date() - timedelta(days=days - 1)
+    since = datetime(first.year, first.month, first.day, tzinfo=zone)
     axis = [first + timedelta(days=i) for i in range(days)]
     groups: dict[str, list[dict[str, Any]]] = {}
     for definition in SERIES.values():
@@ -169,6 +197,7 @@ def compute(session: Session, days: int = DEFAULT_DAYS, now: datetime | None = N
         interests=interests(session),
         calls_available=has_table(session, "call_sessions"),
         tables=tables,
+        zone=str(getattr(zone, "key", None) or zone),
     )
 
 

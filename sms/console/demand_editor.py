@@ -1,24 +1,31 @@
 """Edit one demand from the console with the same rules as the catalogue file.
 
 The edited demand is checked together with the whole stored catalogue through
-``catalogue.validate`` (reserved words, duplicate keywords and aliases, reply
-length in SMS segments), plus the console's own checks on targets and script and
-on keywords that would read as opt-outs (``sms.messaging.intent``).
-Saving bumps the catalogue version so every process rebuilds its snapshot and
-the next text already gets the new wording.
+``catalogue.validate`` (reserved words, duplicate keywords, aliases and mentions, texts
+within MAX_REPLY_SEGMENTS), plus the console's own checks on targets and script and on
+keywords that would read as opt-outs (``sms.messaging.intent``). ``composed`` is what the
+texter would get from the edit, as the service composes it: the reply, the area's list,
+the script after CALL filled with the longest name it could be sent with, the follow-up;
+an edit that would overflow one of them is refused. Saving bumps the catalogue version so
+every process rebuilds its snapshot and the next text already gets the new wording.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sms.messaging import catalogue, intent
-from sms.store import Campaign, CatalogueText, Demand, Interest, Subscriber
+from sms import defaults
+from sms.calls import commands
+from sms.messaging import catalogue, conversation, encoding, intent
+from sms.store import Area, Campaign, CatalogueText, Demand, Interest, Subscriber
+from sms.targets import lookup
+from sms.targets.models import CustomTarget, Legislator
 
 TARGETS = re.compile(r"^(congress|custom:[a-z0-9_]{1,50})$")
 TARGET_ORDER_WORDS = frozenset({"house", "senate"})
@@ -36,6 +43,7 @@ class DemandEdit:
     script: str
     targets: str
     target_order: list[str]
+    mentions: list[str] = field(default_factory=list)
 
     @classmethod
     def from_form(cls, form: Any) -> DemandEdit:
@@ -50,10 +58,12 @@ class DemandEdit:
             script=(form.get("script") or "").strip(),
             targets=(form.get("targets") or "").strip(),
             target_order=[p.lower() for p in split("target_order")],
+            mentions=split("mentions"),
         )
 
 
-def errors_for(session: Session, original: str, edit: DemandEdit) -> dict[str, str]:
+def errors_for(session: Session, original: str, edit: DemandEdit,
+               segments: int = defaults.MAX_REPLY_SEGMENTS) -> dict[str, str]:
     """Problems with ``edit`` of demand ``original``, keyed by field name (empty when it may be saved)."""
     problems: dict[str, str] = {}
     for name in ("keyword", "title", "reply", "script", "targets"):
@@ -73,10 +83,50 @@ def errors_for(session: Session, original: str, edit: DemandEdit) -> dict[str, s
     problems.update({k: v for k, v in _word_problems(session, original, edit).items() if k not in problems})
     if not problems:
         try:
-            catalogue.validate(_catalogue_with(session, original, edit))
+            catalogue.validate(_catalogue_with(session, original, edit), segments)
+            catalogue.check_script("script", edit.script, segments, longest_target(session, edit))
         except catalogue.CatalogueError as exc:
             problems[_field_of(str(exc))] = str(exc)
     return problems
+
+
+@dataclass(frozen=True)
+class Composed:
+    """One text as a texter would get it from the edited demand."""
+
+    label: str
+    text: str
+    segments: int
+
+
+def composed(session: Session, original: str, edit: DemandEdit, segments: int = defaults.MAX_REPLY_SEGMENTS,
+             org: str = defaults.ORG_NAME) -> list[Composed]:
+    """The texts the service composes from ``edit``: reply, area list, script after CALL, follow-up."""
+    data = _catalogue_with(session, original, edit)
+    snapshot = catalogue.from_data(data)
+    area = next((d["area"] for d in data["demands"] if d["keyword"] == edit.keyword), None)
+    target = longest_target(session, edit)
+    texts = [(f"Reply to {edit.keyword or 'the keyword'}", encoding.gsm_safe(edit.reply))]
+    if area in snapshot.areas:
+        texts.append((f"Area {area} list", conversation.area_text(snapshot, area, segments)))
+    texts.append((f"After CALL, with the longest name it can be sent with ({target})",
+                  commands.script_text(edit.script, target, "02139", "MA", segments)))
+    if "followup" in snapshot.texts:
+        followup = snapshot.text("followup", org=org, title=edit.title, keyword=edit.keyword)
+        texts.append(("Follow-up a day later", encoding.gsm_safe(followup)))
+    return [Composed(label, text, encoding.count(text).segments) for label, text in texts]
+
+
+def longest_target(session: Session, edit: DemandEdit) -> str:
+    """The longest spoken name the script can be filled with: any office its targets could call first."""
+    if edit.targets.startswith("custom:"):
+        names = list(session.scalars(select(CustomTarget.name).where(
+            CustomTarget.set_name == edit.targets.split(":", 1)[1])))
+    else:
+        chambers = [c for c in edit.target_order if c in TARGET_ORDER_WORDS] or ["house", "senate"]
+        rows = session.execute(select(Legislator.title, Legislator.name).where(Legislator.chamber.in_(chambers)))
+        names = [f"{lookup.SPOKEN_TITLES.get(title, title)} {name}" for title, name in rows]
+    return max(names, key=len, default="x" * catalogue.TARGET_NAME_CHECKED)
 
 
 def _word_problems(session: Session, original: str, edit: DemandEdit) -> dict[str, str]:
@@ -110,6 +160,12 @@ def _word_problems(session: Session, original: str, edit: DemandEdit) -> dict[st
 
 
 def _field_of(message: str) -> str:
+    if message.startswith("script") or " script" in message.split(":", 1)[0]:
+        return "script"
+    if message.startswith("messages.followup"):
+        return "title"  # the follow-up names the demand by its title
+    if "mention" in message:
+        return "mentions"
     if "reply" in message and "segments" in message:
         return "reply"
     return "aliases" if "alias" in message or "already used" in message or "reserved" in message else "keyword"
@@ -120,14 +176,16 @@ def _catalogue_with(session: Session, original: str, edit: DemandEdit) -> dict[s
     demands = []
     for d in session.scalars(select(Demand).order_by(Demand.position)):
         item = {"keyword": d.keyword, "aliases": d.aliases, "area": d.area, "title": d.title,
-                "reply": d.reply, "script": d.script}
+                "reply": d.reply, "script": d.script, "mentions": d.mentions or []}
         if d.keyword == original:
             item.update(keyword=edit.keyword, aliases=edit.aliases, title=edit.title, reply=edit.reply,
-                        script=edit.script)
+                        script=edit.script, mentions=edit.mentions)
         demands.append(item)
-    campaigns = [{"keyword": c.keyword, "name": c.name, "reply": c.reply} for c in session.scalars(select(Campaign))]
+    campaigns = [{"keyword": c.keyword, "name": c.name, "reply": c.reply}
+                 for c in session.scalars(select(Campaign).order_by(Campaign.position))]
     texts = {t.key: t.text for t in session.scalars(select(CatalogueText)) if t.key != catalogue.VERSION_KEY}
-    areas = [{"number": n} for n in {d["area"] for d in demands}]
+    titles = {a.number: a.title for a in session.scalars(select(Area))}
+    areas = [{"number": n, "title": titles.get(n, f"Area {n}")} for n in sorted({d["area"] for d in demands})]
     return {"areas": areas, "demands": demands, "campaigns": campaigns, "messages": texts}
 
 
@@ -141,6 +199,7 @@ def save(session: Session, original: str, edit: DemandEdit) -> Demand:
         session.execute(update(Subscriber).where(Subscriber.last_demand == original).values(last_demand=edit.keyword))
     demand.keyword = edit.keyword
     demand.aliases = edit.aliases
+    demand.mentions = edit.mentions
     demand.title, demand.ask, demand.reply, demand.script = edit.title, edit.ask, edit.reply, edit.script
     demand.targets, demand.target_order = edit.targets, edit.target_order
     catalogue.bump_version(session)
@@ -156,8 +215,9 @@ MUST_MENTION = {"help": ("STOP", "MSG & DATA RATES MAY APPLY", "{CONTACT}"), "di
 """Compliance: these texts must keep telling people how to stop (and get help)."""
 
 
-def text_problem(key: str, text: str) -> str | None:
-    """Why service text ``key`` cannot be ``text``, or None when it can."""
+def text_problem(key: str, text: str, segments: int = defaults.MAX_REPLY_SEGMENTS,
+                 demands: Sequence[tuple[str, str]] = ()) -> str | None:
+    """Why service text ``key`` cannot be ``text``, or None when it can (``demands``: keyword, title)."""
     if not text.strip():
         return "Required."
     allowed = TEXT_PLACEHOLDERS.get(key, frozenset({"org"}))
@@ -169,10 +229,17 @@ def text_problem(key: str, text: str) -> str | None:
     if missing:
         return f"This text must tell people about {' and '.join(missing)}."
     try:
-        catalogue.check_text(key, text)
+        catalogue.check_text(key, text, segments)
+        for keyword, title in demands if key == "followup" else ():
+            catalogue.check_text(f"{key} (for {keyword})", text, segments, {"title": title, "keyword": keyword})
     except catalogue.CatalogueError as exc:
         return str(exc)
     return None
+
+
+def demand_titles(session: Session) -> list[tuple[str, str]]:
+    """(keyword, title) of every demand, for the follow-up's check."""
+    return [(d.keyword, d.title) for d in session.scalars(select(Demand).order_by(Demand.position))]
 
 
 def save_text(session: Session, key: str, text: str) -> None:

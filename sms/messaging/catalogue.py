@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sms import defaults
 from sms.errors import CatalogueError
-from sms.messaging import encoding
+from sms.messaging import budget, encoding
 from sms.store import Area, Campaign, CatalogueText, Demand
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,21 @@ REQUIRED_TEXTS = (
     "stop_confirm", "start_confirm", "privacy", "delete_confirm_prompt", "deleted", "followup",
 )
 
+TARGET_SOURCES = ("seed", "organizer")
+"""Who chose a demand's targets: the seed names the body that acts, or it does not and organizers chose."""
+MENTION_MAX = 60
+"""A mention (a named ask such as "HR 1154" or "Breonna's Law") is at most this many characters."""
+PHRASE_WORDS = 4
+"""A keyword or alias may be typed as up to this many words ("no knock warrants"); mentions as theirs."""
+TARGET_NAME_CHECKED = 48
+"""Scripts are checked with a target name this long ("Representative " and the longest names in the data)."""
+
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 _REPEATS = re.compile(r"([^\W\d_])\1+")
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+MAX_TOKENS = 80
+"""Words of a text searched for names (the rest of a long text is not)."""
 
 
 def normalise(text: str) -> str:
@@ -81,6 +93,8 @@ class DemandView:
     target_order: tuple[str, ...]
     script: str
     followup: bool = True
+    mentions: tuple[str, ...] = ()
+    """Named asks that point at this demand inside a longer text ("HR 1154", "Breonna's Law")."""
 
 
 @dataclass(frozen=True)
@@ -101,26 +115,48 @@ class Catalogue:
     version: str = ""
     index: dict[str, DemandView | CampaignView] = field(default_factory=dict)
     causes: set[str] = field(default_factory=set)
-    """Every keyword and alias, as typed and squeezed: the words that make "END NO KNOCK" about the cause."""
+    """Every keyword, alias and mention, as typed and squeezed: what makes "END NO KNOCK" about the cause."""
+    phrases: dict[str, tuple[DemandView | CampaignView, ...]] = field(default_factory=dict)
+    """Keyword, alias or mention key → the items it names (a mention may name several)."""
+    longest: int = PHRASE_WORDS
 
     def __post_init__(self) -> None:
         for item in (*self.demands, *self.campaigns):
             for key in (item.keyword, *getattr(item, "aliases", ())):
                 self.index.setdefault(keyword_key(key), item)
-        self.causes.update(self.index, map(squeeze, self.index))
+        for key, item in self.index.items():
+            self.phrases[key] = (item,)
+        for demand in self.demands:
+            for mention in demand.mentions:
+                key = keyword_key(mention)
+                if demand not in self.phrases.get(key, ()):
+                    self.phrases[key] = (*self.phrases.get(key, ()), demand)
+                object.__setattr__(self, "longest", max(self.longest, len(_TOKEN.findall(fold(mention)))))
+        self.causes.update(self.phrases, map(squeeze, self.phrases))
 
     def lookup(self, key: str) -> DemandView | CampaignView | None:
         """The demand or campaign whose keyword or alias is ``key`` (already a keyword_key)."""
         return self.index.get(key)
 
-    def named_in(self, words: list[str]) -> DemandView | CampaignView | None:
-        """The first item whose keyword or alias is one to three of ``words`` ("END NO KNOCK WARRANTS")."""
-        keys = [keyword_key(word) for word in words]
-        for n in (3, 2, 1):
-            for i in range(len(keys) - n + 1):
-                if (item := self.index.get("".join(keys[i:i + n]))) is not None:
-                    return item
-        return None
+    def mentioned(self, text: str) -> list[DemandView | CampaignView]:
+        """The items ``text`` names by keyword, alias or mention, as whole words, in the order named.
+
+        Words are joined to match ("no knock warrants" is NOKNOCKWARRANTS), but never two numbers
+        ("10:33" is not 1033). A name inside a longer one counts only as the longer one ("M4BL
+        platform" is a mention of DECRIMINALIZE, not the campaign M4BL).
+        """
+        tokens = [key for key in map(keyword_key, _TOKEN.findall(fold(text)[:2000])) if key][:MAX_TOKENS]
+        spans: list[tuple[int, int, tuple[DemandView | CampaignView, ...]]] = []
+        for n in range(min(self.longest, len(tokens)), 0, -1):
+            for i in range(len(tokens) - n + 1):
+                words = tokens[i:i + n]
+                items = self.phrases.get("".join(words))
+                if not items or any(a.isdigit() and b.isdigit() for a, b in zip(words, words[1:])):
+                    continue
+                if not any(start <= i and i + n <= end for start, end, _ in spans):
+                    spans.append((i, i + n, items))
+        found = [item for _, _, items in sorted(spans, key=lambda span: span[0]) for item in items]
+        return list(dict.fromkeys(found))
 
     def demand(self, keyword: str) -> DemandView | None:
         item = self.index.get(keyword_key(keyword))
@@ -141,18 +177,22 @@ def _fill(template: str, values: dict[str, Any]) -> str:
 # -- loading the seed ---------------------------------------------------------------------
 
 
-def load_yaml(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
-    """Read and validate a catalogue file."""
+def load_yaml(path: Path | str = DEFAULT_PATH, segments: int = defaults.MAX_REPLY_SEGMENTS) -> dict[str, Any]:
+    """Read and validate a catalogue file (its texts within ``segments``)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"cannot read catalogue {path}: {exc}") from exc
-    validate(data)
+    validate(data, segments)
     return data
 
 
-def validate(data: Any) -> None:
-    """Raise CatalogueError for the first problem: missing fields, duplicates, over-long texts."""
+def validate(data: Any, segments: int = defaults.MAX_REPLY_SEGMENTS) -> None:
+    """Raise CatalogueError for the first problem: missing fields, duplicates, texts over ``segments``.
+
+    Texts are checked as they are sent: with the longest organisation name and contact allowed, the
+    follow-up with every demand's title, and each script as CALL texts it (``budget.script_text``).
+    """
     if not isinstance(data, dict):
         raise CatalogueError("catalogue must be a mapping with areas, demands, campaigns, messages")
     areas = {a.get("number") for a in data.get("areas") or []}
@@ -161,15 +201,20 @@ def validate(data: Any) -> None:
     seen: dict[str, str] = {}
     for kind in ("demands", "campaigns"):
         for item in data.get(kind) or []:
-            _validate_item(kind, item, areas, seen)
+            _validate_item(kind, item, areas, seen, segments)
+    for item in data.get("demands") or []:
+        _validate_mentions(item, seen)
     messages = data.get("messages") or {}
     for name in REQUIRED_TEXTS:
         if not isinstance(messages.get(name), str) or not messages[name].strip():
             raise CatalogueError(f"messages.{name} is missing")
-        check_text(f"messages.{name}", messages[name])
+        check_text(f"messages.{name}", messages[name], segments)
+    for item in data.get("demands") or []:
+        values = {"title": item["title"], "keyword": str(item["keyword"])}
+        check_text(f"messages.followup (for {item['keyword']})", messages["followup"], segments, values)
 
 
-def _validate_item(kind: str, item: dict[str, Any], areas: set[Any], seen: dict[str, str]) -> None:
+def _validate_item(kind: str, item: dict[str, Any], areas: set[Any], seen: dict[str, str], segments: int) -> None:
     keyword = str(item.get("keyword", ""))
     where = f"{kind} {keyword or '?'}"
     for name in ("keyword", "reply") + (("title", "area", "script") if kind == "demands" else ("name",)):
@@ -177,6 +222,8 @@ def _validate_item(kind: str, item: dict[str, Any], areas: set[Any], seen: dict[
             raise CatalogueError(f"{where}: '{name}' is missing")
     if kind == "demands" and item["area"] not in areas:
         raise CatalogueError(f"{where}: area {item['area']} is not defined")
+    if kind == "demands" and item.get("target_source", "seed") not in TARGET_SOURCES:
+        raise CatalogueError(f"{where}: target_source must be {' or '.join(TARGET_SOURCES)}")
     for word in (keyword, *[str(a) for a in item.get("aliases") or []]):
         key = keyword_key(word)
         if not key:
@@ -186,19 +233,53 @@ def _validate_item(kind: str, item: dict[str, Any], areas: set[Any], seen: dict[
         if key in seen:
             raise CatalogueError(f"{where}: {word!r} is already used by {seen[key]}")
         seen[key] = where
-    check_text(f"{where} reply", item["reply"])
+    check_text(f"{where} reply", item["reply"], segments)
+    if kind == "demands":
+        check_script(f"{where} script", item["script"], segments)
 
 
-def check_text(where: str, text: str) -> None:
-    """Raise CatalogueError if ``text`` needs more than the allowed SMS segments."""
-    from sms.defaults import MAX_SEGMENTS
+def _validate_mentions(item: dict[str, Any], seen: dict[str, str]) -> None:
+    """Mentions: a list of short phrases, none a reserved word or another item's keyword or alias."""
+    where = f"demands {item['keyword']}"
+    mentions = item.get("mentions") or []
+    if not isinstance(mentions, list):
+        raise CatalogueError(f"{where}: mentions must be a list of phrases")
+    for mention in mentions:
+        key = keyword_key(str(mention))
+        if not key or len(str(mention)) > MENTION_MAX:
+            raise CatalogueError(f"{where}: mention {mention!r} must have letters or digits, "
+                                 f"in at most {MENTION_MAX} characters")
+        if key in RESERVED_WORDS:
+            raise CatalogueError(f"{where}: mention {mention!r} is a reserved word")
+        if seen.get(key, where) != where:
+            raise CatalogueError(f"{where}: mention {mention!r} is already a keyword or alias of {seen[key]}")
 
-    info = encoding.count(encoding.gsm_safe(text))
-    if info.segments > MAX_SEGMENTS:
+
+WORST_VALUES = {"org": "x" * defaults.ORG_NAME_MAX, "contact": "x" * defaults.ORG_CONTACT_MAX}
+"""Placeholders of service texts, filled as long as they can be when a text is checked."""
+
+
+def check_text(where: str, text: str, segments: int = defaults.MAX_REPLY_SEGMENTS,
+               values: dict[str, str] | None = None) -> None:
+    """Raise CatalogueError if ``text``, its placeholders filled at their longest, needs more than ``segments``."""
+    filled = encoding.gsm_safe(_fill(text, {**WORST_VALUES, **(values or {})}))  # counted as it is sent
+    info = encoding.count(filled)
+    if info.segments > segments:
         raise CatalogueError(
             f"{where} needs {info.segments} SMS segments ({info.units} {info.encoding} units); "
-            f"the limit is {MAX_SEGMENTS}"
+            f"the limit is {segments}"
         )
+
+
+def check_script(where: str, script: str, segments: int = defaults.MAX_REPLY_SEGMENTS,
+                 target: str = "x" * TARGET_NAME_CHECKED) -> None:
+    """Raise CatalogueError if not even the script's ask sentence fits in a text after CALL."""
+    def fill(template: str) -> str:
+        return _fill(template, {"target": target, "zip": "02139", "caller_city": "my community"})
+
+    if not budget.script_fits(script, fill, segments):
+        raise CatalogueError(f"{where}: its first sentence naming {{target}} does not fit in {segments} SMS "
+                             f"segments with a {len(target)}-character name; shorten that sentence")
 
 
 @dataclass
@@ -208,9 +289,10 @@ class ImportSummary:
     unchanged: int = 0
 
 
-def import_catalogue(session: Session, data: dict[str, Any]) -> ImportSummary:
+def import_catalogue(session: Session, data: dict[str, Any], segments: int = defaults.MAX_REPLY_SEGMENTS
+                     ) -> ImportSummary:
     """Upsert areas, demands, campaigns and texts from validated ``data``; commit."""
-    validate(data)
+    validate(data, segments)
     summary = ImportSummary()
     for area in data["areas"]:
         _upsert(session, Area, area["number"], {"title": area["title"]}, summary)
@@ -245,6 +327,7 @@ def _demand_fields(item: dict[str, Any], position: int) -> dict[str, Any]:
         "target_order": list(item.get("target_order") or ["house", "senate"]),
         "script": item["script"],
         "followup": bool(item.get("followup", True)),
+        "mentions": [str(m) for m in item.get("mentions") or []],
     }
 
 
@@ -317,7 +400,8 @@ def _demand_view(keyword: str, fields: dict[str, Any]) -> DemandView:
     fields = {k: v for k, v in fields.items() if k in DemandView.__dataclass_fields__ and k != "keyword"}
     return DemandView(
         keyword=keyword, **{**fields, "aliases": tuple(fields["aliases"] or ()),
-                            "target_order": tuple(fields["target_order"] or ())}
+                            "target_order": tuple(fields["target_order"] or ()),
+                            "mentions": tuple(fields.get("mentions") or ())}
     )
 
 

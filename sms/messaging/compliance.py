@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sms import defaults
 from sms.messaging import encoding
 from sms.store import ConsentEvent, Message, OptOutReview, Subscriber, utcnow
 
@@ -34,6 +35,9 @@ REJOIN_HINT = "You're opted out of {org} texts. Reply START to get texts again."
 EASTERN = ZoneInfo("America/New_York")
 OPT_OUT_HOOKS: list[Callable[[Session, Subscriber], object]] = []
 """Called on every opt-out (e.g. scheduled call-backs are cancelled); filled by ``sms.features.install``."""
+CONSENT_HOOKS: list[Callable[[Session, Subscriber, str, str], object]] = []
+"""Called with (session, subscriber, change, source) on every consent change: ``joined`` (a new number's
+first text), ``opted_out``, ``opted_in`` (e.g. the event log); filled by ``sms.features.install``."""
 
 
 def opt_out(session: Session, subscriber: Subscriber, source: str, detail: str | None = None) -> bool:
@@ -44,6 +48,7 @@ def opt_out(session: Session, subscriber: Subscriber, source: str, detail: str |
     session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_out", source=source, detail=detail))
     for hook in OPT_OUT_HOOKS:
         hook(session, subscriber)
+    _consent_changed(session, subscriber, "opted_out", source)
     return True
 
 
@@ -53,12 +58,19 @@ def opt_in(session: Session, subscriber: Subscriber, source: str, detail: str | 
         return False
     subscriber.status = "active"
     session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_in", source=source, detail=detail))
+    _consent_changed(session, subscriber, "opted_in", source)
     return True
 
 
 def record_first_consent(session: Session, subscriber: Subscriber, detail: str | None) -> None:
     """A new texter's first message is their opt-in; keep it in the history."""
     session.add(ConsentEvent(subscriber_id=subscriber.id, action="opt_in", source="sms-first-text", detail=detail))
+    _consent_changed(session, subscriber, "joined", "sms")
+
+
+def _consent_changed(session: Session, subscriber: Subscriber, change: str, source: str) -> None:
+    for hook in CONSENT_HOOKS:
+        hook(session, subscriber, change, source)
 
 
 def flag_for_review(session: Session, subscriber: Subscriber, message: Message | None, rule: str,
@@ -89,9 +101,9 @@ def resolve_on_opt_out(session: Session, subscriber: Subscriber) -> None:
     resolve_reviews(session, subscriber.id, "opted_out", "opt-out")
 
 
-def with_hint(replies: list[str], hint: str) -> list[str]:
-    """``replies`` with ``hint`` on the last one if it still fits in 2 segments, else in a text of its own."""
-    if replies and encoding.count(encoding.gsm_safe(f"{replies[-1]}\n{hint}")).segments <= 2:
+def with_hint(replies: list[str], hint: str, segments: int = defaults.MAX_REPLY_SEGMENTS) -> list[str]:
+    """``replies`` with ``hint`` on the last one if it still fits in ``segments``, else in a text of its own."""
+    if replies and encoding.count(encoding.gsm_safe(f"{replies[-1]}\n{hint}")).segments <= segments:
         return [*replies[:-1], f"{replies[-1]}\n{hint}"]
     return [*replies, hint]
 

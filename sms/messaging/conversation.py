@@ -2,14 +2,17 @@
 
 ``respond(turn)`` is the whole state machine. It reads the catalogue snapshot and
 the texter's conversation row, changes them through the turn's session and says
-its replies with ``turn.say``. Each feature keeps its words and questions in a
-``Words`` table (``@words.command("CALL")``, ``@words.answer("call_zip")``);
+its replies with ``turn.say``. Each feature keeps its words, questions and phrases in a
+``Words`` table (``@words.command("CALL")``, ``@words.answer("call_zip")``,
+``@words.phrase(r"call my senator")``); texts that only name a demand ("What is HR 1154?")
+are answered through ``Catalogue.mentioned``, and every list shown fits the reply budget;
 ``sms.features`` lists every table once and ``install`` makes them the conversation's,
 in the web process and the worker alike.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,8 +21,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sms import defaults, ratelimit
-from sms.messaging import compliance, intent, outbound, subscribers
-from sms.messaging.catalogue import CampaignView, Catalogue, DemandView, keyword_key, normalise
+from sms.messaging import budget, compliance, intent, outbound, subscribers
+from sms.messaging.catalogue import CampaignView, Catalogue, DemandView, fold, keyword_key, normalise
 from sms.settings import Settings
 from sms.store import Conversation, Message, Subscriber, utcnow
 
@@ -27,12 +30,18 @@ MENU_WORDS = frozenset({"MENU", "HI", "HELLO", "JOIN", "HEY", "OPTIONS", "LIST"}
 REJOIN_WORDS = frozenset({"SUBSCRIBE", "RESUBSCRIBE", "OPTIN", "REJOIN"})
 """Words asking for texts again that, like JOIN, only tell an opted-out number to reply START."""
 
+MENU_DIGITS = 2
+"""Menu numbers have one or two digits (a ZIP has five, the keyword 1033 four)."""
+
 CommandHandler = Callable[["Turn", str], None]
 AnswerHandler = Callable[["Turn"], bool]
+PhraseHandler = Callable[["Turn", re.Match[str]], None]
 COMMANDS: dict[str, CommandHandler] = {}
 """First word of a text → handler, from every installed ``Words`` table."""
 ANSWERS: dict[str, AnswerHandler] = {}
 """Pending question → handler (returns False to let the text through), from every installed table."""
+PHRASES: list[tuple[re.Pattern[str], PhraseHandler]] = []
+"""Patterns searched in a folded text ("my zip is 02139", "call my senator") → handler, in table order."""
 
 
 @dataclass
@@ -41,6 +50,7 @@ class Words:
 
     commands: dict[str, CommandHandler] = field(default_factory=dict)
     answers: dict[str, AnswerHandler] = field(default_factory=dict)
+    phrases: list[tuple[re.Pattern[str], PhraseHandler]] = field(default_factory=list)
 
     def command(self, *words: str) -> Callable[[CommandHandler], CommandHandler]:
         """Handle texts whose first word is one of ``words``; the handler gets the rest."""
@@ -61,6 +71,15 @@ class Words:
 
         return decorate
 
+    def phrase(self, pattern: str) -> Callable[[PhraseHandler], PhraseHandler]:
+        """Handle texts in which ``pattern`` is found (searched in the folded, lower-case text)."""
+
+        def decorate(fn: PhraseHandler) -> PhraseHandler:
+            self.phrases.append((re.compile(pattern), fn))
+            return fn
+
+        return decorate
+
 
 words = Words()
 """The conversation's own words: menus, campaigns, YES/NO."""
@@ -72,16 +91,19 @@ def install(tables: Iterable[Words]) -> None:
     """Make ``tables`` the conversation's words; a word or question claimed twice is a bug."""
     commands: dict[str, CommandHandler] = {}
     answers: dict[str, AnswerHandler] = {}
+    phrases: list[tuple[re.Pattern[str], PhraseHandler]] = []
     for table in tables:
         clash = (commands.keys() & table.commands.keys()) | (answers.keys() & table.answers.keys())
         if clash:
             raise ValueError(f"conversation words claimed twice: {', '.join(sorted(clash))}")
         commands.update(table.commands)
         answers.update(table.answers)
+        phrases += table.phrases
     COMMANDS.clear()
     COMMANDS.update(commands)
     ANSWERS.clear()
     ANSWERS.update(answers)
+    PHRASES[:] = phrases
 
 
 @dataclass
@@ -111,6 +133,15 @@ class Turn:
 
     def say(self, text: str) -> None:
         self.replies.append(text)
+
+    @property
+    def budget(self) -> int:
+        """Segments a reply may take (MAX_REPLY_SEGMENTS)."""
+        return self.settings.max_reply_segments
+
+    def fit(self, *candidates: str) -> str:
+        """The first of ``candidates`` that fits the budget (the last one if none does)."""
+        return budget.first_fit(candidates, self.budget)
 
     def text_of(self, name: str, **values: Any) -> str:
         contact = self.settings.org_contact or defaults.ORG_CONTACT_FALLBACK
@@ -150,6 +181,13 @@ def respond(turn: Turn) -> None:
     return None
 
 
+def opts_out(turn: Turn) -> bool:
+    """Whether this text revokes consent (so a first text that does never signs the number up)."""
+    if turn.opt_out_type:
+        return turn.opt_out_type == "STOP"
+    return turn.key in compliance.STOP_WORDS or intent.classify(turn.body, turn.catalogue.causes).opt_out
+
+
 def honour_opt_out(turn: Turn) -> bool:
     """Act on Twilio's own keyword handling or an opt-out in the text; True if the text was one.
 
@@ -166,27 +204,52 @@ def honour_opt_out(turn: Turn) -> bool:
 
 
 def _converse(turn: Turn) -> None:
-    key = turn.key
     pending = turn.conversation.pending
     if pending and pending in ANSWERS:
         if ANSWERS[pending](turn):
             return None
         turn.ask(None)
-    if key in COMMANDS:
-        return COMMANDS[key](turn, "")
-    item = turn.catalogue.lookup(key)
-    if item is not None:  # before first-word commands, so "NO KNOCK" is not "NO"
-        return send_item(turn, item)
-    first_key = keyword_key(turn.words[0]) if turn.words else ""
-    if first_key in COMMANDS:
-        return COMMANDS[first_key](turn, " ".join(turn.text.split()[1:]))
-    if key.isdigit() and _pick_from_menu(turn, int(key)):
+    if turn.key in COMMANDS:
+        return COMMANDS[turn.key](turn, "")
+    if understand(turn, turn.text):
         return None
-    if turn.verdict.rule.startswith("cause:") and (named := turn.catalogue.named_in(turn.words)) is not None:
-        return send_item(turn, named)  # "END NO KNOCK WARRANTS" is NOKNOCK said with END
-    if turn.is_new or key in MENU_WORDS or not turn.text and not turn.media_count:
+    if turn.is_new or turn.key in MENU_WORDS or not turn.text and not turn.media_count:
         return send_menu(turn)
     turn.say(turn.text_of("unknown"))
+
+
+def understand(turn: Turn, text: str) -> bool:
+    """Answer ``text`` if it says something we know; False to fall back on the menu or the unknown reply.
+
+    In order: an exact keyword or alias, a command as the first word (after a greeting: "Hi, what
+    is HR 1154?"), a phrase ("my zip is 02139", "call my senator"), a number from the last list,
+    then the demands the text names (one is answered, several are offered as a numbered choice).
+    """
+    key = keyword_key(text)
+    item = turn.catalogue.lookup(key)
+    if item is not None:  # before first-word commands, so "NO KNOCK" is not "NO"
+        send_item(turn, item)
+        return True
+    first, _, rest = text.partition(" ")
+    first_key = keyword_key(first)
+    if first_key in MENU_WORDS and rest and understand(turn, rest):
+        return True
+    if first_key in COMMANDS:
+        COMMANDS[first_key](turn, rest)
+        return True
+    folded = fold(text)
+    for pattern, handler in PHRASES:
+        if (match := pattern.search(folded)) is not None:
+            handler(turn, match)
+            return True
+    if key.isdigit() and len(key) <= MENU_DIGITS:
+        return _pick_from_menu(turn, int(key))
+    named = turn.catalogue.mentioned(text)
+    if len(named) == 1:  # "chokehold ban", "END NO KNOCK WARRANTS", "tell me about qualified immunity"
+        send_item(turn, named[0])
+    elif named:
+        send_choice(turn, named)
+    return bool(named)
 
 
 def _stop(turn: Turn) -> None:
@@ -245,52 +308,81 @@ def _flag_for_a_person(turn: Turn) -> None:
     since = utcnow() - timedelta(seconds=defaults.HINT_INTERVAL_SECONDS)
     hint = not turn.is_new and not compliance.hinted_since(turn.session, turn.subscriber.id, since)
     if hint:
-        turn.replies = compliance.with_hint(turn.replies, compliance.STOP_HINT)
+        turn.replies = compliance.with_hint(turn.replies, compliance.STOP_HINT, turn.budget)
     compliance.flag_for_review(turn.session, turn.subscriber, turn.inbound, turn.verdict.rule, hint or turn.is_new)
 
 
 @words.command(*MENU_WORDS)
 def send_menu(turn: Turn, _rest: str = "") -> None:
     """Welcome + numbered areas."""
-    lines = [turn.text_of("welcome")]
-    lines += [f"{number} {title}" for number, title in sorted(turn.catalogue.areas.items())]
-    lines.append(turn.text_of("menu_footer"))
+    rows = [("", title) for _, title in sorted(turn.catalogue.areas.items())]
     turn.show_menu("areas")
-    turn.say("\n".join(lines))
+    turn.say(budget.numbered(turn.text_of("welcome"), rows, turn.text_of("menu_footer"), turn.budget))
 
 
 @words.command("CAMPAIGNS", "CAMPAIGN")
 def send_campaigns(turn: Turn, _rest: str = "") -> None:
-    lines = [turn.text_of("campaigns_header")]
-    lines += [f"{i} {c.keyword} - {c.name}" for i, c in enumerate(turn.catalogue.campaigns, 1)]
+    rows = [(c.keyword, c.name) for c in turn.catalogue.campaigns]
     turn.show_menu("campaigns")
-    turn.say("\n".join(lines))
+    turn.say(budget.numbered(turn.text_of("campaigns_header"), rows, "", turn.budget))
 
 
 def send_area(turn: Turn, number: int) -> None:
-    demands = turn.catalogue.demands_in(number)
-    lines = [f"{turn.catalogue.areas[number]}:"]
-    lines += [f"{i} {d.keyword} - {d.title}" for i, d in enumerate(demands, 1)]
-    lines.append("Reply a number or keyword, or MENU.")
     turn.show_menu(f"area:{number}")
-    turn.say("\n".join(lines))
+    turn.say(area_text(turn.catalogue, number, turn.budget))
+
+
+def area_text(catalogue: Catalogue, number: int, segments: int) -> str:
+    """An area's numbered demands, as texted (the console's editor shows it too)."""
+    rows = [(d.keyword, d.title) for d in catalogue.demands_in(number)]
+    return budget.numbered(f"{catalogue.areas[number]}:", rows, "Reply a number or keyword, or MENU.", segments)
+
+
+CHOICE = "choice:"
+"""The menu of a numbered choice between the items a text named: ``choice:1033,INSURRECTION``."""
+
+
+def send_choice(turn: Turn, items: list[DemandView | CampaignView]) -> None:
+    """The text named several demands (or campaigns): which one? Answerable by number."""
+    items = items[:9]
+    rows = [(i.keyword, i.title if isinstance(i, DemandView) else i.name) for i in items]
+    turn.show_menu(CHOICE + ",".join(i.keyword for i in items))
+    turn.say(budget.numbered("Which one do you mean?", rows, "Reply a number, or MENU for all demands.",
+                             turn.budget))
+
+
+def _menu_items(turn: Turn, menu: str) -> list[DemandView | CampaignView]:
+    if menu.startswith("area:"):
+        return list(turn.catalogue.demands_in(int(menu.split(":", 1)[1])))
+    if menu == "campaigns":
+        return list(turn.catalogue.campaigns)
+    if menu.startswith(CHOICE):
+        found = (turn.catalogue.lookup(keyword_key(k)) for k in menu[len(CHOICE):].split(","))
+        return [item for item in found if item is not None]
+    return []
 
 
 def _pick_from_menu(turn: Turn, number: int) -> bool:
-    """Follow a numbered reply within the last menu shown; False if it means nothing there."""
+    """Follow a numbered reply within the last list shown, or say which numbers it has.
+
+    False only for a new texter who has seen no list yet (they get the menu).
+    """
     menu = turn.conversation.menu or "areas"
-    if menu == "areas" and number in turn.catalogue.areas:
-        send_area(turn, number)
-        return True
-    choices: list[DemandView | CampaignView] = []
-    if menu.startswith("area:"):
-        choices = list(turn.catalogue.demands_in(int(menu.split(":", 1)[1])))
-    elif menu == "campaigns":
-        choices = list(turn.catalogue.campaigns)
-    if 1 <= number <= len(choices):
-        send_item(turn, choices[number - 1])
-        return True
-    return False
+    if menu == "areas":
+        if number in turn.catalogue.areas:
+            send_area(turn, number)
+            return True
+        count = len(turn.catalogue.areas)
+    else:
+        choices = _menu_items(turn, menu)
+        if 1 <= number <= len(choices):
+            send_item(turn, choices[number - 1])
+            return True
+        count = len(choices)
+    if turn.is_new and not turn.conversation.menu or not count:
+        return False
+    turn.say(f"Reply {'1' if count == 1 else f'1-{count}'} to choose from the last list, or MENU for the demands.")
+    return True
 
 
 def send_item(turn: Turn, item: DemandView | CampaignView) -> None:
@@ -305,7 +397,8 @@ def send_item(turn: Turn, item: DemandView | CampaignView) -> None:
 
 @words.command("YES", "NO", "Y", "N")
 def nothing_pending(turn: Turn, _rest: str = "") -> None:
-    turn.say("There's no question waiting for an answer. " + turn.text_of("menu_footer"))
+    footer = turn.text_of("menu_footer")
+    turn.say(turn.fit("There's no question waiting for an answer. " + footer, footer))
 
 
 def schedule_followup(turn: Turn, demand: DemandView) -> None:

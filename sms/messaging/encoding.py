@@ -8,6 +8,8 @@ concatenated, and characters outside the BMP (most emoji) count twice.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 GSM7_BASIC = frozenset(
@@ -63,3 +65,39 @@ def gsm_safe(text: str) -> str:
     with the substitutions applied; it is never stripped of meaning.
     """
     return text.translate(_GSM_REPLACEMENTS)
+
+
+def ucs2_characters(text: str) -> list[str]:
+    """The characters of ``text`` outside GSM-7 (each once, in order): what makes it UCS-2."""
+    return list(dict.fromkeys(ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION))
+
+
+def gsm_alternative(text: str) -> str:
+    """``text`` in GSM-7: look-alikes replaced (``gsm_safe``), accents dropped where GSM-7 lacks the
+    letter (``ç`` -> ``c``), and what has no GSM-7 form (emoji, other scripts) left out."""
+    kept = "".join(ch if is_gsm7(ch) else "".join(c for c in unicodedata.normalize("NFKD", ch) if is_gsm7(c))
+                   or _DROPPED for ch in gsm_safe(text))
+    # A character left out takes the spaces around it along: none before punctuation, else one.
+    kept = re.sub(f" *{_DROPPED}+[ {_DROPPED}]*(?=[.,!?;:)]|$)", "", kept, flags=re.MULTILINE)
+    kept = re.sub(f" *{_DROPPED}+[ {_DROPPED}]*", " ", kept)
+    return "\n".join(line.strip() for line in kept.split("\n")).strip()
+
+
+_DROPPED = "\x00"
+
+
+def gsm_letters(text: str) -> str:
+    """Drop the accents GSM-7 lacks (``Hernández`` → ``Hernandez``) when that makes ``text`` GSM-7.
+
+    For the names the service puts in its own texts: one ``á`` would make the whole
+    text UCS-2, more than doubling its segments. Text that needs UCS-2 anyway is returned as is.
+    """
+    if is_gsm7(text):
+        return text
+    plain = "".join(ch if ch in GSM7_BASIC or ch in GSM7_EXTENSION else _base_letter(ch) for ch in text)
+    return plain if is_gsm7(plain) else text
+
+
+def _base_letter(ch: str) -> str:
+    base = unicodedata.normalize("NFKD", ch)[:1]
+    return base if base.isascii() and base.isalpha() else ch

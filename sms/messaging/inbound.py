@@ -145,23 +145,25 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
         subscriber=subscriber, conversation=state, body=sms.body, is_new=is_new,
         media_count=sms.media_count, opt_out_type=sms.opt_out_type, inbound=inbound, services=services,
     )
+    if is_new and not conversation.opts_out(turn):  # the opt-in comes first: a CRM hears of the join, then the rest
+        compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
     limited = not ratelimit.hit(services.redis, "inbound", phone, services.settings.inbound_limit_per_hour, 3600)
     if limited:
         log.warning("inbound limit reached for %s; recorded, not answered", compliance.mask(phone))
         conversation.honour_opt_out(turn)  # its confirmation is the only reply
     else:
         conversation.respond(turn)
-    if is_new and not subscriber.opted_out:  # a first text that says stop never signed up
-        compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
-        if not limited and not sms.opt_out_type:  # with OptOutType, Twilio has answered the keyword itself
-            turn.replies = _with_disclosure(turn)
+    if is_new and not subscriber.opted_out and not limited and not sms.opt_out_type:
+        turn.replies = _with_disclosure(turn)  # with OptOutType, Twilio has answered the keyword itself
     turn.replies = [encoding.gsm_safe(text) for text in turn.replies]
     session.flush()  # the inbound row's id for the replies; a duplicate SID in a race fails here
     for text in turn.replies:
+        segments = encoding.count(text).segments
+        if segments > turn.budget:  # every composer fits its text; a stored text edited around the checks may not
+            log.warning("reply of %d segments to inbound %s is over MAX_REPLY_SEGMENTS", segments, sms.sid)
         session.add(Message(
             subscriber_id=subscriber.id, direction="out", kind="reply", phone=phone, body=text,
-            segments=encoding.count(text).segments, status="replied", in_reply_to_id=inbound.id,
-            sent_at=utcnow(),
+            segments=segments, status="replied", in_reply_to_id=inbound.id, sent_at=utcnow(),
         ))
     return turn
 
@@ -172,7 +174,7 @@ def _with_disclosure(turn: conversation.Turn) -> list[str]:
     if not turn.replies:
         return [disclosure]
     combined = f"{turn.replies[0]}\n\n{disclosure}"
-    if encoding.count(encoding.gsm_safe(combined)).segments <= 2:
+    if encoding.count(encoding.gsm_safe(combined)).segments <= turn.budget:
         return [combined, *turn.replies[1:]]
     return [*turn.replies, disclosure]
 

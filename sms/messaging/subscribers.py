@@ -58,6 +58,11 @@ def find(session: Session, phone: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.phone == phone))
 
 
+INTEREST_HOOKS: list[Callable[[Session, Subscriber, str], None]] = []
+"""Called with (session, subscriber, keyword) the first time a subscriber texts a keyword (e.g. the event
+log); filled by ``sms.features.install``."""
+
+
 def record_interest(session: Session, subscriber: Subscriber, keyword: str,
                     new_subscriber: bool = False) -> tuple[bool, bool]:
     """Remember that ``subscriber`` texted ``keyword``.
@@ -74,6 +79,8 @@ def record_interest(session: Session, subscriber: Subscriber, keyword: str,
     interest = next((i for i in interests if i.keyword == keyword), None)
     if interest is None:
         session.add(Interest(subscriber_id=subscriber.id, keyword=keyword))
+        for hook in INTEREST_HOOKS:
+            hook(session, subscriber, keyword)
         return True, not interests
     interest.times += 1
     interest.last_at = utcnow()

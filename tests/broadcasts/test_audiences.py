@@ -100,3 +100,30 @@ def test_a_call_in_the_call_log_counts_as_called(svc, crowd):
         session.commit()
         assert audiences.count(session, {"called": True}) == 2
         assert audiences.has_called(session, callee)
+
+
+@pytest.mark.parametrize(("filters", "urgent", "words"), [
+    ({}, False, "Every opted-in subscriber (not LESS subscribers: they hear only urgent ones)"),
+    ({"states": ["KY", "CA"], "demands": ["CHOKEHOLD"], "called": True}, False,
+     "Opted-in subscribers in KY or CA who texted CHOKEHOLD and have called "
+     "(not LESS subscribers: they hear only urgent ones)"),
+    ({"districts": ["KY-3"], "zips": ["40202", "40203", "40204"], "called": False,
+      "active_since": "2026-01-01T00:00:00+00:00"}, True,
+     "Opted-in subscribers in district KY-3, in ZIP 40202, 40203 or 40204 who have never called and texted on or "
+     "after 2026-01-01 (LESS subscribers too: it is urgent)"),
+    ({"joined_after": "2026-01-01T12:30:00+00:00", "active_before": "2026-06-01T00:00:00+00:00"}, False,
+     "Opted-in subscribers who joined on or after 2026-01-01T12:30:00+00:00 and last texted before 2026-06-01 "
+     "(not LESS subscribers: they hear only urgent ones)"),
+])
+def test_in_words_reads_a_filter_as_a_sentence(filters, urgent, words):
+    assert audiences.in_words(audiences.clean(filters), urgent) == words
+
+
+def test_in_words_says_something_for_every_filter_key():
+    every = {"demands": ["A"], "states": ["KY"], "districts": ["KY-3"], "zips": ["40202"], "called": True,
+             "joined_after": "2026-01-01", "joined_before": "2026-02-01", "active_since": "2026-03-01",
+             "active_before": "2026-04-01"}
+    assert set(every) == audiences.FILTER_KEYS
+    words = audiences.in_words(audiences.clean(every))
+    assert all(value in words for value in ("A", "KY", "KY-3", "40202", "called", "2026-01-01", "2026-02-01",
+                                            "2026-03-01", "2026-04-01"))

@@ -227,3 +227,23 @@ def test_rep_merge_field_reads_the_legislator_table(svc, transport, run_jobs):
     run_jobs()
     lookup.forget_directory()
     assert [m["body"] for m in transport.messages] == ["Call Rep. Morgan McGarvey today"]
+
+
+def test_long_merge_values_never_cost_more_segments_than_the_preview(svc, transport, run_jobs, monkeypatch):
+    """A 60-letter first name or a very long rep gives way to its fallback; an accent GSM-7 lacks is dropped."""
+    from sms.messaging import encoding
+
+    add_people(svc, 1, 0, first_name="x" * 60, state="KY", district=3)
+    add_people(svc, 1, 1, first_name="Ada", state="PR", district=0)
+    reps = {"KY": "Rep. " + "y" * 70, "PR": "Res. Comm. Pablo José Hernández"}
+    monkeypatch.setattr(merge_fields, "REP_LOOKUPS", [lambda s, state, d: reps.get(state)])
+    body = "{first_name}, call {rep}. " + "a" * 252
+    assert encoding.count(merge_fields.sample(body)).segments == 2  # at the very edge of 2 segments
+    broadcast_id = new_broadcast(svc, body, mps=1000)
+    lifecycle.send(svc, broadcast_id)
+    run_jobs()
+    sent = {m["to"]: m["body"] for m in transport.messages}
+    assert sent["+16175550000"].startswith("friend, call your Representative. ")
+    assert sent["+16175550001"].startswith("Ada, call Res. Comm. Pablo José Hernandez. ")
+    assert all(encoding.count(text).encoding == "GSM-7" and encoding.count(text).segments <= 2
+               for text in sent.values())

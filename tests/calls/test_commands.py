@@ -31,8 +31,8 @@ def test_call_asks_for_the_zip_once_then_calls_back_with_the_script(phone, svc, 
     replies = phone.text("1")
     assert replies[0] == "Calling you now to connect you with Rep. Ayanna Pressley, Sen. Edward J. Markey, " \
                          "Sen. Elizabeth Warren."
-    assert replies[1].startswith("Your script: Hi, my name is ____ and I'm a constituent from 02108. I'm calling "
-                                 "to urge Representative Ayanna Pressley")
+    assert replies[1].startswith("Your script in short (the call reads it in full): Hi, my name is ____ and I'm a "
+                                 "constituent from 02108. I'm calling to urge Representative Ayanna Pressley")
     with svc.db.session() as session:
         sub = subscribers.find(session, phone.number)
         assert (sub.zip, sub.state, sub.district, sub.timezone) == ("02108", "MA", 7, "America/New_York")
@@ -61,10 +61,14 @@ def test_invalid_and_unknown_zips_get_a_clear_reply(phone) -> None:  # noqa: ANN
 
 
 def test_zip_command_updates_the_zip_any_time(phone, svc) -> None:  # noqa: ANN001
-    assert phone.text("ZIP 10001")[0].startswith("Thanks, we saved ZIP 10001 (NY-10 or NY-12). Text DISTRICT")
-    assert phone.text("ZIP 02139") == ["Thanks, we saved ZIP 02139 (MA-5 or MA-7). Text DISTRICT with yours to "
-                                       "choose. Reply CALL to be connected."]
-    assert phone.text("zip 99501")[0].startswith("Thanks, we saved ZIP 99501 (AK-AL).")
+    assert phone.text("ZIP 10001")[0].startswith("Thanks, we saved ZIP 10001 (NY-10 or NY-12) to connect your calls "
+                                                 "to your own lawmakers. Text DISTRICT")
+    assert phone.text("ZIP 02139") == ["Thanks, we saved ZIP 02139 (MA-5 or MA-7) to connect your calls to your own "
+                                       "lawmakers. Text DISTRICT with yours to choose. Reply MENU to see the demands, "
+                                       "then CALL to be connected."]
+    phone.text("CHOKEHOLD")
+    assert phone.text("zip 99501")[0] == ("Thanks, we saved ZIP 99501 (AK-AL) to connect your calls to your own "
+                                          "lawmakers. Reply CALL to be connected.")
     with svc.db.session() as session:
         sub = subscribers.find(session, phone.number)
         assert (sub.zip, sub.state, sub.district, sub.timezone) == ("99501", "AK", 0, "America/Anchorage")

@@ -125,3 +125,22 @@ def test_no_retry_reminder_past_the_daily_call_limit(phone, svc, run_jobs, trans
     with svc.db.session() as session:
         assert session.scalar(select(Message).where(Message.kind == "call_retry")) is None
         assert session.scalars(select(CallSession)).one().retry_at is None
+
+
+@pytest.mark.parametrize("offices", [1, 3, 5, 8])
+def test_the_call_summary_fits_the_budget_with_long_office_names(offices) -> None:
+    """Five offices with district-office labels and the outcome question: names give way, the question stays."""
+    label = 'Rep. Charles J. "Chuck" Fleischmann, Chattanooga district office'
+    legs = [CallLeg(label=f"{label} {i}", outcome="connected" if i % 2 else "busy") for i in range(offices)]
+    text = outcomes.summary(legs, asked=True)
+    from sms.messaging import encoding
+
+    assert encoding.count(text).segments <= 2
+    assert text.startswith(("Thank you for calling!", "Thanks for trying!"))
+    assert text.endswith("Reply 1 talked, 2 voicemail, 3 no answer.")
+
+
+def test_a_number_outside_the_outcome_question_says_which_numbers_it_has(phone, svc, run_jobs, transport) -> None:  # noqa: ANN001
+    call_through(phone, run_jobs, transport, ["completed", "completed", "completed"])
+    assert phone.text("7") == ["Reply 1-3: 1 talked, 2 voicemail, 3 no answer."]
+    assert phone.text("1") == ["Thank you! Every conversation counts."]

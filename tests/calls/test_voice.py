@@ -162,7 +162,7 @@ def test_call_in_from_an_unknown_number_asks_for_the_zip(client, svc) -> None:  
     root = caller.post("/voice/zip", Digits="10001")
     assert "For Representative Daniel S. Goldman, press 1. For Representative Jerrold Nadler, press 2." in spoken(root)
     root = caller.post("/voice/district", Digits="2")
-    assert "Press 1 now to be connected to Rep. Jerrold Nadler, Sen." in spoken(root)
+    assert "Press 1 now to be connected to Rep. Jerrold Nadler." in spoken(root)  # UNIONS: HR 1154 is a House bill
     assert dialed(caller.post("/voice/connect", Digits="1")) == [NADLER]
     caller.post("/voice/dialed?leg=0", DialCallStatus="completed", DialCallDuration="20")
     assert "summary" not in spoken(caller.post("/voice/next?leg=1", Digits="#"))
@@ -208,17 +208,41 @@ def test_simulate_call_plays_the_queued_call_back(phone, runner) -> None:  # noq
     result = runner.invoke(args=["simulate-call", phone.number, "--digits", "1,,*", "--dial-status", "busy"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    assert lines[0].startswith(f"Call-back to {phone.number}, the one their CALL queued (call session ")
     assert "  caller presses: 1" in lines and f"  DIALING {NADLER}" in lines and "  office: busy" in lines
-    assert lines[-2:] == ["  caller hears: Thank you for making your voice heard! We'll text you a summary. "
-                          "Goodbye.", "  (hang up)"]
+    hang_up = lines.index("  (hang up)")
+    assert lines[hang_up - 1] == ("  caller hears: Thank you for making your voice heard! We'll text you a summary. "
+                                  "Goodbye.")
+    assert lines[hang_up + 1] == "Texted after the call:" and lines[hang_up + 2].startswith("  ")
     assert len([line for line in lines if line.startswith("  DIALING")]) == 2
 
 
 def test_simulate_call_in_without_key_hangs_up(client, runner, targets_db) -> None:  # noqa: ANN001
     result = runner.invoke(args=["simulate-call", "+15555550123", "--digits", "02139,1,", "--callin"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("Call-in: +15555550123 dials the service number +15005550006 (--callin):\n")
     assert "  caller presses: 02139" in result.output and "spans 2 congressional districts" in result.output
-    assert "DIALING" not in result.output
+    assert "DIALING" not in result.output and result.output.endswith("No text was sent after the call.\n")
+
+
+def test_simulate_call_never_makes_up_a_zip(client, runner, targets_db) -> None:  # noqa: ANN001
+    result = runner.invoke(args=["simulate-call", "+15555550123"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == ("Call-in: +15555550123 dials the service number +15005550006 "
+                        "(no call-back was waiting for this number):")
+    assert "  caller presses: 1" not in lines and "  caller presses: (silence)" in lines
+    assert "  note: The call asks for a ZIP by keypad and none is made up: give one, e.g. --digits 02139,1" in lines
+
+
+def test_simulate_call_presses_1_to_connect_by_default(phone, runner) -> None:  # noqa: ANN001
+    phone.text("ZIP 99501")  # Anchorage: one district
+    phone.text("CALL CHOKEHOLD")
+    result = runner.invoke(args=["simulate-call", phone.number])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[lines.index("  caller presses: 1") + 1].startswith("  caller hears: ")
+    assert any(line.startswith("  DIALING ") for line in lines) and "Texted after the call:" in lines
 
 
 def test_an_answer_before_the_place_job_commits_is_not_undone(phone, svc, transport) -> None:  # noqa: ANN001

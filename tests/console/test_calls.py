@@ -176,7 +176,7 @@ def test_zip_lookup_and_data_status(console, targets_db):
     assert "Rep. Jerrold Nadler" in result and NADLER in result and "Sen. " in result and "DEFUND" not in result
     split = console.get("/console/targets?zip=02139").get_data(as_text=True)
     assert "MA-5, MA-7" in split and "texter is asked which one" in split and "louisville" in split.lower()
-    assert "UNIONS, IMMUNITY, DECREES" in split  # demands calling the same offices are listed together
+    assert "UNIONS, FORCE" in split and "IMMUNITY, DECREES" in split  # demands calling the same offices together
     assert "(The Louisville Metro Council takes calls from Louisville residents)" in split
     rules = split.split('id="rules-louisville_council">', 1)[1].split("</p>", 1)[0]
     assert rules == "Hours: 9-17 America/Kentucky/Louisville on weekdays. Takes calls from Louisville residents only."

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -63,6 +64,9 @@ def test_demand_keyword_rename_moves_interests(console, svc, phone):
     ({"script": "Call {target} about {bill}"}, "script", "Unknown placeholder(s): bill"),
     ({"targets": "everyone"}, "targets", "congress"),
     ({"target_order": "house, governor"}, "target_order", "house and/or senate"),
+    ({"script": "I urge {target} to " + "act now and " * 30 + "vote."}, "script", "first sentence naming {target}"),
+    ({"mentions": "STOP"}, "mentions", "reserved word"),
+    ({"mentions": "HR 1154"}, "mentions", "already a keyword or alias of demands UNIONS"),
 ])
 def test_demand_edit_validation(console, svc, changes, field, message):
     response = post(console, "/console/demands/CHOKEHOLD", demand_form(**changes))
@@ -73,6 +77,24 @@ def test_demand_edit_validation(console, svc, changes, field, message):
     assert message in error
     with svc.db.session() as session:
         assert session.get(Demand, "CHOKEHOLD").title != "Ban chokeholds"
+
+
+def test_demand_editor_shows_every_text_as_composed(console, svc, targets_db):
+    page = console.get("/console/demands/DATABASE").get_data(as_text=True)
+    assert "As texted" in page and "Area 1 list" in page and "Follow-up a day later" in page
+    # the script after CALL, with the longest name in the member list, in short: the call reads it in full
+    assert "Your script in short (the call reads it in full): Hi, my name is ____ and I&#39;m a constituent from " \
+           "02139. I&#39;m calling to urge Representative Charles J. &#34;Chuck&#34; Fleischmann to establish" in page
+    assert "1 UNIONS - Break the power of police unions" in page
+
+
+def test_demand_mentions_are_saved_and_understood(console, svc, phone):
+    response = post(console, "/console/demands/CHOKEHOLD", demand_form(mentions="neck restraint, carotid hold"))
+    assert response.status_code == 302
+    with svc.db.session() as session:
+        assert session.get(Demand, "CHOKEHOLD").mentions == ["neck restraint", "carotid hold"]
+    phone.text("HI")
+    assert phone.text("what about the carotid hold?") == ["New chokehold reply. Reply CALL to be connected."]
 
 
 def test_unknown_demand_is_404(console):
@@ -216,7 +238,8 @@ def test_dashboard_counts_and_series(console, svc, client):
         planned = session.scalar(select(func.count()).select_from(Message).where(Message.status == "scheduled"))
     assert planned >= 1  # the follow-ups are not "texts out" until sent
     assert stats["totals"] == {"subscribers": 2, "active": 1, "opted_out": 1, "texts_in": 3, "texts_out": sent}
-    assert len(stats["days"]) == 7 and stats["days"][-1] == utcnow().date().isoformat()
+    today = utcnow().astimezone(ZoneInfo(svc.settings.console_timezone)).date().isoformat()
+    assert len(stats["days"]) == 7 and stats["days"][-1] == today == stats["today"]
     people = {s["name"]: s["data"] for s in stats["groups"]["people"]}
     assert people["new_subscribers"][-1] == 2 and people["opt_outs"][-1] == 1 and people["opt_ins"][-1] == 2
     texts = {s["name"]: s["data"] for s in stats["groups"]["texts"]}
@@ -235,6 +258,27 @@ def test_dashboard_series_bucket_by_utc_day(svc):
         stats = dashboard.compute(session, days=3, now=now)
     people = {s["name"]: s["data"] for s in stats.groups["people"]}
     assert people["new_subscribers"] == [1, 0, 0]
+
+
+def test_dashboard_days_are_the_organizers_days(svc):
+    now = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)  # 04:00 in Los Angeles
+    evening = datetime(2027, 1, 15, 5, 0, tzinfo=UTC)  # 21:00 on the 14th in Los Angeles
+    with svc.db.session() as session:
+        session.add(Subscriber(phone="+16175550111", created_at=evening))
+        session.commit()
+        here = dashboard.compute(session, days=2, now=now, zone=ZoneInfo("America/Los_Angeles"))
+        utc = dashboard.compute(session, days=2, now=now)
+    assert (here.days, here.zone, here.today) == (["2027-01-14", "2027-01-15"], "America/Los_Angeles", "2027-01-15")
+    assert {s["name"]: s["data"] for s in here.groups["people"]}["new_subscribers"] == [1, 0]
+    assert {s["name"]: s["data"] for s in utc.groups["people"]}["new_subscribers"] == [0, 1]
+
+
+def test_the_dashboard_says_whose_days_and_what_each_number_counts(console):
+    page = console.get("/console/").get_data(as_text=True)
+    assert "by day in America/New_York; today is " in page
+    assert "<span>opted in</span><small>may be texted now</small>" in page
+    assert "by day in America/Chicago;" in console.get("/console/?tz=America/Chicago").get_data(as_text=True)
+    assert "by day in America/Chicago;" in console.get("/console/").get_data(as_text=True)  # remembered
 
 
 @pytest.fixture

@@ -170,3 +170,66 @@ def test_segment_list_prints_filters_readably(runner, svc):
 def test_describe_lists_every_filter_key():
     described = {key for key, _ in audiences.DESCRIBED}
     assert described == audiences.FILTER_KEYS
+
+
+def test_status_says_what_each_waiting_delivery_waits_for(runner, svc, monkeypatch):
+    from datetime import UTC, datetime
+
+    from sms.broadcasts import lifecycle, waiting
+    from tests.support.broadcasts import configure
+
+    add_people(svc, 2, 0, timezone="America/Los_Angeles")
+    add_people(svc, 1, 100, timezone="America/New_York")
+    configure(svc, quiet_hours=(9, 20))
+    morning = datetime(2027, 1, 14, 15, 0, tzinfo=UTC)  # 10:00 in New York, 07:00 in Los Angeles
+    broadcast_id = new_broadcast(svc, now=morning)
+    lifecycle.start(svc, broadcast_id, morning)
+    monkeypatch.setattr(waiting, "utcnow", lambda: morning)
+    result = runner.invoke(args=["broadcast", "status", str(broadcast_id)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:3] == [f"Broadcast {broadcast_id}: sending, 3 planned", "  pending: 3", "Sending: 3 waiting."]
+    assert lines[3:] == [
+        "  2 waiting for quiet hours to end in America/Los_Angeles (until 09:00 local, 17:00 UTC)",
+        "  1 due now, but no worker serves the bulk queue: start worker.py (make run starts one)",
+        "Estimated finish: 2027-01-14 17:00 UTC"]
+
+
+def test_watch_on_a_finished_broadcast_says_so_and_exits(runner, svc, run_jobs):
+    add_people(svc, 2)
+    broadcast_id = new_broadcast(svc)
+    assert runner.invoke(args=["broadcast", "send", str(broadcast_id)]).exit_code == 0
+    run_jobs()
+    result = runner.invoke(args=["broadcast", "status", str(broadcast_id), "--watch"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[2].startswith("Finished: sent at ") and lines[2].endswith("; nothing is waiting.")
+    assert lines[-1] == f"Nothing to watch: broadcast {broadcast_id} has finished."
+
+
+def test_watch_prints_changes_until_the_broadcast_is_sent(runner, svc, run_jobs, monkeypatch):
+    from handlers.cli import broadcasts as cli
+
+    add_people(svc, 3)
+    broadcast_id = new_broadcast(svc, mps=1000)
+    assert runner.invoke(args=["broadcast", "send", str(broadcast_id)]).exit_code == 0
+    monkeypatch.setattr(cli.time, "sleep", lambda seconds: run_jobs())  # the worker runs while the CLI waits
+    result = runner.invoke(args=["broadcast", "status", str(broadcast_id), "--watch"])
+    assert result.exit_code == 0, result.output
+    watched = result.output.splitlines()[-2:]
+    assert watched[0].endswith(" UTC  0/3 done. 3 due now, but no worker serves the bulk queue: start worker.py "
+                               "(make run starts one)")
+    assert watched[1].startswith(f"Broadcast {broadcast_id}: Finished: sent at ")
+
+
+def test_preview_shows_the_audience_in_words_and_a_recipients_text(runner, svc):
+    add_people(svc, 1, 0, state="KY", first_name="")
+    broadcast_id = new_broadcast(svc, "Hi {first_name} ✊ vote", filters={"states": ["KY"]})
+    result = runner.invoke(args=["broadcast", "preview", str(broadcast_id)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[5:] == [
+        "Audience: Opted-in subscribers in KY (not LESS subscribers: they hear only urgent ones)",
+        "As +1617***0000 gets it: Hi friend ✊ vote",
+        '  {first_name} is empty for them: "friend" is used instead.',
+        "UCS-2 because of ✊ (U+270A).",
+        "In GSM-7 (1 segment each): Hi {first_name} vote"]

@@ -16,6 +16,7 @@ EVERY_COMMAND = {
     "init-db", "import-catalogue", "import-legislators", "import-zips", "import-targets", "import-stances",
     "create-organizer", "simulate", "simulate-call", "call-block", "call-unblock", "offices-saturation",
     "call-stats", "call-policy", "segment", "broadcast", "remind", "data-status", "refresh-congress",
+    "webhooks", "events", "settings",
 }
 
 
@@ -83,6 +84,8 @@ def test_one_style_every_command_runs_in_the_app_context_and_reports_input_error
     (["remind", "status", "999"], "Error: no reminder 999"),
     (["create-organizer", "short@example.org", "--password", "short"], "Error: The password must be"),  # OrganizerError
     (["import-targets", "/nonexistent/targets.yaml"], "Error: "),  # DataError
+    (["webhooks", "add", "http://example.org/hook", "--events", "all"], "Error: the URL must start with https://"),
+    (["webhooks", "remove", "nope"], "Error: no destination named 'nope'"),  # IntegrationError
 ])
 def test_refused_input_is_a_one_line_error_not_a_traceback(runner, args, message):
     result = runner.invoke(args=args)

@@ -128,3 +128,26 @@ def test_import_is_idempotent_and_edits_are_seen(svc):
 def test_shipped_yaml_round_trips():
     text = catalogue.DEFAULT_PATH.read_text(encoding="utf-8")
     assert yaml.safe_load(text) == DATA
+
+
+def test_the_seed_places_baji_and_the_m4bl_platform_under_decriminalize():
+    decrim = next(d for d in DEMANDS if d["keyword"] == "DECRIMINALIZE")
+    assert "M4BL's platform" in decrim["reply"] and "BAJI's report on Black immigrants" in decrim["reply"]
+    assert "BAJI" in decrim["aliases"]
+    assert {"Black Alliance for Just Immigration", "State of Black Immigrants", "M4BL platform"} <= \
+        set(decrim["mentions"])
+
+
+def test_unions_is_a_house_bill():
+    unions = next(d for d in DEMANDS if d["keyword"] == "UNIONS")
+    assert unions["target_order"] == ["house"] and "Senat" not in unions["reply"]
+
+
+@pytest.mark.parametrize("demand", DEMANDS, ids=[str(d["keyword"]) for d in DEMANDS])
+def test_where_the_seed_names_no_body_calling_congress_is_the_organizers_choice(demand):
+    """Consent decrees, mental-health funding and decriminalisation: the seed says what, not who."""
+    chosen = str(demand["keyword"]) in ("DECREES", "MENTALHEALTH", "DECRIMINALIZE")
+    assert demand["target_source"] == ("organizer" if chosen else "seed")
+    if chosen:
+        assert "our organizers' choice" in demand["reply"]
+        assert "Tell Congress" not in demand["reply"] and "Justice D" not in demand["reply"]

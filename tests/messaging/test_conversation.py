@@ -86,10 +86,12 @@ def test_campaigns_menu_and_pick(known):
     assert known.text("1") == [CAMPAIGN_REPLY[first]]
 
 
-def test_number_outside_the_menu_gets_the_unknown_reply(known):
+@pytest.mark.parametrize(("menu", "number", "expected"), [("MENU", "9", "1-4"), ("MENU", "0", "1-4"),
+                                                          ("CAMPAIGNS", "7", "1-6"), ("3", "12", "1-3")])
+def test_number_outside_the_last_list_says_which_numbers_it_has(known, menu, number, expected):
     known.text("MENU")
-    (reply,) = known.text("9")
-    assert reply == DATA["messages"]["unknown"]
+    known.text(menu)
+    assert known.text(number) == [f"Reply {expected} to choose from the last list, or MENU for the demands."]
 
 
 def test_1033_is_a_keyword_not_a_menu_number(known):

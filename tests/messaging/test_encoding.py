@@ -38,3 +38,21 @@ def test_one_curly_quote_would_make_a_reply_ucs2_but_gsm_safe_prevents_it():
 
 def test_gsm_safe_keeps_emoji_meaning():
     assert encoding.gsm_safe("✊🏿 \u2019") == "✊🏿 '"
+
+
+def test_ucs2_characters_names_what_forces_ucs2_once_each_in_order():
+    assert encoding.ucs2_characters("Vote ✊ now ✊, ça va 🙂") == ["✊", "ç", "🙂"]
+    assert encoding.ucs2_characters("Plain GSM-7 {rep} €") == []
+
+
+@pytest.mark.parametrize(("text", "alternative"), [
+    ("Vote ✊ now", "Vote now"),
+    ("Thanks ✊.", "Thanks."),
+    ("✊🏿 Call {rep} today", "Call {rep} today"),
+    ("ça va, naïve façade", "ca va, naive facade"),
+    ("Don\u2019t wait \u2014 call", "Don't wait - call"),
+    ("Line one 🙂\nLine two", "Line one\nLine two"),
+])
+def test_gsm_alternative_keeps_the_words_and_fits_gsm7(text, alternative):
+    assert encoding.gsm_alternative(text) == alternative
+    assert encoding.count(alternative).encoding == "GSM-7"

@@ -23,6 +23,9 @@ from tests.conftest import SERVICE_NUMBER, signed_post
 FIXTURE_ZIPS = frozenset({
     "10001", "02139", "02108", "99501", "20001", "00601", "90210", "94541", "95568", "40202", "05001",
     "30165", "59801",
+    "78701",  # TX-37: a new texter's ZIP (issue 13)
+    "37402",  # TN-3: the longest House member's name in the data (Charles J. "Chuck" Fleischmann)
+    "89501",  # NV-2: the longest senator's name (Catherine Cortez Masto)
 })
 NADLER = "+12022255635"
 GOLDMAN = "+12022257944"

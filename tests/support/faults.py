@@ -34,11 +34,13 @@ FAST_WORKER = (
     "from sms import cron, defaults\n"
     "cron.PERIODIC[:] = [(job, min(every, 2)) for job, every in cron.PERIODIC]\n"
     "defaults.SWEEP_GRACE_SECONDS = 4\n"
+    "defaults.EVENT_STALE_SECONDS = 3\n"
     "defaults.CALL_PLACE_WINDOW_SECONDS = {place_window}\n"
     "import worker\n"
     "worker.main()\n"
 )
-"""worker.py with its clock sped up: sweepers every 2 s instead of 15-30 s, so a test waits seconds."""
+"""worker.py with its clock sped up: sweepers every 2 s instead of 15-30 s (event deliveries a killed
+worker left mid-request are handed back after 3 s instead of 60), so a test waits seconds."""
 
 
 def spare_port() -> int:

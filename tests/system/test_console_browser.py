@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import ROOT
 from tests.support.broadcasts import add_people
 from tests.support.console import PASSWORD, make_organizer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
+ARTIFACTS = str(ROOT / "test-artifacts")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-extensions", "--disable-sync", "--disable-component-update", "--no-first-run",
                  "--disable-default-apps", "--mute-audio"]
@@ -70,16 +71,26 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, live_url: str, svc: Any) -> Iterator[Any]:
+def context_options() -> dict[str, Any]:
+    """Extra options of the browser context (a test parametrizes it to set ``timezone_id``, say)."""
+    return {}
+
+
+@pytest.fixture
+def page(browser: Any, live_url: str, svc: Any, context_options: dict[str, Any]) -> Iterator[Any]:
     make_organizer(svc, "org@example.org")
-    context = browser.new_context(base_url=live_url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=live_url, **{"viewport": {"width": 1280, "height": 900},
+                                                        **context_options})
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: errors.append(f"{msg.text} ({msg.location.get('url')})")
+            if msg.type == "error" else None)
+    page.expected_errors = []  # substrings of errors a test asks for on purpose (they may arrive late)
     yield page
     context.close()
+    errors = [e for e in errors if not any(expected in e for expected in page.expected_errors)]
     assert errors == [], errors  # no script errors, no CSP violations
 
 
@@ -149,6 +160,9 @@ def test_dashboard_draws_charts(page):
     page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length >= 3")
     assert page.locator(".tile b").first.inner_text() == "1"
     assert "No calls yet" in page.locator("#calls-panel").inner_text()
+    assert "by day in America/New_York; today is " in page.locator("#dashboard-window").inner_text()
+    labels = page.evaluate("() => Object.values(Chart.instances)[0].data.labels")
+    assert labels[-1] == "today" and len(labels) == 30
     shot(page, "dashboard")
 
 
@@ -204,3 +218,149 @@ def test_create_a_broadcast_and_watch_its_progress(page, svc, run_jobs, transpor
     assert page.locator("#p-sent").inner_text() == "3" and page.locator("#p-waiting").inner_text() == "0"
     assert len(transport.messages) == 3
     shot(page, "broadcast-progress")
+
+
+def _quiet_now_in(zone: str) -> tuple[int, int]:
+    """Quiet hours that make it quiet in ``zone`` right now: the window is the next local hour."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    hour = datetime.now(ZoneInfo(zone)).hour
+    return (hour + 1, hour + 2) if hour < 23 else (0, 1)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_broadcast_says_why_it_is_not_sending(page, svc, width):
+    from sms.broadcasts import lifecycle
+    from tests.support.broadcasts import configure, new_broadcast
+
+    add_people(svc, 2, timezone="America/Los_Angeles")
+    configure(svc, quiet_hours=_quiet_now_in("America/Los_Angeles"))
+    broadcast_id = new_broadcast(svc)
+    lifecycle.send(svc, broadcast_id)
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page)
+    page.goto(f"/console/broadcasts/{broadcast_id}")
+    reason = page.locator("#why-reasons li").first
+    assert reason.inner_text().startswith("2 waiting for quiet hours to end in America/Los_Angeles (until ")
+    assert " local, " in reason.inner_text() and reason.is_visible()
+    assert page.locator("#why-finish").inner_text().startswith("Estimated finish: ")
+    box = page.locator("#why").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width  # fits the screen
+    shot(page, f"broadcast-waiting-{width}")
+    page.click("#action-pause")
+    page.wait_for_function("() => document.getElementById('broadcast-status').textContent === 'paused'")
+    assert page.locator("#why-summary").inner_text() == "Paused: 2 waiting; nothing new is sent until it is resumed."
+    assert page.locator("#why-reasons li").first.inner_text() == "2 waiting for the broadcast to be resumed"
+    shot(page, f"broadcast-paused-{width}")
+
+
+@pytest.mark.parametrize("context_options", [{"timezone_id": "America/Chicago", "viewport": {"width": 1280,
+                                                                                             "height": 900}},
+                                             {"timezone_id": "America/Chicago", "viewport": {"width": 390,
+                                                                                             "height": 844}}],
+                         ids=["1280", "390"])
+def test_the_composer_previews_a_real_text_offers_gsm7_and_schedules_in_the_browsers_zone(page, svc,
+                                                                                          context_options):
+    width = context_options["viewport"]["width"]
+    add_people(svc, 1, state="KY", first_name="Ada")
+    log_in(page)
+    page.goto("/console/broadcasts")
+    assert page.locator("label .tz-name").inner_text() == "America/Chicago"
+    page.fill("#message", "Hi {first_name} ✊ the House votes Thursday")
+    page.fill("input[name=states]", "KY")
+    page.wait_for_function("() => document.getElementById('draft-text').textContent.startsWith('Hi Ada ✊')")
+    assert page.locator("#draft-who").inner_text() == "As +1617***0000, one of its recipients, gets it:"
+    assert page.locator("#draft-audience").inner_text().startswith("Audience: Opted-in subscribers in KY")
+    assert page.locator("#draft-encoding").inner_text() == "UCS-2 because of ✊ (U+270A)."
+    box = page.locator("#draft-preview").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    shot(page, f"composer-ucs2-{width}")
+    page.click("#use-gsm7")
+    assert page.input_value("#message") == "Hi {first_name} the House votes Thursday"
+    page.wait_for_function("() => document.getElementById('audience-preview').textContent.includes('GSM-7')")
+    assert page.locator("#draft-gsm").is_hidden()
+    page.fill("input[name=send_at]", "2027-01-14T10:00")
+    shot(page, f"composer-gsm7-{width}")
+    page.click("#composer button[type=submit]")
+    page.wait_for_url("**/console/broadcasts/*")
+    assert page.locator("#send-at").inner_text() == "2027-01-14 10:00 America/Chicago (2027-01-14 16:00 UTC)"
+    assert page.locator("#sample-text").inner_text() == "Hi Ada the House votes Thursday"
+    shot(page, f"broadcast-scheduled-{width}")
+
+
+def _fits(page: Any, width: int) -> bool:
+    """Nothing on the page is wider than the window (no sideways scrolling)."""
+    return page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+def _make_admin(svc: Any) -> None:
+    from sqlalchemy import update
+
+    from sms.console.models import Organizer
+
+    with svc.db.session() as session:
+        session.execute(update(Organizer).where(Organizer.email == "org@example.org").values(role="admin"))
+        session.commit()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_menu_fits_the_screen_and_every_page_is_one_tap_away(page, svc, width):
+    _make_admin(svc)  # admins see the longest menu
+    page.set_viewport_size({"width": width, "height": 844})
+    log_in(page)
+    page.goto("/console/")
+    links = page.locator(".main-nav a")
+    assert links.count() == 13 and _fits(page, width)  # Integrations (admins) included
+    if width < 760:
+        assert page.locator("#nav-toggle").inner_text() == "Menu · Dashboard" and not links.first.is_visible()
+        shot(page, "menu-closed-390")
+        page.click("#nav-toggle")
+        assert page.get_attribute("#nav-toggle", "aria-expanded") == "true"
+    else:
+        assert page.locator("#nav-toggle").is_hidden()
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert links.nth(i).is_visible() and box["x"] >= 0 and box["x"] + box["width"] <= width, links.nth(i)
+    shot(page, f"menu-{width}")
+    page.click(".main-nav >> text=Broadcasts")
+    page.wait_for_url("**/console/broadcasts")
+    assert page.locator(".main-nav a[aria-current=page]").inner_text() == "Broadcasts"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_way_back_from_the_queues_a_console_404_and_destructive_buttons(page, svc, width):
+    _make_admin(svc)
+    helper = make_organizer(svc, "helper@example.org")
+    page.set_viewport_size({"width": width, "height": 844})
+    # rq-dashboard's own page asks for the app's /static/favicon.ico, which Action Line does not have;
+    # the 404 page below is asked for on purpose.
+    page.expected_errors += ["/static/favicon.ico)", "/console/no-such-page)"]
+    log_in(page)
+    page.goto("/console/queues/")
+    back = page.locator("#back-to-console")
+    assert back.is_visible() and "console" in back.inner_text()
+    shot(page, f"queues-{width}")
+    back.click()
+    page.wait_for_url("**/console/")
+
+    response = page.goto("/console/no-such-page")
+    assert response.status == 404 and page.locator("h1").inner_text() == "Not found"
+    assert "There is no console page at /console/no-such-page." in page.locator("main").inner_text()
+    assert _fits(page, width)
+    shot(page, f"not-found-{width}")
+
+    page.goto("/console/organizers")
+    deactivate = page.locator(f"#deactivate-{helper}")
+    color = deactivate.evaluate("b => getComputedStyle(b).color")
+    assert color == "rgb(207, 34, 46)"  # --err: red, unlike the blue of every other button
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    deactivate.click()
+    assert questions == ["Deactivate helper@example.org? They can no longer log in (Activate undoes it)."]
+    assert page.locator(".flash.ok").count() == 0  # dismissed: nothing changed
+    page.once("dialog", lambda dialog: dialog.accept())
+    deactivate.click()
+    page.wait_for_selector(".flash.ok")
+    assert "helper@example.org updated" in page.locator(".flash.ok").inner_text()
+    shot(page, f"organizers-{width}")

@@ -25,6 +25,8 @@ error or a CLI message; nothing in this tree becomes a 500.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from sms import defaults
 
@@ -134,3 +136,21 @@ class TransportError(ActionLineError):
         if self.retry_after:
             delay = max(delay, min(self.retry_after, defaults.RETRY_AFTER_MAX_SECONDS))
         return delay
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` header as seconds: a number, or an HTTP date counted from ``now`` (None if neither)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -14,7 +14,6 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -24,7 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from sms import defaults
-from sms.errors import TransportError
+from sms.errors import TransportError, retry_after_seconds
 from sms.messaging.compliance import mask
 from sms.store import Database, OutboxItem, utcnow
 
@@ -142,7 +141,7 @@ class TwilioHttp(TwilioHttpClient):
             url = self.base_url + (url.split(".twilio.com", 1)[1] if ".twilio.com" in url else url)
         self._last.retry_after = None
         response = super().request(method, url, *args, **kwargs)
-        self._last.retry_after = _seconds((response.headers or {}).get("Retry-After"))
+        self._last.retry_after = retry_after_seconds((response.headers or {}).get("Retry-After"))
         return response
 
     def retry_after(self) -> float | None:
@@ -155,21 +154,6 @@ class TwilioHttp(TwilioHttpClient):
 
     def log_response(self, status_code: int, response: Any) -> None:
         log.debug("twilio response %s", status_code)
-
-
-def _seconds(value: str | None) -> float | None:
-    """Retry-After as seconds (Twilio sends a number; an HTTP date counts from now)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds()) if when.tzinfo else None
 
 
 class OutboxTransport:

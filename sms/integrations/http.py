@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import requests
 
 from sms import defaults
+from sms.errors import retry_after_seconds
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,7 @@ class Response:
 
     def retry_after(self, now: datetime | None = None) -> float | None:
         """Seconds the server asked us to wait (a number, or an HTTP date counted from now)."""
-        value = (self.headers.get("retry-after") or "").strip()
-        if not value:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+        return retry_after_seconds(self.headers.get("retry-after"), now)
 
 
 class NoAnswer(Exception):

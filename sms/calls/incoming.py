@@ -28,6 +28,8 @@ def incoming(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
     call = by_sid(flow.session, form)
     if call is not None:
         return current(flow, call) if call.status == "confirmed" else _resume_callin(flow, call)
+    if not sid:  # every call Twilio sends has a CallSid: without one there is no call to keep a session for
+        return flow.goodbye("Sorry, this call cannot be taken. Goodbye.")
     try:
         phone = subscribers.normalise_phone(form.get("From") or "")
         sessions.check_caller(flow.session, flow.settings, phone, callin=True)

@@ -8,9 +8,11 @@ from urllib.parse import quote, quote_from_bytes
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from sms.calls.models import CallSession
 from sms.console import simulator
 from tests.conftest import BASE_URL, TOKEN, signed_post
 
@@ -134,3 +136,11 @@ def test_nul_bytes_in_every_field_never_reach_the_database(client, targets_db, p
             "MessageStatus": "delivered\x00", "DialCallStatus": "completed\x00"}
     assert_twiml_or_4xx(signed_post(client, path, form))
     assert_twiml_or_4xx(signed_post(client, path, form))  # again: now the session it opened exists
+
+
+def test_call_ins_without_a_call_sid_open_no_session(client, targets_db):
+    """Two such requests used to open two sessions with the same empty CallSid (a UNIQUE violation)."""
+    for caller in ("+16175550111", "+16175550112"):
+        assert_twiml_or_4xx(signed_post(client, "/voice", {"From": caller}))
+    with targets_db.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(CallSession)) == 0

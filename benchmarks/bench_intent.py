@@ -28,6 +28,8 @@ from sms.messaging import catalogue, compliance, intent
 
 USES_DATABASE = False
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "opt_out_corpus.csv"
+HOSTILE = [(t * 1600)[:1600] for t in ("stop", "stoptexting", "no", "stop the ", "we stop madness ")]
+"""Long repetitive texts that would expose catastrophic backtracking (the test only bounds them by 15 s)."""
 
 
 def load() -> list[tuple[str, str]]:
@@ -87,6 +89,9 @@ def main() -> None:
                 [(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", s["missed"],
                   f"{s['false']} ({s['false_rate']:.1%})", f"{per_second:,.0f}")
                  for name, (s, per_second, _c) in results.items()]))
+    hostile = rate(matcher, HOSTILE, args.seconds / 4)
+    print(f"\nhostile 1,600-character texts: {hostile:,.0f}/s through the matcher "
+          f"({1000 / hostile:.1f} ms each; Twilio waits 15 s)")
     ours, base = results["sms.messaging.intent"], results["STOP-word lookup (baseline)"]
     print(f"ratios: matcher speed {ours[1] / base[1]:.3f}x the STOP-word lookup; recall {ours[0]['recall']:.3f} "
           f"vs {base[0]['recall']:.3f}; precision {ours[0]['precision']:.3f} vs {base[0]['precision']:.3f}")

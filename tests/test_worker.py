@@ -87,10 +87,12 @@ def test_transient_error_is_retried_with_backoff(immediate, known, svc, transpor
     known.text("CHOKEHOLD")
     (message,) = followups(svc)
     transport.fail_with.append(TransportError("Too Many Requests", code=20429, status=429))
+    before = utcnow()
     assert outbound.deliver(svc, message.id) == "retrying"
+    after = utcnow()
     retried = followups(svc)[0]
     assert retried.status == "scheduled" and retried.attempts == 1
-    assert timedelta(seconds=7) < retried.send_at - utcnow() < timedelta(seconds=13)
+    assert before + timedelta(seconds=7) < retried.send_at < after + timedelta(seconds=13)
     assert outbound.deliver(svc, message.id, now=retried.send_at) == "sent"
 
 

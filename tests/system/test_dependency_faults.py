@@ -392,7 +392,7 @@ def test_cron_thread_survives_an_unexpected_error(monkeypatch):
     stop = threading.Event()
     thread = cron.start(Redis(), stop)
     try:
-        wait_for(lambda: len(ticks) >= 2, timeout=10, what="a second tick")
+        wait_for(lambda: len(ticks) >= 2, timeout=60, what="a second tick")
         assert thread.is_alive()
     finally:
         stop.set()

@@ -15,7 +15,7 @@ from twilio.twiml.voice_response import Gather
 from sms.calls import sessions, voice
 from sms.calls.commands import remember_place
 from sms.calls.models import CallSession
-from sms.calls.voice import Flow, by_sid, current
+from sms.calls.voice import Flow, by_sid, call_sid, current
 from sms.errors import SmsError
 from sms.messaging import catalogue, subscribers
 from sms.store import Subscriber, utcnow
@@ -24,7 +24,7 @@ from sms.targets import lookup
 
 def incoming(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
     """Someone dialed the service: known ZIP → the featured demand; else ask for a ZIP."""
-    sid = (form.get("CallSid") or "").strip()
+    sid = call_sid(form)
     call = by_sid(flow.session, form)
     if call is not None:
         return current(flow, call) if call.status == "confirmed" else _resume_callin(flow, call)
@@ -37,7 +37,7 @@ def incoming(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
         return flow.goodbye(exc.reply or "Sorry, calls are not available right now. Goodbye.")
     sub = subscribers.find(flow.session, phone)
     seats = sessions.seats_of(flow.session, sub) if sub else []
-    call = sessions.open_session(flow.session, phone, sub, None, sub.zip if sub else None, [], "callin", sid[:64])
+    call = sessions.open_session(flow.session, phone, sub, None, sub.zip if sub else None, [], "callin", sid)
     call.answered_at, call.seats = utcnow(), [list(s) for s in seats]
     return _resume_callin(flow, call)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from sqlalchemy.exc import IntegrityError
+
 from sms.calls import incoming, voice
 from sms.calls.voice import Flow
 from sms.messaging.inbound import clean
@@ -33,6 +35,15 @@ def run(services: Services, step: str, form: Mapping[str, str], arg: str = "") -
     """
     form = {key: clean(value, FIELD_LIMIT) for key, value in form.items()}
     arg = clean(arg, FIELD_LIMIT)
+    try:
+        return _once(services, step, form, arg)
+    except IntegrityError:
+        # The same webhook twice at once (a Twilio retry racing the first): one wrote the session or the
+        # leg first. Asked again, the step sees that row and answers as a repeat does.
+        return _once(services, step, form, arg)
+
+
+def _once(services: Services, step: str, form: Mapping[str, str], arg: str) -> str:
     with services.db.session() as session:
         flow = Flow(services, session)
         xml = STEPS[step](flow, form, arg)

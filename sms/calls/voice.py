@@ -52,17 +52,33 @@ class Flow:
         return str(self.vr)
 
 
+SID_LENGTH = 64
+"""call_sessions.call_sid's width: a longer CallSid is cut to it everywhere, so its repeat finds the same session."""
+
+
+def call_sid(form: Mapping[str, str]) -> str:
+    """The request's CallSid as stored (stripped, cut to the column), or ""."""
+    return (form.get("CallSid") or "").strip()[:SID_LENGTH]
+
+
 def by_sid(session: Session, form: Mapping[str, str]) -> CallSession | None:
-    sid = (form.get("CallSid") or "").strip()
+    sid = call_sid(form)
     return session.scalar(select(CallSession).where(CallSession.call_sid == sid)) if sid else None
 
 
 def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
-    """The call-back was answered: bind the CallSid, then the script and the voicemail guard."""
+    """The call-back was answered: bind the CallSid, then the script and the voicemail guard.
+
+    A CallSid already bound to another session (a replayed or forged webhook) answers nothing here.
+    """
     call = flow.session.scalar(select(CallSession).where(CallSession.token == token)) if token else None
-    sid = (form.get("CallSid") or "").strip()
+    sid = call_sid(form)
     if call is None or not sid or (call.call_sid and call.call_sid != sid):
         return flow.goodbye("Sorry, this call has expired. Goodbye.")
+    if call.call_sid is None:
+        with flow.session.no_autoflush:
+            if by_sid(flow.session, form) is not None:
+                return flow.goodbye("Sorry, this call has expired. Goodbye.")
     late = sessions.placed_after_all(call)  # our request timed out, yet Twilio placed the call
     call.call_sid = sid
     if not compliance.may_message(flow.session, call.phone):

@@ -144,3 +144,94 @@ def test_call_ins_without_a_call_sid_open_no_session(client, targets_db):
         assert_twiml_or_4xx(signed_post(client, "/voice", {"From": caller}))
     with targets_db.db.session() as session:
         assert session.scalar(select(func.count()).select_from(CallSession)) == 0
+
+
+# -- repeated and crossed CallSids across call sessions, at every voice step ------------------------------------
+
+CALL_SIDS = ["CA" + "a" * 32, "CA" + "b" * 32, "CA" + "c" * 32, " CA" + "a" * 32 + " ", "CA" + "d" * 70, ""]
+"""Three SIDs shared by every session, one padded, one longer than the column, none: crossing is the point."""
+VOICE_STEPS = ["/voice", "/voice/answer", "/voice/connect", "/voice/zip", "/voice/district", "/voice/next",
+               "/voice/dialed", "/voice/status"]
+
+
+def callback_sessions(svc, count: int = 3) -> list[str]:  # noqa: ANN001
+    """``count`` placed call-backs (NY-12's three offices), as the worker leaves them: their answer tokens."""
+    from sms.calls import sessions
+    from sms.messaging import catalogue
+
+    with svc.db.session() as session:
+        demand = catalogue.current(session).demand("CHOKEHOLD")
+        plan = sessions.plan(session, svc.settings, demand, "NY", [("NY", 12)])
+        tokens = []
+        for i in range(count):
+            call = sessions.open_session(session, f"+1617555{i:04d}", None, "CHOKEHOLD", "10001", plan.targets,
+                                         thanked=plan.thanked)
+            call.status, call.seats = "placed", [["NY", 12]]
+            tokens.append(call.token)
+        session.commit()
+    return tokens
+
+
+voice_requests = st.lists(st.tuples(
+    st.sampled_from(VOICE_STEPS), st.integers(min_value=0, max_value=3), st.sampled_from(CALL_SIDS),
+    st.sampled_from(["", "1", "2", "*", "#", "0", "10001", "99501"]),
+    st.sampled_from(["", "completed", "busy", "no-answer", "in-progress", "failed", "bogus"]),
+), min_size=1, max_size=25)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=voice_requests)
+def test_crossed_and_repeated_call_sids_always_get_twiml(client, targets_db, requests):
+    """Any CallSid at any step of any session (a replayed or forged webhook, a Twilio retry): TwiML or a 4xx."""
+    tokens = callback_sessions(targets_db)
+    for step, n, sid, digits, status in requests:
+        query = f"?s={tokens[n]}" if step == "/voice/answer" and n < len(tokens) else (
+            f"?leg={n}" if step in ("/voice/next", "/voice/dialed") else "")
+        form = {"CallSid": sid, "From": f"+1617555{n:04d}", "To": "+15005550006", "Digits": digits,
+                "CallStatus": status, "DialCallStatus": status, "DialCallDuration": "30", "CallDuration": "60"}
+        assert_twiml_or_4xx(signed_post(client, step + query, form))
+
+
+def test_a_call_sid_bound_to_one_session_cannot_answer_another(client, targets_db):
+    """A replayed answer webhook for a second session used to fail on call_sessions' unique CallSid (a 500)."""
+    first, second = callback_sessions(targets_db, 2)
+    sid = "CA" + "e" * 32
+    assert signed_post(client, f"/voice/answer?s={first}", {"CallSid": sid}).status_code == 200
+    response = signed_post(client, f"/voice/answer?s={second}", {"CallSid": sid})
+    assert_twiml_or_4xx(response)
+    assert "this call has expired" in response.get_data(as_text=True)
+    with targets_db.db.session() as session:
+        bound = dict(session.execute(select(CallSession.token, CallSession.call_sid)).all())
+    assert bound == {first: sid, second: None}
+
+
+@pytest.mark.parametrize("step", VOICE_STEPS)
+def test_a_call_sid_longer_than_the_column_is_one_call(client, targets_db, step):
+    """Twilio's SIDs are 34 characters; a longer one is cut to the column, and its repeat finds the same session."""
+    (token,) = callback_sessions(targets_db, 1)
+    long_sid = "CA" + "f" * 70
+    for path in ("/voice", f"/voice/answer?s={token}", step, step):
+        assert_twiml_or_4xx(signed_post(client, path, {"CallSid": long_sid, "From": "+16175550000",
+                                                       "Digits": "1", "CallStatus": "completed"}))
+
+
+def test_a_call_in_racing_its_own_retry_is_one_session(client, targets_db, monkeypatch):
+    """The retry's request commits the session between our read and our insert: asked again, we resume it."""
+    from sms.calls import incoming, sessions
+
+    sid, opened = "CA" + "9" * 32, sessions.open_session
+
+    def raced(session, phone, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        monkeypatch.setattr(incoming.sessions, "open_session", opened)
+        with targets_db.db.session() as other:  # the racing request, a connection of its own
+            opened(other, phone, None, None, None, [], "callin", sid)
+            other.commit()
+        return opened(session, phone, *args, **kwargs)
+
+    monkeypatch.setattr(incoming.sessions, "open_session", raced)
+    response = signed_post(client, "/voice", {"CallSid": sid, "From": "+16175550199"})
+    assert_twiml_or_4xx(response)
+    assert "ZIP code" in response.get_data(as_text=True)
+    with targets_db.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(CallSession)) == 1

@@ -256,3 +256,6 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 
 ACTION_NETWORK_API_URL = "https://actionnetwork.org/api/v2"
 """Action Network's OSDI API v2 (ACTION_NETWORK_API_URL)."""
+
+ASK_STALE_DAYS = 180
+"""A demand's ask checked longer ago than this is flagged to organizers (bills pass, die, get renumbered)."""

@@ -9,13 +9,14 @@ here; each feature package declares its own on ``Base`` in its ``models.py``, an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -193,6 +194,13 @@ class Demand(Base):
     mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Named asks that point at the demand inside a longer text ("HR 1154"), besides keyword and aliases."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When an organizer retired it: no longer offered, its keyword says the campaign ended (history kept)."""
+    ask_as_of: Mapped[date | None] = mapped_column(Date)
+    """The day the ask was last known true (a bill's status); shown to organizers, warned when old."""
+    edited_fields: Mapped[list[str] | None] = mapped_column(JSON)
+    """Fields an organizer changed in the console: import-catalogue keeps them unless --overwrite."""
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -212,6 +220,8 @@ class CatalogueText(Base):
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when an organizer saved it in the console: import-catalogue keeps it unless --overwrite."""
 
 
 class OutboxItem(Base):

@@ -18,7 +18,7 @@ from handlers.cli import broadcasts, calls, config, congress, data, integrations
 MODULES = (data, congress, calls, broadcasts, organizers, simulate, integrations, config)
 AREAS = (
     ("Set up and Congress data", ("init-db", "import-catalogue", "import-legislators", "import-zips",
-                                  "import-targets", "import-stances", "data-status",
+                                  "import-targets", "import-stances", "retire-demand", "data-status",
                                   "refresh-congress")),
     ("Broadcasts and reminders", ("segment", "broadcast", "remind")),
     ("Calls", ("call-block", "call-unblock", "call-policy", "call-stats", "offices-saturation")),

@@ -14,6 +14,7 @@ from handlers.cli.base import Commands
 from handlers.context import services
 from sms import store
 from sms.calls import stances
+from sms.console import demand_editor
 from sms.errors import DataError, StanceError
 from sms.messaging import catalogue
 from sms.targets import custom_sets, datasets, importer, lookup, terms, zipmaps
@@ -32,16 +33,45 @@ def init_db() -> None:
 @commands.command("import-catalogue")
 @click.argument("path", required=False, type=FILE)
 @click.option("--if-empty", is_flag=True, help="Only seed an empty catalogue; keep organizers' edits otherwise.")
-def import_catalogue(path: Path | None, if_empty: bool) -> None:
-    """Load demands, campaigns and texts from YAML (idempotent; overwrites edits made in the console)."""
+@click.option("--overwrite", is_flag=True, help="Take the YAML's wording even where an organizer edited it.")
+@click.option("--retire-missing", is_flag=True, help="Retire live demands the YAML no longer has.")
+def import_catalogue(path: Path | None, if_empty: bool, overwrite: bool, retire_missing: bool) -> None:
+    """Load demands, campaigns and texts from YAML (idempotent; keeps console edits unless --overwrite)."""
     segments = services().settings.max_reply_segments
     data = catalogue.load_yaml(path or catalogue.DEFAULT_PATH, segments)
     with services().db.session() as session:
         if if_empty and catalogue.is_loaded(session):
             click.echo("Catalogue already loaded; keeping its edits (run import-catalogue to reload the YAML).")
             return
-        summary = catalogue.import_catalogue(session, data, segments)
+        summary = catalogue.import_catalogue(session, data, segments, overwrite, retire_missing)
     click.echo(f"Catalogue: {summary.added} added, {summary.changed} changed, {summary.unchanged} unchanged.")
+    _report_catalogue(summary)
+
+
+def _report_catalogue(summary: catalogue.ImportSummary) -> None:
+    if summary.kept:
+        click.echo("Kept what organizers changed in the console (the YAML differs; --overwrite takes the YAML):")
+        for line in summary.kept:
+            click.echo(f"  {line}")
+    if summary.missing:
+        click.echo(f"In the database but not in the YAML, still offered: {', '.join(summary.missing)}. "
+                   "Retire them in the console (Demands) or with --retire-missing (history is kept).")
+    if summary.retired:
+        click.echo(f"Retired (not in the YAML): {', '.join(summary.retired)}.")
+
+
+@commands.command("retire-demand")
+@click.argument("keyword")
+@click.option("--restore", is_flag=True, help="Offer a retired demand again.")
+def retire_demand(keyword: str, restore: bool) -> None:
+    """Stop offering a demand (its keyword then says the campaign ended); keeps its history."""
+    with services().db.session() as session:
+        try:
+            row = (demand_editor.restore if restore else demand_editor.retire)(session, keyword)
+        except catalogue.CatalogueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"{row.keyword} is offered again." if restore else
+               f"Retired {row.keyword}: no longer offered; texting it says the campaign ended.")
 
 
 def _run_import(label: str, path: Path, columns: tuple[str, ...], load: Callable[..., Any], skip_bad: bool,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from sms import defaults
 from sms.calls import commands
 from sms.messaging import catalogue, conversation, encoding, intent
-from sms.store import Area, Campaign, CatalogueText, Demand, Interest, Subscriber
+from sms.store import Area, Campaign, CatalogueText, Demand, Interest, Subscriber, utcnow
 from sms.targets import lookup
 from sms.targets.models import CustomTarget, Legislator
 
@@ -44,6 +45,9 @@ class DemandEdit:
     targets: str
     target_order: list[str]
     mentions: list[str] = field(default_factory=list)
+    ask_as_of: date | None = None
+    """The day the ask was last checked true; ``ask_as_of_text`` keeps what was typed when it is not a date."""
+    ask_as_of_text: str = ""
 
     @classmethod
     def from_form(cls, form: Any) -> DemandEdit:
@@ -59,7 +63,21 @@ class DemandEdit:
             targets=(form.get("targets") or "").strip(),
             target_order=[p.lower() for p in split("target_order")],
             mentions=split("mentions"),
+            ask_as_of=_date_or_none(form.get("ask_as_of")),
+            ask_as_of_text=(form.get("ask_as_of") or "").strip(),
         )
+
+
+EDITABLE = ("keyword", "aliases", "title", "ask", "reply", "script", "targets", "target_order", "mentions",
+            "ask_as_of")
+"""The demand fields the editor changes (and import-catalogue keeps once changed)."""
+
+
+def _date_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
 
 
 def errors_for(session: Session, original: str, edit: DemandEdit,
@@ -72,6 +90,10 @@ def errors_for(session: Session, original: str, edit: DemandEdit,
     for name, limit in FIELD_LIMITS.items():
         if len(getattr(edit, name)) > limit:
             problems[name] = f"At most {limit} characters."
+    if edit.ask_as_of_text and edit.ask_as_of is None:
+        problems["ask_as_of"] = "A date, YYYY-MM-DD."
+    elif edit.ask_as_of and edit.ask_as_of > utcnow().date():
+        problems["ask_as_of"] = "The day the ask was last checked cannot be in the future."
     if edit.targets and not TARGETS.match(edit.targets):
         problems["targets"] = "Use 'congress' or 'custom:<set name>' (lower-case letters, digits, _)."
     if edit.targets == "congress" and not set(edit.target_order) <= TARGET_ORDER_WORDS:
@@ -197,14 +219,65 @@ def save(session: Session, original: str, edit: DemandEdit) -> Demand:
     if edit.keyword != original:
         session.execute(update(Interest).where(Interest.keyword == original).values(keyword=edit.keyword))
         session.execute(update(Subscriber).where(Subscriber.last_demand == original).values(last_demand=edit.keyword))
-    demand.keyword = edit.keyword
-    demand.aliases = edit.aliases
-    demand.mentions = edit.mentions
-    demand.title, demand.ask, demand.reply, demand.script = edit.title, edit.ask, edit.reply, edit.script
-    demand.targets, demand.target_order = edit.targets, edit.target_order
+    changed = [name for name in EDITABLE if getattr(demand, name) != getattr(edit, name)]
+    for name in changed:
+        setattr(demand, name, getattr(edit, name))
+    if changed:  # remembered so that import-catalogue keeps them (unless --overwrite)
+        renamed = {f"{catalogue.RENAMED}{original}"} if edit.keyword != original else set()
+        demand.edited_fields = sorted({*(demand.edited_fields or []), *changed, *renamed} - {"keyword"})
+        demand.edited_at = utcnow()
     catalogue.bump_version(session)
     session.commit()
     return demand
+
+
+def retire(session: Session, keyword: str) -> Demand:
+    """Stop offering a demand: out of menus and mentions, its keyword says it ended; history kept; commit."""
+    demand = _get(session, keyword)
+    demand.active, demand.retired_at = False, utcnow()
+    catalogue.bump_version(session)
+    session.commit()
+    return demand
+
+
+def restore(session: Session, keyword: str) -> Demand:
+    """Offer a retired demand again; commit."""
+    demand = _get(session, keyword)
+    demand.active, demand.retired_at = True, None
+    catalogue.bump_version(session)
+    session.commit()
+    return demand
+
+
+def _get(session: Session, keyword: str) -> Demand:
+    demand = session.get(Demand, keyword.strip().upper())
+    if demand is None:
+        raise catalogue.CatalogueError(f"demand {keyword} does not exist")
+    return demand
+
+
+@dataclass(frozen=True)
+class AskAge:
+    """How old a demand's "as of" date is, for organizers (the seed's bills are of the 116th Congress)."""
+
+    as_of: date | None
+    days: int | None
+    stale: bool
+
+    @property
+    def label(self) -> str:
+        if self.as_of is None:
+            return "as of: not set"
+        return f"as of {self.as_of.isoformat()}" + (f" ({self.days} days ago: check it still stands)"
+                                                     if self.stale else "")
+
+
+def ask_age(as_of: date | None, today: date | None = None, stale_days: int = defaults.ASK_STALE_DAYS) -> AskAge:
+    """``as_of``'s age; stale past ``stale_days`` (a bill may have passed, died or been renumbered)."""
+    if as_of is None:
+        return AskAge(None, None, False)
+    days = ((today or utcnow().date()) - as_of).days
+    return AskAge(as_of, days, days > stale_days)
 
 
 # -- service texts (welcome, help, disclosure...) -----------------------------------------
@@ -248,6 +321,7 @@ def save_text(session: Session, key: str, text: str) -> None:
     if row is None or key == catalogue.VERSION_KEY:
         raise catalogue.CatalogueError(f"no service text {key}")
     row.text = text
+    row.edited_at = utcnow()  # import-catalogue keeps it unless --overwrite
     catalogue.bump_version(session)
     session.commit()
 

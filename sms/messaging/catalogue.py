@@ -12,6 +12,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from sms import defaults
 from sms.errors import CatalogueError
 from sms.messaging import budget, encoding
-from sms.store import Area, Campaign, CatalogueText, Demand
+from sms.store import Area, Campaign, CatalogueText, Demand, utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_PATH = defaults.DATA_DIR / "demands.yaml"
@@ -119,6 +120,8 @@ class Catalogue:
     phrases: dict[str, tuple[DemandView | CampaignView, ...]] = field(default_factory=dict)
     """Keyword, alias or mention key → the items it names (a mention may name several)."""
     longest: int = PHRASE_WORDS
+    ended: dict[str, str] = field(default_factory=dict)
+    """Keyword or alias key of a retired demand → its title: texting it says the campaign ended."""
 
     def __post_init__(self) -> None:
         for item in (*self.demands, *self.campaigns):
@@ -222,6 +225,8 @@ def _validate_item(kind: str, item: dict[str, Any], areas: set[Any], seen: dict[
             raise CatalogueError(f"{where}: '{name}' is missing")
     if kind == "demands" and item["area"] not in areas:
         raise CatalogueError(f"{where}: area {item['area']} is not defined")
+    if kind == "demands" and "ask_as_of" in item:
+        _as_of(item)
     if kind == "demands" and item.get("target_source", "seed") not in TARGET_SOURCES:
         raise CatalogueError(f"{where}: target_source must be {' or '.join(TARGET_SOURCES)}")
     for word in (keyword, *[str(a) for a in item.get("aliases") or []]):
@@ -287,26 +292,114 @@ class ImportSummary:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
+    kept: list[str] = field(default_factory=list)
+    """Console edits the import left in place ("CHOKEHOLD: reply, title (edited 2026-12-01)")."""
+    missing: list[str] = field(default_factory=list)
+    """Demands offered from the database that the YAML no longer has (still live unless retired)."""
+    retired: list[str] = field(default_factory=list)
 
 
-def import_catalogue(session: Session, data: dict[str, Any], segments: int = defaults.MAX_REPLY_SEGMENTS
-                     ) -> ImportSummary:
-    """Upsert areas, demands, campaigns and texts from validated ``data``; commit."""
+def import_catalogue(session: Session, data: dict[str, Any], segments: int = defaults.MAX_REPLY_SEGMENTS,
+                     overwrite: bool = False, retire_missing: bool = False) -> ImportSummary:
+    """Upsert areas, demands, campaigns and texts from validated ``data``; commit.
+
+    What an organizer changed in the console is kept unless ``overwrite`` (and listed in
+    ``kept``); live demands the YAML lacks are listed in ``missing``, and retired when
+    ``retire_missing``, never deleted (their people's history stays).
+    """
     validate(data, segments)
     summary = ImportSummary()
     for area in data["areas"]:
         _upsert(session, Area, area["number"], {"title": area["title"]}, summary)
+    renamed = _renamed(session)
     for position, item in enumerate(data.get("demands") or []):
-        _upsert(session, Demand, item["keyword"], _demand_fields(item, position), summary)
+        fields = _demand_fields(item, position)
+        if "ask_as_of" in item:
+            fields["ask_as_of"] = _as_of(item)
+        keyword = renamed.get(str(item["keyword"]), item["keyword"])
+        if keyword != item["keyword"]:
+            summary.kept.append(f"demand {item['keyword']}: renamed {keyword} in the console")
+        _upsert(session, Demand, keyword, _keep_demand_edits(session, keyword, fields, overwrite, summary), summary)
     for position, item in enumerate(data.get("campaigns") or []):
         fields = {"name": item["name"], "reply": item["reply"], "position": position}
         _upsert(session, Campaign, item["keyword"], fields, summary)
     for key, value in (data.get("messages") or {}).items():
-        _upsert(session, CatalogueText, key, {"text": value}, summary)
-    if summary.added or summary.changed:
+        _upsert(session, CatalogueText, key, _keep_text_edit(session, key, value, overwrite, summary), summary)
+    _missing_demands(session, data, retire_missing, summary)
+    if summary.added or summary.changed or summary.retired:
         bump_version(session)
     session.commit()
     return summary
+
+
+RENAMED = "was:"
+"""``edited_fields`` entry of a demand renamed in the console: ``was:CHOKEHOLD`` (the YAML's keyword)."""
+
+
+def _renamed(session: Session) -> dict[str, str]:
+    """YAML keyword → the keyword an organizer renamed that demand to in the console."""
+    renamed: dict[str, str] = {}
+    for keyword, edited in session.execute(select(Demand.keyword, Demand.edited_fields)
+                                           .where(Demand.edited_fields.is_not(None))):
+        for entry in edited or []:
+            if entry.startswith(RENAMED):
+                renamed[entry[len(RENAMED):]] = keyword
+    return renamed
+
+
+def _as_of(item: dict[str, Any]) -> date | None:
+    value = item.get("ask_as_of")
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise CatalogueError(f"demands {item['keyword']}: ask_as_of {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _keep_demand_edits(session: Session, keyword: str, fields: dict[str, Any], overwrite: bool,
+                       summary: ImportSummary) -> dict[str, Any]:
+    """``fields`` without the ones an organizer edited in the console (unless ``overwrite``)."""
+    row = session.get(Demand, keyword)
+    edited = set(row.edited_fields or []) if row is not None else set()
+    if not edited:
+        return fields
+    if overwrite:  # the YAML's wording wins; a console rename stays (the keyword is how people reach it)
+        names = sorted(name for name in edited if name.startswith(RENAMED)) or None
+        return {**fields, "edited_fields": names, "edited_at": None}
+    kept = sorted(name for name in edited & fields.keys() if getattr(row, name) != fields[name])
+    if kept:
+        summary.kept.append(f"demand {keyword}: {', '.join(kept)}{_edited_on(row.edited_at)}")
+    return {name: value for name, value in fields.items() if name not in edited}
+
+
+def _keep_text_edit(session: Session, key: str, value: str, overwrite: bool, summary: ImportSummary
+                    ) -> dict[str, Any]:
+    row = session.get(CatalogueText, key)
+    if row is None or row.edited_at is None:
+        return {"text": value}
+    if overwrite:
+        return {"text": value, "edited_at": None}
+    if row.text != value:
+        summary.kept.append(f"text {key}{_edited_on(row.edited_at)}")
+    return {"text": row.text}
+
+
+def _edited_on(when: datetime | None) -> str:
+    return f" (edited in the console {when:%Y-%m-%d})" if when else " (edited in the console)"
+
+
+def _missing_demands(session: Session, data: dict[str, Any], retire: bool, summary: ImportSummary) -> None:
+    renamed = _renamed(session)
+    in_yaml = {renamed.get(str(item["keyword"]), str(item["keyword"])) for item in data.get("demands") or []}
+    for row in session.scalars(select(Demand).where(Demand.active).order_by(Demand.position)):
+        if row.keyword in in_yaml:
+            continue
+        if retire:
+            row.active, row.retired_at = False, utcnow()
+            summary.retired.append(row.keyword)
+        else:
+            summary.missing.append(row.keyword)
 
 
 def is_loaded(session: Session) -> bool:
@@ -417,4 +510,20 @@ def build(session: Session, version: str = "") -> Catalogue:
         for c in session.scalars(select(Campaign).order_by(Campaign.position))
     )
     texts = {t.key: t.text for t in session.scalars(select(CatalogueText)) if t.key != VERSION_KEY}
-    return Catalogue(areas=areas, demands=demands, campaigns=campaigns, texts=texts, version=version)
+    return Catalogue(areas=areas, demands=demands, campaigns=campaigns, texts=texts, version=version,
+                     ended=_ended(session))
+
+
+ENDED_TEXT = "{title}: this campaign has ended. Thank you to everyone who took part."
+"""What texting a retired demand's keyword says before the menu (a catalogue text ``ended`` replaces it)."""
+
+
+def _ended(session: Session) -> dict[str, str]:
+    """Retired demands' keywords and aliases (keys) → title; a live item's word is never shadowed."""
+    ended: dict[str, str] = {}
+    rows = session.execute(select(Demand.keyword, Demand.aliases, Demand.title)
+                           .where(~Demand.active, Demand.retired_at.is_not(None)))
+    for keyword, aliases, title in rows:
+        for word in (keyword, *(aliases or [])):
+            ended.setdefault(keyword_key(word), title)
+    return ended

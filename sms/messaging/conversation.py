@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 
 from sms import defaults, ratelimit
 from sms.messaging import budget, compliance, intent, outbound, subscribers
-from sms.messaging.catalogue import CampaignView, Catalogue, DemandView, fold, keyword_key, normalise
+from sms.messaging.catalogue import (
+    ENDED_TEXT,
+    CampaignView,
+    Catalogue,
+    DemandView,
+    fold,
+    keyword_key,
+    normalise,
+)
 from sms.settings import Settings
 from sms.store import Conversation, Message, Subscriber, utcnow
 
@@ -230,6 +238,9 @@ def understand(turn: Turn, text: str) -> bool:
     if item is not None:  # before first-word commands, so "NO KNOCK" is not "NO"
         send_item(turn, item)
         return True
+    if key in turn.catalogue.ended:
+        send_ended(turn, turn.catalogue.ended[key])
+        return True
     first, _, rest = text.partition(" ")
     first_key = keyword_key(first)
     if first_key in MENU_WORDS and rest and understand(turn, rest):
@@ -318,6 +329,18 @@ def send_menu(turn: Turn, _rest: str = "") -> None:
     rows = [("", title) for _, title in sorted(turn.catalogue.areas.items())]
     turn.show_menu("areas")
     turn.say(budget.numbered(turn.text_of("welcome"), rows, turn.text_of("menu_footer"), turn.budget))
+
+
+def send_ended(turn: Turn, title: str) -> None:
+    """A retired demand's keyword: say it ended, then the areas still offered (its history stays)."""
+    template = turn.catalogue.texts.get("ended", ENDED_TEXT)
+    rows = [("", area) for _, area in sorted(turn.catalogue.areas.items())]
+    turn.show_menu("areas")
+    turn.say(budget.numbered(_fill_title(template, title), rows, turn.text_of("menu_footer"), turn.budget))
+
+
+def _fill_title(template: str, title: str) -> str:
+    return template.replace("{title}", title)
 
 
 @words.command("CAMPAIGNS", "CAMPAIGN")

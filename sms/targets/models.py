@@ -137,6 +137,8 @@ class CustomTarget(Base):
     title: Mapped[str] = mapped_column(String(60), default="")
     phone: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(String(400), default="")
+    verified_on: Mapped[date | None] = mapped_column(Date)
+    """The day someone last called the number and checked it reaches the office (None: never)."""
 
 
 class CustomTargetSet(Base):

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sms import defaults
@@ -72,6 +73,8 @@ class Settings:
     congress_data_url: str = defaults.CONGRESS_DATA_URL
     congress_data_timeout: float = defaults.CONGRESS_DATA_TIMEOUT
     data_refresh_max_drop: int = defaults.DATA_REFRESH_MAX_DROP
+    targets_verified_since: date | None = None
+    """Custom-target phones not verified on or after this day are flagged (None: only never-verified ones)."""
     # -- running beyond one machine (see README "Running in production") --
     redis_ssl_ca_certs: str = ""
     redis_sentinels: tuple[tuple[str, int], ...] = ()
@@ -193,7 +196,13 @@ def _data_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
     max_drop = _int(env, "DATA_REFRESH_MAX_DROP", defaults.DATA_REFRESH_MAX_DROP)
     if max_drop > 100:
         raise ConfigError(f"DATA_REFRESH_MAX_DROP is a percentage (0-100), not {max_drop}")
+    since = get("TARGETS_VERIFIED_SINCE")
+    try:
+        verified_since = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise ConfigError(f"TARGETS_VERIFIED_SINCE must be a date YYYY-MM-DD, not {since!r}") from None
     return {"data_refresh": refresh, "congress_data_url": url, "data_refresh_max_drop": max_drop,
+            "targets_verified_since": verified_since,
             "congress_data_timeout": _positive(env, "CONGRESS_DATA_TIMEOUT", defaults.CONGRESS_DATA_TIMEOUT)}
 
 

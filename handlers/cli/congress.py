@@ -9,14 +9,14 @@ says why and changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 
 import click
 
 from handlers.cli.base import Commands
 from handlers.context import services
-from sms.targets import datasets, refresh, terms
+from sms.targets import datasets, refresh, terms, verification
 from sms.targets.models import Dataset, Refresh
 
 commands = Commands()
@@ -78,10 +78,24 @@ def data_status(on: datetime | None) -> None:
     """Where the Congress data came from, which terms have ended or end soon, and what to run."""
     svc = services()
     now = datetime.combine(on.date(), time(12), terms.EASTERN) if on else None
+    since = svc.settings.targets_verified_since
     with svc.db.session() as session:
         found = datasets.report(session, svc.settings.call_ended_terms, now)
-    for line in render(found):
+        flagged = verification.unverified(session, since)
+    for line in render(found) + _custom_targets(flagged, since):
         click.echo(line)
+
+
+def _custom_targets(flagged: list[verification.Unverified], since: date | None) -> list[str]:
+    """Custom-target phones nobody verified lately (TARGETS_VERIFIED_SINCE), and what to do."""
+    if not flagged:
+        return ["", "Custom targets: every phone verified" + (f" since {since.isoformat()}." if since else ".")]
+    limit = f"since {since.isoformat()} (TARGETS_VERIFIED_SINCE)" if since else "ever"
+    return ["", f"Custom targets: {len(flagged)} phone{'s' if len(flagged) != 1 else ''} not verified {limit} "
+                "(still dialed):",
+            *[f"  {item.describe(since)}" for item in flagged[:LISTED]],
+            *([f"  and {len(flagged) - LISTED} more"] if len(flagged) > LISTED else []),
+            f"  {verification.action(flagged)}"]
 
 
 def render(found: datasets.Report) -> list[str]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from handlers.console import bp, services
 from sms.store import Demand
-from sms.targets import datasets, editing, lookup, terms
+from sms.targets import datasets, editing, lookup, terms, verification
 from sms.targets.models import CustomTarget
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ def _page(failed_form: str = "", edit: editing.TargetEdit | None = None, problem
             zip=zip_code, demand=keyword, lookup=found,
             zip_valid=lookup.valid_zip(zip_code), editing=failed_form, edit=edit or editing.TargetEdit(),
             problems=problems or {}, new_set=new_set,
+            unverified=verification.unverified(session, svc.settings.targets_verified_since),
+            verified_since=svc.settings.targets_verified_since, flagged=verification.is_flagged,
         )
     return html, 400 if problems else 200
 
@@ -94,6 +96,9 @@ def target_update(target_id: int) -> Any:
                 return _page(str(target_id), edit, problems)
             editing.save(session, row, edit)
             flash(f"Saved {edit.name}.", "ok")
+        elif action == "verified":
+            verification.mark_verified(session, row)
+            flash(f"{row.name}: verified today.", "ok")
         elif action in ("up", "down"):
             editing.move(session, row, -1 if action == "up" else 1)
         elif action == "delete":

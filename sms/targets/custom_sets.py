@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -115,7 +116,18 @@ def _custom_target(where: str, set_name: str, position: int, item: Any) -> dict[
     except ValueError as exc:
         raise DataError(f"{where}: {exc}") from None
     return {"set_name": set_name, "position": position, "name": str(item["name"])[:120],
-            "title": str(item.get("title") or "")[:60], "phone": phone, "note": str(item.get("note") or "")[:400]}
+            "title": str(item.get("title") or "")[:60], "phone": phone, "note": str(item.get("note") or "")[:400],
+            "verified_on": _verified(where, item.get("verified"))}
+
+
+def _verified(where: str, value: Any) -> date | None:
+    """``verified: 2026-11-20``: the day someone called the number and it reached the office."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise DataError(f"{where}.verified: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def set_exists(session: Session, set_name: str) -> bool:
@@ -158,13 +170,19 @@ def describe(rules: dict[str, Any]) -> str:
 
 
 def _import_targets(session: Session, custom_set: CustomSet, summary: Summary) -> None:
+    """Replace a set's targets with the file's, unless they are the same (a ``verified:`` date is still taken)."""
     items = custom_set.targets
-    current = [{"name": r.name, "title": r.title, "phone": r.phone, "note": r.note} for r in session.scalars(
-        select(CustomTarget).where(CustomTarget.set_name == custom_set.name).order_by(CustomTarget.position))]
+    rows = session.scalars(
+        select(CustomTarget).where(CustomTarget.set_name == custom_set.name).order_by(CustomTarget.position)).all()
+    current = [{"name": r.name, "title": r.title, "phone": r.phone, "note": r.note} for r in rows]
     wanted = [{k: i[k] for k in ("name", "title", "phone", "note")} for i in items]
     summary.loaded += len(items)
-    if current == wanted:
-        summary.unchanged += len(items)
+    if current == wanted:  # the same targets: keep them (and the console's verifications)
+        dated = [(i, r) for i, r in zip(items, rows) if i["verified_on"] not in (None, r.verified_on)]
+        for item, row in dated:
+            row.verified_on = item["verified_on"]
+        summary.changed += len(dated)
+        summary.unchanged += len(items) - len(dated)
         return
     session.execute(delete(CustomTarget).where(CustomTarget.set_name == custom_set.name))
     if items:

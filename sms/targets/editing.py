@@ -83,7 +83,10 @@ def save(session: Session, row: CustomTarget, edit: TargetEdit) -> None:
 
 def _apply(row: CustomTarget, edit: TargetEdit) -> None:
     row.name, row.title, row.note = edit.name, edit.title, edit.note
-    row.phone = e164(edit.phone) or ""
+    phone = e164(edit.phone) or ""
+    if phone != row.phone:
+        row.verified_on = None  # a new number is not known to reach the office until someone calls it
+    row.phone = phone
 
 
 def remove(session: Session, row: CustomTarget) -> None:

@@ -19,7 +19,7 @@ MODULES = (data, congress, calls, broadcasts, organizers, simulate, integrations
 AREAS = (
     ("Set up and Congress data", ("init-db", "import-catalogue", "import-legislators", "import-zips",
                                   "import-targets", "import-stances", "retire-demand", "data-status",
-                                  "refresh-congress")),
+                                  "refresh-congress", "remove-zip-map")),
     ("Broadcasts and reminders", ("segment", "broadcast", "remind")),
     ("Calls", ("call-block", "call-unblock", "call-policy", "call-stats", "offices-saturation")),
     ("Try it", ("simulate", "simulate-call")),

@@ -16,7 +16,8 @@ import click
 
 from handlers.cli.base import Commands
 from handlers.context import services
-from sms.targets import datasets, refresh, terms, verification
+from sms.errors import DataError
+from sms.targets import datasets, refresh, terms, verification, zipmaps
 from sms.targets.models import Dataset, Refresh
 
 commands = Commands()
@@ -36,8 +37,13 @@ def refresh_congress(source: Path | None, dry_run: bool, force: bool, rollback: 
     if rollback:
         if source or dry_run or force:
             raise click.UsageError("--rollback takes no other option.")
+        with svc.db.session() as session:
+            undone = refresh.last_undoable(session)
+            maps = refresh.zip_maps_since(session, undone) if undone is not None else []
         row = refresh.rollback(svc, "cli")
         click.echo(f"Rolled back (#{row.id}): {row.message}.")
+        for line in _zip_maps_kept(maps):
+            click.echo(line)
         return
     click.echo(f"Congress data from {source or svc.settings.congress_data_url}")
     done = refresh.run(svc, "cli", source, dry_run, force)
@@ -69,6 +75,32 @@ def verdict(done: refresh.Outcome) -> str:
 
 LISTED = 10
 """Ended terms named in the output; the rest are counted."""
+
+
+def _zip_maps_kept(maps: list[Dataset]) -> list[str]:
+    """A rollback restores members and offices only: say so, and how to undo a ZIP map loaded since."""
+    lines = ["ZIP maps are not restored: refresh-congress never changes them, so a rollback leaves them as they are."]
+    for found in maps:
+        day = found.effective.isoformat() if found.effective else "any date"
+        lines.append(f"  The ZIP map in force from {day} ({found.source}) was loaded after that refresh and stays; "
+                     f"to undo it: flask remove-zip-map {day}" if found.effective else
+                     f"  The ZIP map in force at {day} ({found.source}) was loaded after that refresh and stays; "
+                     "reload the previous one with flask import-zips PATH.")
+    return lines
+
+
+@commands.command("remove-zip-map")
+@click.argument("effective", type=click.DateTime(["%Y-%m-%d"]))
+def remove_zip_map(effective: datetime) -> None:
+    """Remove the ZIP map that takes effect on EFFECTIVE (YYYY-MM-DD); lookups use the map before it."""
+    svc = services()
+    with svc.db.session() as session:
+        try:
+            removed = zipmaps.remove(session, effective.date())
+        except DataError as exc:
+            raise click.ClickException(f"{exc} (nothing was changed)") from exc
+    click.echo(f"Removed the ZIP map in force from {effective.date().isoformat()} ({removed:,} rows); "
+               "lookups on and after that day use the map before it.")
 
 
 @commands.command("data-status")

@@ -35,7 +35,7 @@ from sms import defaults
 from sms.errors import DataError, FetchError
 from sms.services import Services
 from sms.targets import changes, datasets, importer, lookup, seats, terms, upstream
-from sms.targets.models import DistrictOffice, Legislator, Refresh
+from sms.targets.models import Dataset, DistrictOffice, Legislator, Refresh
 
 log = logging.getLogger(__name__)
 Records = changes.Records
@@ -179,9 +179,7 @@ def rollback(svc: Services, trigger: str) -> Refresh:
     """Restore the members and offices of before the last applied refresh not rolled back; DataError if none."""
     with svc.db.session() as session:
         lookup.bump_version(session)
-        target = session.scalar(select(Refresh).where(
-            Refresh.action == "refresh", Refresh.outcome == "applied", Refresh.rolled_back_at.is_(None),
-            Refresh.snapshot.is_not(None)).order_by(Refresh.id.desc()).limit(1))
+        target = last_undoable(session)
         if target is None or not target.snapshot:
             raise DataError("Nothing to roll back: no applied refresh has its replaced data kept "
                             f"(the newest {defaults.REFRESH_SNAPSHOTS_KEPT} are).")
@@ -204,6 +202,19 @@ def rollback(svc: Services, trigger: str) -> Refresh:
         session.commit()
     lookup.forget_directory()
     return row
+
+
+def last_undoable(session: Session) -> Refresh | None:
+    """The applied refresh ``rollback`` would undo (its replaced data kept, not rolled back yet)."""
+    return session.scalar(select(Refresh).where(
+        Refresh.action == "refresh", Refresh.outcome == "applied", Refresh.rolled_back_at.is_(None),
+        Refresh.snapshot.is_not(None)).order_by(Refresh.id.desc()).limit(1))
+
+
+def zip_maps_since(session: Session, refresh: Refresh) -> list[Dataset]:
+    """ZIP maps imported after ``refresh``: a rollback leaves them (refreshes never change ZIP maps)."""
+    return list(session.scalars(select(Dataset).where(Dataset.kind == "zips", Dataset.imported_at >= refresh.at)
+                                .order_by(Dataset.id)))
 
 
 def _snapshot(session: Session, members: Records, offices: Records) -> dict[str, Any]:

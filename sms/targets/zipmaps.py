@@ -18,12 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sms import defaults
+from sms.errors import DataError
 from sms.targets import datasets, lookup, seats, terms
-from sms.targets.models import Legislator, ZipDistrict
+from sms.targets.models import Dataset, Legislator, ZipDistrict
 
 NO_ZCTAS = frozenset({"AS", "GU", "MP", "VI"})
 """Island areas with no ZCTA: their delegates are found by ZIP prefix, never in a map."""
@@ -99,3 +100,22 @@ def check(session: Session, pairs: Iterable[tuple[str, int]], effective: date) -
                not_seats=label(seat for seat in mapped if not seats.is_seat(*seat)),
                unmapped=label(seat for seat in held - mapped if seat[0] not in NO_ZCTAS),
                vacant=label(seat for seat in mapped - held if seats.is_seat(*seat)))
+
+
+def remove(session: Session, effective: date) -> int:
+    """Drop the map that takes effect on ``effective`` and its records; lookups fall back to the one before. Commit.
+
+    Refused for the only map loaded: nobody could be matched to a district.
+    """
+    days = effective_dates(session)
+    if effective not in days:
+        loaded = ", ".join(day.isoformat() for day in days) or "none"
+        raise DataError(f"no ZIP map takes effect on {effective.isoformat()} (maps loaded from: {loaded})")
+    if len(days) == 1:
+        raise DataError("it is the only ZIP map loaded: load its replacement with flask import-zips instead")
+    removed = session.execute(delete(ZipDistrict).where(ZipDistrict.effective == effective)).rowcount or 0
+    session.execute(delete(Dataset).where(Dataset.kind == "zips", Dataset.effective == effective))
+    lookup.bump_version(session)
+    session.commit()
+    lookup.forget_directory()
+    return removed

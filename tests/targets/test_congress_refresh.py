@@ -302,3 +302,41 @@ def test_refresh_settings() -> None:
                                 ("CONGRESS_DATA_TIMEOUT", "0", "CONGRESS_DATA_TIMEOUT must be more than zero")):
         with pytest.raises(ConfigError, match=message):
             Settings.from_mapping({**base, key: value})
+
+
+def test_a_rollback_says_it_leaves_the_zip_maps_and_how_to_undo_one_loaded_since(
+        congress, runner, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    from tests.targets.congress_future import zip_map_120
+
+    freeze(monkeypatch, SWORN_IN)
+    assert runner.invoke(args=["refresh-congress"]).exit_code == 0
+    path = tmp_path / "zccd-120.csv"
+    path.write_text(zip_map_120(), encoding="utf-8")
+    loaded = runner.invoke(args=["import-zips", str(path), "--congress", "120", "--effective", "2027-01-03",
+                                 "--source", "my 120th map", "--members-will-follow"])
+    assert loaded.exit_code == 0, loaded.output
+    undo = runner.invoke(args=["refresh-congress", "--rollback"])
+    assert undo.exit_code == 0, undo.output
+    lines = undo.output.splitlines()
+    assert lines[1] == "ZIP maps are not restored: refresh-congress never changes them, so a rollback leaves them " \
+                       "as they are."
+    assert lines[2] == "  The ZIP map in force from 2027-01-03 (my 120th map) was loaded after that refresh and " \
+                       "stays; to undo it: flask remove-zip-map 2027-01-03"
+    removed = runner.invoke(args=["remove-zip-map", "2027-01-03"])
+    assert removed.exit_code == 0 and "Removed the ZIP map in force from 2027-01-03" in removed.output
+    with congress.db.session() as session:
+        assert date(2027, 1, 3) not in {m.effective for m in datasets.zip_maps(session)}
+        assert not session.scalar(select(func.count()).select_from(Dataset).where(
+            Dataset.effective == date(2027, 1, 3)))
+    again = runner.invoke(args=["remove-zip-map", "2027-01-03"])
+    assert again.exit_code == 1 and "no ZIP map takes effect on 2027-01-03" in again.output
+    only = runner.invoke(args=["remove-zip-map", "2025-01-03"])
+    assert only.exit_code == 1 and "it is the only ZIP map loaded" in only.output
+
+
+def test_a_rollback_with_no_zip_map_since_still_says_it_leaves_them(congress, runner, monkeypatch) -> None:  # noqa: ANN001
+    freeze(monkeypatch, SWORN_IN)
+    assert runner.invoke(args=["refresh-congress"]).exit_code == 0
+    lines = runner.invoke(args=["refresh-congress", "--rollback"]).output.splitlines()
+    assert lines[1:] == ["ZIP maps are not restored: refresh-congress never changes them, so a rollback leaves "
+                         "them as they are."]

@@ -56,6 +56,8 @@ def tick(redis: Redis, now: float, last: dict[str, int], jobs: list[tuple[str, i
         slot = int(now // interval)
         if last.get(name) != slot:
             last[name] = slot
+            if not redis.set(_waiting_key(name), slot, nx=True, ex=LOCK_SECONDS):
+                continue  # the last one has not started yet: a busy worker must not pile them up
             try:  # several workers run this thread: the first to enqueue a slot wins, the rest skip it
                 queue.enqueue(run_exclusive, path, job_id=f"cron-{name}-{slot}", result_ttl=60, unique=True)
             except DuplicateJobError:
@@ -64,12 +66,23 @@ def tick(redis: Redis, now: float, last: dict[str, int], jobs: list[tuple[str, i
     return count
 
 
+def _waiting_key(name: str) -> str:
+    """Set while a periodic job is queued and not yet started, so each job has at most one waiting.
+
+    Without it a worker slower than the schedule (a loaded machine, a slow database) queues sweeps on
+    ``default`` faster than it runs them, and ``bulk`` (broadcasts) behind them never runs. The key
+    expires after LOCK_SECONDS in case its job is lost, and a Redis flush clears it with the queue.
+    """
+    return f"actionline:cron:waiting:{name}"
+
+
 def run_exclusive(path: str) -> object:
     """Run the periodic job at dotted ``path`` unless another worker is still running it (a Redis lock)."""
     if path not in {p for p, _ in [*PERIODIC, DATA_REFRESH_JOB]}:
         raise ValueError(f"{path} is not a periodic job")
     func = import_attribute(path)
     name = path.rpartition(".")[2]
+    current().redis.delete(_waiting_key(name))
     lock = current().redis.lock(f"actionline:cron:{name}", timeout=LOCK_SECONDS, blocking=False)
     if not lock.acquire():
         log.info("%s skipped: still running in another worker", name)

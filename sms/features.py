@@ -43,6 +43,8 @@ ERASERS = (sessions.erase_calls, events.erase)
 """Erase a feature's personal data of a subscriber (DELETE, retention), in the same transaction."""
 CONSENT_HOOKS = (events.on_consent,)
 """Hear every consent change (joined, opted out, opted in), in the same transaction."""
+LANGUAGE_HOOKS = (events.on_language,)
+"""Hear a subscriber's language change, in the same transaction."""
 INTEREST_HOOKS = (events.on_interest,)
 """Hear a subscriber's first text of each keyword, in the same transaction."""
 CALL_HOOKS = (events.on_call,)
@@ -65,6 +67,7 @@ def install() -> None:
     subscribers.ERASERS[:] = ERASERS
     compliance.CONSENT_HOOKS[:] = CONSENT_HOOKS
     subscribers.INTEREST_HOOKS[:] = INTEREST_HOOKS
+    subscribers.LANGUAGE_HOOKS[:] = LANGUAGE_HOOKS
     outcomes.CALL_HOOKS[:] = CALL_HOOKS
     later.BOOKING_HOOKS[:] = BOOKING_HOOKS
     dispatch.RECIPIENT_HOOKS[:] = RECIPIENT_HOOKS

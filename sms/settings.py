@@ -34,6 +34,12 @@ class Settings:
     max_reply_segments: int = defaults.MAX_REPLY_SEGMENTS
     """MAX_REPLY_SEGMENTS: the segment budget of every text the service composes (menus, lists, scripts,
     who is being called, call summaries) and of every catalogue text; longer forms are shortened to fit."""
+    language_segments: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """LANGUAGE_SEGMENTS: a language's reply budget as GSM-7/UCS-2 segments ("es=2/3"), instead of its
+    data/languages file's; the default language's is MAX_REPLY_SEGMENTS."""
+    language_voices: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """LANGUAGE_VOICES: a language's <Say> voice and language ("es=Polly.Lupe-Neural/es-US"), instead of its
+    data/languages file's; the default language's are VOICE_NAME and VOICE_LANGUAGE."""
     account_sid: str = ""
     auth_token: str = defaults.DEV_AUTH_TOKEN
     phone_number: str = defaults.DEV_PHONE_NUMBER
@@ -126,6 +132,8 @@ class Settings:
             org_name=parse_org_name(get("ORG_NAME", defaults.ORG_NAME)),
             org_contact=parse_contact(get("ORG_CONTACT")),
             max_reply_segments=parse_reply_segments(_int(env, "MAX_REPLY_SEGMENTS", defaults.MAX_REPLY_SEGMENTS)),
+            language_segments=parse_language_segments(get("LANGUAGE_SEGMENTS")),
+            language_voices=parse_language_voices(get("LANGUAGE_VOICES")),
             account_sid=account_sid,
             auth_token=auth_token or defaults.DEV_AUTH_TOKEN,
             phone_number=get("TWILIO_PHONE_NUMBER", defaults.DEV_PHONE_NUMBER),
@@ -334,6 +342,34 @@ def parse_reply_segments(value: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"MAX_REPLY_SEGMENTS must be from {low} to {high}, not {value}")
     return value
+
+
+def _language_pairs(value: str, name: str, example: str) -> dict[str, tuple[str, str]]:
+    pairs: dict[str, tuple[str, str]] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        code, _, rest = item.partition("=")
+        first, _, second = rest.partition("/")
+        if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", code.strip()) or not first.strip() or not second.strip():
+            raise ConfigError(f"{name} must look like {example!r}, not {item!r}")
+        pairs[code.strip()] = (first.strip(), second.strip())
+    return pairs
+
+
+def parse_language_segments(value: str) -> dict[str, tuple[int, int]]:
+    """LANGUAGE_SEGMENTS: ``es=2/3,fr=2/3`` (GSM-7/UCS-2 segments per language), in MAX_REPLY_SEGMENTS' range."""
+    low, high = defaults.MAX_REPLY_SEGMENTS_RANGE
+    budgets = {}
+    for code, (gsm7, ucs2) in _language_pairs(value, "LANGUAGE_SEGMENTS", "es=2/3").items():
+        if not (gsm7.isdigit() and ucs2.isdigit() and low <= int(gsm7) <= high and low <= int(ucs2) <= high):
+            raise ConfigError(f"LANGUAGE_SEGMENTS for {code}: segments must be from {low} to {high}, "
+                              f"not {gsm7}/{ucs2}")
+        budgets[code] = (int(gsm7), int(ucs2))
+    return budgets
+
+
+def parse_language_voices(value: str) -> dict[str, tuple[str, str]]:
+    """LANGUAGE_VOICES: ``es=Polly.Lupe-Neural/es-US`` (a <Say> voice and language per language)."""
+    return _language_pairs(value, "LANGUAGE_VOICES", "es=Polly.Lupe-Neural/es-US")
 
 
 def parse_sentinels(value: str) -> tuple[tuple[str, int], ...]:

@@ -74,6 +74,7 @@ class Subscriber(Base):
     district: Mapped[int | None] = mapped_column(Integer)
     timezone: Mapped[str | None] = mapped_column(String(40))
     first_name: Mapped[str | None] = mapped_column(String(60))
+    language: Mapped[str | None] = mapped_column(String(8))  # None: the default language (sms.messaging.languages)
     last_demand: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -222,6 +223,23 @@ class CatalogueText(Base):
     text: Mapped[str] = mapped_column(Text)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Set when an organizer saved it in the console: import-catalogue keeps it unless --overwrite."""
+
+
+class CatalogueTranslation(Base):
+    """One catalogue text in another language than the seed's: a demand's reply, an area's title, a service text.
+
+    ``kind`` is area, demand, campaign or text; ``field`` the translated column (title, reply, script, aliases...).
+    ``fold_accents``: the organizer chose to send it without the accents GSM-7 lacks, to fit its budget.
+    """
+
+    __tablename__ = "catalogue_translations"
+
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(16), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    fold_accents: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class OutboxItem(Base):

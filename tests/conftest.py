@@ -103,7 +103,7 @@ def config(database_url: str) -> dict[str, Any]:
     }
 
 
-CATALOGUE_TABLES = {"areas", "demands", "campaigns", "catalogue_texts"}
+CATALOGUE_TABLES = {"areas", "demands", "campaigns", "catalogue_texts", "catalogue_translations"}
 _seeded_versions: dict[str, str] = {}
 
 

@@ -38,7 +38,8 @@ def init_db() -> None:
 def import_catalogue(path: Path | None, if_empty: bool, overwrite: bool, retire_missing: bool) -> None:
     """Load demands, campaigns and texts from YAML (idempotent; keeps console edits unless --overwrite)."""
     segments = services().settings.max_reply_segments
-    data = catalogue.load_yaml(path or catalogue.DEFAULT_PATH, segments)
+    data = catalogue.with_translations(catalogue.load_yaml(path or catalogue.DEFAULT_PATH, segments),
+                                       path or catalogue.DEFAULT_PATH)  # and its demands.<code>.yaml beside it
     with services().db.session() as session:
         if if_empty and catalogue.is_loaded(session):
             click.echo("Catalogue already loaded; keeping its edits (run import-catalogue to reload the YAML).")

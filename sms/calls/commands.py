@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from sms import defaults
 from sms.calls import later, office_hours, routing, sessions, stances
 from sms.errors import InvalidZip, SmsError
-from sms.messaging import budget, compliance, subscribers
+from sms.messaging import budget, compliance, languages, subscribers
 from sms.messaging.catalogue import DemandView, fold, keyword_key
 from sms.messaging.conversation import MENU_DIGITS, Turn, Words
 from sms.store import Subscriber
@@ -41,15 +41,15 @@ words = Words()
 """CALL, ZIP, DISTRICT and the questions they ask (ZIP, demand, district)."""
 
 
-@words.command("CALL")
+@words.command("CALL", "LLAMAR", "LLAMADA")
 def call(turn: Turn, rest: str) -> None:
     """``CALL`` (last demand), ``CALL CHOKEHOLD``, ``call my senator about chokeholds``, ``CALL 9AM``."""
     now = office_hours.clock()
     wanted = office_hours.parse_when(rest, compliance.subscriber_zone(turn.subscriber), now) if rest else None
     if wanted is not None:
         if not turn.subscriber.last_demand:
-            return turn.say("Which issue should we call you about? Text its keyword first (e.g. CHOKEHOLD), "
-                            f"then CALL {rest.strip().upper()[:12]}.")
+            return turn.say(turn.t("Which issue should we call you about? Text its keyword first (e.g. CHOKEHOLD), "
+                                   "then CALL {when}.", when=rest.strip().upper()[:12]))
         booked = turn.catalogue.demand(turn.subscriber.last_demand)
         if booked is not None and refused_locally(turn, booked, rest):
             return None
@@ -76,8 +76,8 @@ def call_about(turn: Turn, text: str, in_words: bool = False) -> None:
     if demand is not None:
         return proceed(turn, demand)
     turn.ask("call_demand")
-    prefix = "" if whom_only else f"We don't have an issue called {text.strip()[:20]}. "
-    turn.say(prefix + ASK_DEMAND)
+    prefix = "" if whom_only else turn.t("We don't have an issue called {name}.", name=text.strip()[:20]) + " "
+    turn.say(prefix + turn.t(ASK_DEMAND))
 
 
 def demands_named(turn: Turn, text: str) -> list[DemandView]:
@@ -93,7 +93,8 @@ def ask_which(turn: Turn, demands: list[DemandView]) -> None:
     demands = demands[:9]
     turn.ask("call_demand", choices=[d.keyword for d in demands])
     rows = [(d.keyword, d.title) for d in demands]
-    turn.say(budget.numbered("Which issue do you want to call about?", rows, "Reply a number.", turn.budget))
+    turn.say(budget.numbered(turn.t("Which issue do you want to call about?"), rows, turn.t("Reply a number."),
+                             turn.budget))
 
 
 def proceed(turn: Turn, demand: DemandView) -> None:
@@ -104,12 +105,12 @@ def proceed(turn: Turn, demand: DemandView) -> None:
         rules = lookup.set_rules(turn.session, demand.targets.split(":", 1)[1])
         if rules is not None and rules.limited and not sub.zip:  # only constituents: where are they?
             turn.ask("call_zip", demand=demand.keyword)
-            return turn.say(f"What's your ZIP code? {rules.refusal}. Reply with 5 digits.")
+            return turn.say(turn.t("What's your ZIP code? {refusal}. Reply with 5 digits.", refusal=rules.refusal))
         return start(turn, demand, [])
     seats = sessions.seats_of(turn.session, sub)
     if not seats:
         turn.ask("call_zip", demand=demand.keyword)
-        return turn.say(ASK_ZIP)
+        return turn.say(turn.t(ASK_ZIP))
     split = len(seats) > 1 and "house" in (demand.target_order or ("house",))
     if split and turn.settings.call_split_districts == "ask":
         return ask_district(turn, demand, seats)
@@ -119,15 +120,17 @@ def proceed(turn: Turn, demand: DemandView) -> None:
 def ask_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
     members = {(t.state, t.district): t.label for t in lookup.house_members(turn.session, seats)}
     turn.ask("call_district", demand=demand.keyword, seats=[list(s) for s in seats])
-    lead = f"ZIP {turn.subscriber.zip} spans {len(seats)} districts. Who is your Rep? Reply "
+    lead = turn.t("ZIP {zip} spans {count} districts. Who is your Rep? Reply", zip=turn.subscriber.zip,
+                  count=len(seats)) + " "
+    vacant, every = turn.t("vacant seat"), turn.t(", or ALL to call every one.")
 
     def text(named: bool) -> str:
-        choices = [f"{i} {members.get(seat, 'vacant seat') + ' (' if named else ''}{lookup.district_label(*seat)}"
+        choices = [f"{i} {members.get(seat, vacant) + ' (' if named else ''}{lookup.district_label(*seat)}"
                    f"{')' if named else ''}" for i, seat in enumerate(seats, 1)]
-        return lead + ", ".join(choices) + ", or ALL to call every one."
+        return lead + ", ".join(choices) + every
 
     # names if they fit, else district labels only, else just the numbers
-    turn.say(turn.fit(text(True), text(False), f"{lead}1-{len(seats)}, or ALL to call every one."))
+    turn.say(turn.fit(text(True), text(False), f"{lead}1-{len(seats)}{every}"))
 
 
 def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate_ok: bool = False) -> None:
@@ -137,7 +140,7 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate
     try:
         sessions.check_caller(turn.session, turn.settings, sub.phone)
     except SmsError as exc:
-        return turn.say(exc.reply) if exc.reply else None
+        return turn.say(turn.t(exc.reply)) if exc.reply else None
     state = seats[0][0] if seats else sub.state
     plan = sessions.plan(turn.session, turn.settings, demand, state, seats, zip_code=sub.zip)
     if plan.outside:
@@ -146,9 +149,9 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate
         return offer_delegate(turn, demand, seats, plan)
     if not plan.targets:
         why = f" ({'; '.join(plan.notes)})" if plan.notes else ""
-        sorry = f"Sorry, there's no office for you to call about {demand.keyword} right now"
-        return turn.say(turn.fit(f"{sorry}{why}. Reply MENU for other ways to act.",
-                                 f"{sorry}. Reply MENU for other ways to act."))
+        sorry = turn.t("Sorry, there's no office for you to call about {keyword} right now", keyword=demand.keyword)
+        other = turn.t("Reply MENU for other ways to act.")
+        return turn.say(turn.fit(f"{sorry}{why}. {other}", f"{sorry}. {other}"))
     services = turn.services
     if services is not None:
         routed, notes = routing.route(services, turn.session, plan.targets, sub.zip, state)
@@ -166,11 +169,11 @@ def open_call(turn: Turn, demand: DemandView, plan: sessions.Plan) -> None:
     sub = turn.subscriber
     session = sessions.open_session(turn.session, sub.phone, sub, demand.keyword, sub.zip, plan.targets,
                                     thanked=plan.thanked)
-    turn.say(calling_text(plan, turn.budget))
+    turn.say(calling_text(plan, turn.budget, turn.language))
     first = plan.targets[0]
     script = stances.thank_script(turn.session, demand.keyword) if sessions.member_ref(first) in plan.thanked \
         else demand.script
-    turn.say(script_text(script, first.spoken, sub.zip, sub.state, turn.budget))
+    turn.say(script_text(script, first.spoken, sub.zip, sub.state, turn.budget, turn.language))
     services = turn.services
     if services is not None:
         turn.after_commit.append(lambda: sessions.enqueue_place(services, session.id))
@@ -187,18 +190,19 @@ def refused_locally(turn: Turn, demand: DemandView, rest: str) -> bool:
     if sub.zip:
         offer_instead(turn, demand, plan)
     else:
-        turn.say(f"{plan.outside}. Text ZIP and your 5-digit ZIP code first, then CALL {rest.strip().upper()[:12]} "
-                 "again.")
+        turn.say(turn.t("{outside}. Text ZIP and your 5-digit ZIP code first, then CALL {when} again.",
+                        outside=plan.outside, when=rest.strip().upper()[:12]))
     return True
 
 
 def offer_instead(turn: Turn, demand: DemandView, plan: sessions.Plan) -> None:
     """A local set takes no call from this texter: say why, and offer the demand's Congress call if it has one."""
     if not plan.instead:
-        return turn.say(f"{plan.outside}, so there's no office for you to call about {demand.keyword}. "
-                        "Reply MENU for other ways to act.")
+        return turn.say(turn.t("{outside}, so there's no office for you to call about {keyword}. "
+                               "Reply MENU for other ways to act.", outside=plan.outside, keyword=demand.keyword))
     turn.ask("call_instead", demand=plan.instead, delegate=False)
-    turn.say(f"{plan.outside}. Reply YES to call your members of Congress about {plan.instead} instead.")
+    turn.say(turn.t("{outside}. Reply YES to call your members of Congress about {keyword} instead.",
+                    outside=plan.outside, keyword=plan.instead))
 
 
 def offer_delegate(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], plan: sessions.Plan) -> None:
@@ -207,8 +211,9 @@ def offer_delegate(turn: Turn, demand: DemandView, seats: list[tuple[str, int]],
     title = lookup.SPOKEN_TITLES.get(delegate.title, delegate.title)
     turn.ask("call_instead", demand=demand.keyword, delegate=True, seats=[list(s) for s in seats])
     place = plan.no_senators[0].upper() + plan.no_senators[1:]
-    turn.say(budget.clean(f"{place} has no senators. Reply YES to call your {title}, {delegate.name}, "
-                          f"about {demand.keyword} instead."))  # a name's accents must not make it UCS-2
+    turn.say(budget.clean(turn.t("{place} has no senators. Reply YES to call your {title}, {name}, about {keyword} "
+                                 "instead.", place=place, title=title, name=delegate.name, keyword=demand.keyword),
+                          turn.budget.fold))  # a name's accents must not make an English text UCS-2
 
 
 @words.answer("call_instead")
@@ -216,7 +221,7 @@ def answer_instead(turn: Turn) -> bool:
     """YES to the delegate standing in for senators, or to a Congress call instead of a local set's."""
     data = turn.conversation.data or {}
     demand = turn.catalogue.demand(data.get("demand", ""))
-    if turn.key not in ("YES", "Y", "OK", "SURE") or demand is None:
+    if turn.key not in YES or demand is None:
         return False
     if data.get("delegate"):
         start(turn, demand, [(s, int(d)) for s, d in data.get("seats", [])], delegate_ok=True)
@@ -226,7 +231,11 @@ def answer_instead(turn: Turn) -> bool:
     return True
 
 
-def calling_text(plan: sessions.Plan, segments: int = defaults.MAX_REPLY_SEGMENTS) -> str:
+YES = ("YES", "Y", "OK", "SURE", "SI", "VALE", "CLARO")
+"""A yes to a call question, in the languages spoken (SÍ folds to SI)."""
+
+
+def calling_text(plan: sessions.Plan, segments: int = defaults.MAX_REPLY_SEGMENTS, language: str | None = None) -> str:
     """``Calling you now to connect you with Rep. X, Sen. Y, Sen. Z.`` within ``segments`` SMS segments.
 
     Fewer names ("and 2 more") before the notes go, and a count of offices as a last resort.
@@ -234,20 +243,24 @@ def calling_text(plan: sessions.Plan, segments: int = defaults.MAX_REPLY_SEGMENT
     labels = [t.label for t in plan.targets]
     notes = f" ({'; '.join(plan.notes)}.)" if plan.notes else ""
 
+    def t(source: str, **values: object) -> str:
+        return languages.translate(language, source, **values)
+
     def forms() -> Iterator[str]:
         for tail in dict.fromkeys((notes, "")):
             for shown in range(len(labels), 0, -1):
-                more = f" and {len(labels) - shown} more" if shown < len(labels) else ""
-                yield f"Calling you now to connect you with {', '.join(labels[:shown])}{more}.{tail}"
-        yield f"Calling you now to connect you with {len(labels)} offices."
+                more = t(" and {count} more", count=len(labels) - shown) if shown < len(labels) else ""
+                yield t("Calling you now to connect you with {who}.", who=", ".join(labels[:shown]) + more) + tail
+        yield t("Calling you now to connect you with {count} offices.", count=len(labels))
 
     return budget.first_fit(forms(), segments)
 
 
 def script_text(script: str, target: str, zip_code: str | None, state: str | None,
-                segments: int = defaults.MAX_REPLY_SEGMENTS) -> str:
+                segments: int = defaults.MAX_REPLY_SEGMENTS, language: str | None = None) -> str:
     """``Your script: ...`` after CALL: in full if it fits, else in short (the call reads the full one)."""
-    return budget.script_text(script, lambda form: fill_script(form, target, zip_code, state), segments)
+    return budget.script_text(script, lambda form: fill_script(form, target, zip_code, state), segments,
+                              languages.script_labels(language))
 
 
 def fill_script(script: str, target: str, zip_code: str | None, state: str | None) -> str:
@@ -272,12 +285,12 @@ def remember_place(sub: Subscriber, place: lookup.Place) -> None:
 def _zip_reply(turn: Turn, text: str) -> lookup.Place | None:
     """Validate and save a ZIP; on a problem say why and return None."""
     if not lookup.valid_zip(text):
-        turn.say(InvalidZip.reply)
+        turn.say(turn.t(InvalidZip.reply))
         return None
     place = set_zip(turn, text)
     if place is None:
-        turn.say(f"We couldn't find ZIP {text}. Check it and reply again, or text your district, e.g. "
-                 "DISTRICT MA-7.")
+        turn.say(turn.t("We couldn't find ZIP {zip}. Check it and reply again, or text your district, e.g. "
+                        "DISTRICT MA-7.", zip=text))
     return place
 
 
@@ -290,7 +303,7 @@ def zip_in(text: str) -> str | None:
 ZIP_PATTERN = re.compile(ZIP_TEXT)
 
 
-@words.command("ZIP", "ZIPCODE")
+@words.command("ZIP", "ZIPCODE", "CODIGOPOSTAL", "CP")
 def zip_command(turn: Turn, rest: str) -> None:
     save_zip(turn, zip_in(f"zip {rest}") or keyword_key(rest))  # "ZIP 02139-1234", "zip code 02139"
 
@@ -310,17 +323,18 @@ def save_zip(turn: Turn, code: str) -> None:
     demand = turn.catalogue.demand(pending) if pending else None
     if demand is not None:
         return proceed(turn, demand)
-    then = "Reply CALL to be connected." if turn.subscriber.last_demand else \
-        "Reply MENU to see the demands, then CALL to be connected."
-    turn.say(turn.fit(saved_text(place, " to connect your calls to your own lawmakers") + " " + then,
-                      f"Thanks, we saved ZIP {place.zip}. {then}"))
+    then = turn.t("Reply CALL to be connected.") if turn.subscriber.last_demand else \
+        turn.t("Reply MENU to see the demands, then CALL to be connected.")
+    turn.say(turn.fit(saved_text(place, turn.t(" to connect your calls to your own lawmakers"), turn.language)
+                      + " " + then, turn.t("Thanks, we saved ZIP {zip}.", zip=place.zip) + f" {then}"))
 
 
-def saved_text(place: lookup.Place, purpose: str = "") -> str:
+def saved_text(place: lookup.Place, purpose: str = "", language: str | None = None) -> str:
     """``Thanks, we saved ZIP 02139 (MA-5 or MA-7). Text DISTRICT with yours to choose.``"""
-    where = " or ".join(lookup.district_label(*seat) for seat in place.districts)
-    hint = " Text DISTRICT with yours to choose." if place.split else ""
-    return f"Thanks, we saved ZIP {place.zip} ({where}){purpose}.{hint}"
+    where = languages.translate(language, " or ").join(lookup.district_label(*seat) for seat in place.districts)
+    hint = languages.translate(language, " Text DISTRICT with yours to choose.") if place.split else ""
+    return languages.translate(language, "Thanks, we saved ZIP {zip} ({where}){purpose}.", zip=place.zip,
+                               where=where, purpose=purpose) + hint
 
 
 @words.answer("call_zip")
@@ -341,13 +355,16 @@ def answer_demand(turn: Turn) -> bool:
     choices = (turn.conversation.data or {}).get("choices") or []
     if choices and turn.key.isdigit() and len(turn.key) <= MENU_DIGITS:
         if not 1 <= int(turn.key) <= len(choices):
-            turn.say(f"Reply 1-{len(choices)} for the issue to call about, or MENU for all demands.")
+            turn.say(turn.t("Reply 1-{count} for the issue to call about, or MENU for all demands.",
+                            count=len(choices)))
             return True
         about = [d for d in [turn.catalogue.demand(choices[int(turn.key) - 1])] if d is not None]
     elif (code := zip_in(turn.text)) is not None:  # a ZIP instead: keep it, ask the issue again
         place = _zip_reply(turn, code)
         if place is not None:
-            turn.say(turn.fit(f"{saved_text(place)} {ASK_DEMAND}", f"Thanks, we saved ZIP {place.zip}. {ASK_DEMAND}"))
+            ask = turn.t(ASK_DEMAND)
+            turn.say(turn.fit(f"{saved_text(place, '', turn.language)} {ask}",
+                              turn.t("Thanks, we saved ZIP {zip}.", zip=place.zip) + f" {ask}"))
         return True
     else:
         about = demands_named(turn, turn.text)
@@ -365,13 +382,13 @@ def answer_district(turn: Turn) -> bool:
     demand = turn.catalogue.demand(data.get("demand", ""))
     if demand is None or not seats:
         return False
-    if turn.key in ("ALL", "BOTH", "EVERYONE"):
+    if turn.key in ("ALL", "BOTH", "EVERYONE", "TODOS", "TODAS", "AMBOS"):
         start(turn, demand, seats)
         return True
     if not turn.key.isdigit() or len(turn.key) > MENU_DIGITS:
         return False
     if not 1 <= int(turn.key) <= len(seats):
-        turn.say(f"Reply 1-{len(seats)} for your Rep, or ALL to call every one.")
+        turn.say(turn.t("Reply 1-{count} for your Rep, or ALL to call every one.", count=len(seats)))
         return True
     state, district = seats[int(turn.key) - 1]
     turn.subscriber.state, turn.subscriber.district = state, district
@@ -379,15 +396,16 @@ def answer_district(turn: Turn) -> bool:
     return True
 
 
-@words.command("DISTRICT")
+@words.command("DISTRICT", "DISTRITO")
 def district_command(turn: Turn, rest: str) -> None:
     """``DISTRICT MA-7`` overrides the district found from the ZIP."""
     seat = lookup.parse_district(rest)
     if seat is None or not lookup.seat_exists(turn.session, *seat):
-        return turn.say(("We don't know that district. " if rest else "") + DISTRICT_HELP)
+        return turn.say((turn.t("We don't know that district.") + " " if rest else "") + turn.t(DISTRICT_HELP))
     sub = turn.subscriber
     sub.state, sub.district = seat
     sub.timezone = lookup.timezone_of(sub.state) or sub.timezone
     members = lookup.house_members(turn.session, [seat])
-    who = members[0].label if members else "a vacant seat"
-    turn.say(f"Got it: you're in {lookup.district_label(*seat)} ({who}). Reply CALL to be connected.")
+    who = members[0].label if members else turn.t("a vacant seat")
+    turn.say(turn.t("Got it: you're in {district} ({who}). Reply CALL to be connected.",
+                    district=lookup.district_label(*seat), who=who))

@@ -52,23 +52,23 @@ def offer(turn: Turn, demand: str, run_at: datetime, zone_label: str, night: boo
     turn.session.flush()
     turn.ask("call_later", scheduled=row.id)
     if night:
-        return turn.say(f"The offices are closed right now and open only during your night. Reply YES for a call "
-                        f"at {zone_label}, when they open, or text CALL while they're open.")
-    turn.say(f"The offices are closed right now. Reply YES for a call at {zone_label}.")
+        return turn.say(turn.t("The offices are closed right now and open only during your night. Reply YES for a "
+                               "call at {time}, when they open, or text CALL while they're open.", time=zone_label))
+    turn.say(turn.t("The offices are closed right now. Reply YES for a call at {time}.", time=zone_label))
 
 
 @words.answer("call_later")
 def answer_offer(turn: Turn) -> bool:
-    if turn.key not in ("YES", "Y", "OK", "SURE"):
+    if turn.key not in ("YES", "Y", "OK", "SURE", "SI", "VALE", "CLARO"):
         return False
     row = turn.session.get(ScheduledCall, int((turn.conversation.data or {}).get("scheduled", 0)))
     turn.ask(None)
     if row is None or row.status != "offered":
-        turn.say("That call-back has expired. Reply CALL to try again.")
+        turn.say(turn.t("That call-back has expired. Reply CALL to try again."))
         return True
     row.status = "scheduled"
     _booked(turn, row)
-    turn.say("You're booked: we'll call you then. Reply CANCEL CALL to cancel.")
+    turn.say(turn.t("You're booked: we'll call you then. Reply CANCEL CALL to cancel."))
     return True
 
 
@@ -85,11 +85,11 @@ def schedule(turn: Turn, demand: str, wanted: datetime, now: datetime | None = N
     turn.session.add(row)
     turn.session.flush()
     _booked(turn, row)
-    moved = "" if run_at == wanted else " (the first time the offices are open and it's daytime for you)"
+    moved = "" if run_at == wanted else turn.t(" (the first time the offices are open and it's daytime for you)")
     if night:
-        moved = " (when the offices open: they're open only during your night)"
-    turn.say(f"OK: we'll call you about {demand} at {office_hours.spoken_time(run_at, zone, now)}{moved}. "
-             "Reply CANCEL CALL to cancel.")
+        moved = turn.t(" (when the offices open: they're open only during your night)")
+    turn.say(turn.t("OK: we'll call you about {keyword} at {time}{moved}. Reply CANCEL CALL to cancel.",
+                    keyword=demand, time=office_hours.spoken_time(run_at, zone, now), moved=moved))
 
 
 def _hours_and_targets(session: Session, settings: Settings, demand: DemandView | None,
@@ -103,11 +103,12 @@ def _hours_and_targets(session: Session, settings: Settings, demand: DemandView 
     return office_hours.schedule_of(session, settings, demand.targets), targets
 
 
-@words.command("CANCELCALL", "CANCELCALLS")
+@words.command("CANCELCALL", "CANCELCALLS", "CANCELARLLAMADA", "CANCELARLLAMADAS")
 def cancel_call(turn: Turn, _rest: str = "") -> None:
     """``CANCEL CALL`` (``CANCEL`` alone is a STOP word and stays one)."""
     count = office_hours.cancel(turn.session, turn.subscriber.phone)
-    turn.say("Your call-back is cancelled. Reply CALL anytime." if count else "You have no call-back booked.")
+    turn.say(turn.t("Your call-back is cancelled. Reply CALL anytime.") if count
+             else turn.t("You have no call-back booked."))
 
 
 def _booked(turn: Turn, row: ScheduledCall) -> None:

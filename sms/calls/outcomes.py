@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 from sms import defaults
 from sms.calls import sessions
 from sms.calls.models import CallLeg, CallSession
-from sms.messaging import budget, compliance, outbound
+from sms.messaging import budget, compliance, languages, outbound
 from sms.messaging.conversation import Turn, Words
 from sms.services import Services
 from sms.store import Conversation, Message, Subscriber, utcnow
 
 REPORTS = {"1": "talked", "2": "voicemail", "3": "no-answer"}
+OUTCOME_AGAIN = "Reply 1-3: 1 talked, 2 voicemail, 3 no answer."
+"""A number outside the after-call question's list: the list again (``defaults.OUTCOME_QUESTION``'s)."""
 MISSED = ("busy", "no-answer", "failed", "hangup", "canceled")
 
 
@@ -54,7 +56,7 @@ def answer_outcome(turn: Turn) -> bool:
     report = REPORTS.get(turn.key)
     call = turn.session.get(CallSession, int((turn.conversation.data or {}).get("session", 0)))
     if call is not None and report is None and turn.key.isdigit() and len(turn.key) <= 2:
-        turn.say("Reply 1-3: " + defaults.OUTCOME_QUESTION.split("Reply ", 1)[1])  # the last list shown
+        turn.say(turn.t(OUTCOME_AGAIN))  # the last list shown
         return True
     if report is None or call is None:
         return False
@@ -66,9 +68,9 @@ def answer_outcome(turn: Turn) -> bool:
     turn.ask(None)
     if report == "no-answer":
         schedule_retry(turn.services, turn.session, call, commit=False, after_commit=turn.after_commit)
-    turn.say({"talked": "Thank you! Every conversation counts.",
-              "voicemail": "Thanks! Voicemails are tallied too.",
-              "no-answer": "Thanks for letting us know. We'll remind you later to try again."}[report])
+    turn.say(turn.t({"talked": "Thank you! Every conversation counts.",
+                     "voicemail": "Thanks! Voicemails are tallied too.",
+                     "no-answer": "Thanks for letting us know. We'll remind you later to try again."}[report]))
     return True
 
 
@@ -95,12 +97,19 @@ def schedule_retry(services: Services | None, session: Session, call: CallSessio
     zone = compliance.subscriber_zone(session.get(Subscriber, call.subscriber_id))
     send_at = compliance.next_allowed_time(now + timedelta(hours=defaults.CALL_RETRY_REMINDER_HOURS), zone,
                                            services.settings.quiet_hours)
-    again = f"reply CALL {call.demand or ''}".strip() + " to try again."
-    body = budget.first_fit([*(f"Earlier you didn't get through to {', '.join(missed[:shown])}"
-                               f"{f' and {len(missed) - shown} more' if len(missed) > shown else ''}. "
-                               f"Lines are often clearer now: {again}" for shown in range(min(len(missed), 3), 0, -1)),
-                             f"Earlier you didn't get through to every office. Lines are often clearer now: {again}"],
-                            services.settings.max_reply_segments)
+    code = language_of(session, call)
+
+    def t(source: str, **values: object) -> str:
+        return languages.translate(code, source, **values)
+
+    again = t("reply CALL {keyword} to try again.", keyword=call.demand or "").replace("  ", " ")
+    more = {shown: t(" and {count} more", count=len(missed) - shown) if len(missed) > shown else ""
+            for shown in range(1, 4)}
+    body = budget.first_fit([*(t("Earlier you didn't get through to {who}. Lines are often clearer now: {again}",
+                                 who=", ".join(missed[:shown]) + more[shown], again=again)
+                               for shown in range(min(len(missed), 3), 0, -1)),
+                             t("Earlier you didn't get through to every office. Lines are often clearer now: {again}",
+                               again=again)], reply_budget(services, code))
     message = outbound.plan(session, call.subscriber_id, call.phone, "call_retry", body, send_at)
     call.retry_at = send_at
     def nudge() -> None:
@@ -143,11 +152,23 @@ def stats(session: Session, by: str = "demand", since: datetime | None = None) -
             for key, placed, conn, talk, avg in session.execute(query)]
 
 
-def summary(legs: list[CallLeg], asked: bool, segments: int = defaults.MAX_REPLY_SEGMENTS) -> str:
+def summary(legs: list[CallLeg], asked: bool, segments: int = defaults.MAX_REPLY_SEGMENTS,
+            language: str | None = None) -> str:
     """The after-call text (and the outcome question) in ``segments``: fewer names until it fits."""
-    question = f" {defaults.OUTCOME_QUESTION}" if asked else ""
-    forms = [sessions.summary_text(legs, shown) + question for shown in (None, *range(len(legs) - 1, -1, -1))]
-    return budget.first_fit([*forms, sessions.summary_text(legs, 0)], segments)
+    question = " " + languages.translate(language, defaults.OUTCOME_QUESTION) if asked else ""
+    forms = [sessions.summary_text(legs, shown, language) + question for shown in (None, *range(len(legs) - 1, -1, -1))]
+    return budget.first_fit([*forms, sessions.summary_text(legs, 0, language)], segments)
+
+
+def language_of(session: Session, call: CallSession) -> str | None:
+    """The caller's language (None: the default), for the texts and the voice of a call."""
+    subscriber = session.get(Subscriber, call.subscriber_id) if call.subscriber_id is not None else None
+    return subscriber.language if subscriber is not None else None
+
+
+def reply_budget(services: Services, code: str | None) -> int:
+    settings = services.settings
+    return languages.reply_budget(code, settings.max_reply_segments, settings.language_segments)
 
 
 def finish(services: Services, session: Session, call: CallSession, status: str = "completed") -> None:
@@ -169,6 +190,7 @@ def finish(services: Services, session: Session, call: CallSession, status: str 
         return
     call.summary_sent = True
     asked = ask(session, call)
-    sessions.send_text(services, session, call, summary(legs, asked, services.settings.max_reply_segments),
+    code = language_of(session, call)
+    sessions.send_text(services, session, call, summary(legs, asked, reply_budget(services, code), code),
                        kind="call_summary")
     schedule_retry(services, session, call)

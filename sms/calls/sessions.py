@@ -9,6 +9,7 @@ keyed by the Twilio ``CallSid``; the voice steps in ``sms.calls.voice`` read and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from sms import defaults
 from sms.calls import stances
 from sms.calls.models import Blocked, CallLeg, CallSession
 from sms.errors import LimitReached, SmsError, TransportError
-from sms.messaging import catalogue, compliance, subscribers
+from sms.messaging import catalogue, compliance, languages, subscribers
 from sms.messaging.catalogue import DemandView
 from sms.services import Services
 from sms.settings import Settings
@@ -372,25 +373,30 @@ def send_text(services: Services, session: Session, call: CallSession, body: str
     outbound.enqueue_delivery(services, message.id)
 
 
-def summary_text(legs: list[CallLeg], shown: int | None = None) -> str:
+def summary_text(legs: list[CallLeg], shown: int | None = None, language: str | None = None) -> str:
     """The after-call text: offices reached and offices missed (``shown`` names of each, then "and N more")."""
+    def t(source: str, **values: object) -> str:
+        return languages.translate(language, source, **values)
+
     reached = [leg.label for leg in legs if leg.outcome == "connected"]
     members = {label.split(",")[0] for label in reached}  # a member reached at a district office was reached
     missed = list(dict.fromkeys(leg.label for leg in legs if leg.outcome != "connected"
                                 and leg.label.split(",")[0] not in members))
     if not reached:
-        return "Thanks for trying! We couldn't reach any office this time. Reply CALL to try again."
-    text = f"Thank you for calling! You reached {_names(reached, shown)}."
+        return t("Thanks for trying! We couldn't reach any office this time. Reply CALL to try again.")
+    text = t("Thank you for calling! You reached {who}.", who=_names(reached, shown, t))
     if missed:
-        text += f" Not reached: {_names(missed, shown)}. Reply CALL to try again."
+        text += " " + t("Not reached: {who}. Reply CALL to try again.", who=_names(missed, shown, t))
     return text
 
 
-def _names(labels: list[str], shown: int | None) -> str:
+def _names(labels: list[str], shown: int | None, t: Callable[..., str]) -> str:
     if shown is None or len(labels) <= shown:
         return ", ".join(labels)
     more = len(labels) - shown
-    return ", ".join(labels[:shown]) + f" and {more} more" if shown else f"{more} office{'s' * (more > 1)}"
+    if shown:
+        return ", ".join(labels[:shown]) + t(" and {count} more", count=more)
+    return t("{count} offices", count=more) if more > 1 else t("1 office")
 
 
 def legs_of(session: Session, call: CallSession) -> list[CallLeg]:

@@ -29,7 +29,8 @@ TYPES: dict[str, str] = {
     "subscriber.opted_out": "STOP, a carrier opt-out or a CRM's; data: source",
     "subscriber.opted_in": "START after an opt-out; data: source",
     "subscriber.deleted": "their personal data was erased (DELETE or retention): erase yours; no other data",
-    "subscriber.language_changed": "their language changed; data: language (not emitted yet)",
+    "subscriber.language_changed": "their language changed (ESPAÑOL, a first text in Spanish, the console); "
+                                   "data: language, source",
     "interest.added": "texted a demand or campaign keyword for the first time; data: keyword",
     "call.completed": "a patch-through call ended; data: call_id, demand, offices_dialed, connected, offices",
     "call.reported": "the caller said how the call went; data: call_id, demand, reported",
@@ -55,6 +56,11 @@ def emit(session: Session, type: str, subscriber_id: int | None, **data: Any) ->
 def on_consent(session: Session, subscriber: Subscriber, change: str, source: str) -> None:
     """A consent hook: joined, opted_out or opted_in (``source``: sms, crm, twilio-21610...)."""
     emit(session, CONSENT_TYPES[change], subscriber.id, source=source)
+
+
+def on_language(session: Session, subscriber: Subscriber, language: str, source: str) -> None:
+    """A language hook: the subscriber's language is now ``language`` (``source``: sms, detected, console, cli)."""
+    emit(session, "subscriber.language_changed", subscriber.id, language=language, source=source)
 
 
 def on_interest(session: Session, subscriber: Subscriber, keyword: str) -> None:

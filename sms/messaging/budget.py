@@ -19,9 +19,43 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _CLAUSE = re.compile(r"(?:,|;|:| -) ")
 
 
-def clean(text: str) -> str:
-    """``text`` as it will be sent: typographic look-alikes and non-GSM accents replaced."""
-    return encoding.gsm_letters(encoding.gsm_safe(text))
+class Budget(int):
+    """A reply budget: ``int(budget)`` GSM-7 segments, or ``ucs2`` segments for a text that needs UCS-2.
+
+    A plain int is a budget of that many segments whatever the encoding (the default language's).
+    ``fold`` says whether a composed text loses the accents GSM-7 lacks in the names it carries (the
+    default language's texts do); a language written with accents keeps them: folding them is an
+    organizer's choice per text (``fold_accents``), never made silently.
+    """
+
+    ucs2: int
+    fold: bool
+
+    def __new__(cls, gsm7: int, ucs2: int | None = None, fold: bool = True) -> Budget:
+        budget = super().__new__(cls, gsm7)
+        budget.ucs2 = gsm7 if ucs2 is None else ucs2
+        budget.fold = fold
+        return budget
+
+    def __repr__(self) -> str:
+        return f"Budget(gsm7={int(self)}, ucs2={self.ucs2}, fold={self.fold})"
+
+
+def limit(budget: int, info: encoding.SegmentInfo) -> int:
+    """The segments ``budget`` allows a text counted as ``info``."""
+    return budget.ucs2 if isinstance(budget, Budget) and info.encoding == "UCS-2" else int(budget)
+
+
+def allows(budget: int, text: str) -> bool:
+    """True if ``text``, as it travels, fits ``budget``."""
+    info = encoding.count(text)
+    return info.segments <= limit(budget, info)
+
+
+def clean(text: str, fold: bool = True) -> str:
+    """``text`` as it will be sent: typographic look-alikes (and, with ``fold``, non-GSM accents) replaced."""
+    safe = encoding.gsm_safe(text)
+    return encoding.gsm_letters(safe) if fold else safe
 
 
 def segments(text: str) -> int:
@@ -29,15 +63,16 @@ def segments(text: str) -> int:
 
 
 def fits(text: str, budget: int) -> bool:
-    return segments(text) <= budget
+    return allows(budget, clean(text, getattr(budget, "fold", True)))
 
 
 def first_fit(candidates: Iterable[str], budget: int) -> str:
     """The first of ``candidates`` that fits in ``budget`` segments, cleaned; the last one if none does."""
     text = ""
+    fold = getattr(budget, "fold", True)
     for candidate in candidates:
-        text = clean(candidate)
-        if encoding.count(text).segments <= budget:
+        text = clean(candidate, fold)
+        if allows(budget, text):
             return text
     return text
 
@@ -93,7 +128,7 @@ def script_forms(script: str) -> list[str]:
         return [script]
     at = next((i for i, s in enumerate(sentences) if "{target}" in s), 0)
     ask = sentences[at]
-    closing = [s for s in sentences[at + 1:][-1:] if s.lower().startswith("thank")]
+    closing = [s for s in sentences[at + 1:][-1:] if s.lower().startswith(CLOSINGS)]
     start = ask.find("{target}")
     clause = _CLAUSE.search(ask, max(start, 0))
     short_ask = ask[:clause.start()].rstrip(".") + "." if clause else ask
@@ -102,19 +137,30 @@ def script_forms(script: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+CLOSINGS = ("thank", "gracias", "merci", "obrigad")
+"""How a script's closing sentence starts, in the languages written so far (kept in its short forms)."""
 SCRIPT_FULL = "Your script: "
 SCRIPT_SHORT = "Your script in short (the call reads it in full): "
 SCRIPT_NONE = "The call will read you the script before connecting you."
 """How the script is texted after CALL: in full, in short when it cannot fit, or not at all."""
 
 
-def script_text(script: str, fill: Callable[[str], str], budget: int) -> str:
-    """The script as texted after CALL: in full if it fits, else the first shorter form that does."""
+SCRIPT_LABELS = (SCRIPT_FULL, SCRIPT_SHORT, SCRIPT_NONE)
+
+
+def script_text(script: str, fill: Callable[[str], str], budget: int,
+                labels: tuple[str, str, str] = SCRIPT_LABELS) -> str:
+    """The script as texted after CALL: in full if it fits, else the first shorter form that does.
+
+    ``labels`` are ``SCRIPT_LABELS`` in the texter's language.
+    """
     forms = script_forms(script)
-    candidates = [SCRIPT_FULL + fill(forms[0]), *(SCRIPT_SHORT + fill(form) for form in forms[1:]), SCRIPT_NONE]
+    full, short, none = labels
+    candidates = [full + fill(forms[0]), *(short + fill(form) for form in forms[1:]), none]
     return first_fit(candidates, budget)
 
 
-def script_fits(script: str, fill: Callable[[str], str], budget: int) -> bool:
+def script_fits(script: str, fill: Callable[[str], str], budget: int,
+                labels: tuple[str, str, str] = SCRIPT_LABELS) -> bool:
     """True if the script, at least its ask, can be texted (``script_text`` does not give up on it)."""
-    return script_text(script, fill, budget) != SCRIPT_NONE
+    return script_text(script, fill, budget, labels) != labels[2]

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from sms import defaults
 from sms.errors import CatalogueError
-from sms.messaging import budget, encoding
-from sms.store import Area, Campaign, CatalogueText, Demand, utcnow
+from sms.messaging import budget, encoding, languages, translations
+from sms.store import Area, Campaign, CatalogueText, CatalogueTranslation, Demand, utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_PATH = defaults.DATA_DIR / "demands.yaml"
@@ -31,7 +31,9 @@ VERSION_KEY = "__version__"
 RESERVED_WORDS = frozenset(
     "MENU HI HELLO JOIN HELP INFO AYUDA STOP STOPALL UNSUBSCRIBE CANCEL END QUIT OPTOUT REVOKE REMOVE "
     "BAJA PARAR ALTO CANCELAR START UNSTOP YES NO "
-    "CALL ZIP DISTRICT PRIVACY DELETE CAMPAIGNS LATER LESS MORE SKIP".split()
+    "CALL ZIP DISTRICT PRIVACY DELETE CAMPAIGNS LATER LESS MORE SKIP "
+    "ENGLISH INGLES ESPANOL SPANISH CASTELLANO ENESPANOL INFORMACION "
+    "LLAMAR CODIGOPOSTAL DISTRITO PRIVACIDAD BORRAR CAMPANAS LUEGO DESPUES MASTARDE MENOS MAS SI".split()
 )
 """Words no demand may use: the compliance words (tests check every opt-out keyword of data/opt_out.yaml is here)."""
 REQUIRED_TEXTS = (
@@ -122,6 +124,12 @@ class Catalogue:
     longest: int = PHRASE_WORDS
     ended: dict[str, str] = field(default_factory=dict)
     """Keyword or alias key of a retired demand → its title: texting it says the campaign ended."""
+    language: str = languages.DEFAULT
+    """The language of this snapshot's texts (``localized`` makes the others)."""
+    translations: translations.Translations = field(default_factory=translations.Translations)
+    root: Catalogue | None = field(default=None, compare=False, repr=False)
+    """The default language's snapshot, of which this one is a translation (None for that one)."""
+    _localized: dict[str, Catalogue] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for item in (*self.demands, *self.campaigns):
@@ -172,6 +180,56 @@ class Catalogue:
         """A service text with ``{placeholders}`` filled; unknown placeholders stay as written."""
         return _fill(self.texts[name], values)
 
+    def localized(self, code: str | None) -> Catalogue:
+        """This catalogue in language ``code``: each text translated, the default language's where none is.
+
+        Keywords, aliases and mentions are those of every language in each snapshot, so a texter
+        finds a demand by INMUNIDAD or IMMUNITY whatever their language. Built once per language.
+        """
+        root = self.root or self
+        code = code if languages.known(code) else languages.DEFAULT
+        if code == root.language:
+            return root
+        cached = root._localized.get(code)
+        if cached is None:
+            cached = root._localized[code] = _translate(root, code)
+        return cached
+
+    def missing(self, code: str) -> list[translations.Key]:
+        """What a texter in ``code`` reads in the default language, for want of a translation."""
+        root = self.root or self
+        expected = [("area", str(n), "title") for n in root.areas]
+        expected += [("demand", d.keyword, name) for d in root.demands for name in translations.TEXT_FIELDS["demand"]]
+        expected += [("campaign", c.keyword, name) for c in root.campaigns for name in ("name", "reply")]
+        expected += [("text", name, "text") for name in sorted(root.texts)]
+        return root.translations.missing(code, expected)
+
+
+def _translate(root: Catalogue, code: str) -> Catalogue:
+    def get(kind: str, key: str, name: str, default: str) -> str:
+        return root.translations.get(code, kind, key, name) or default
+
+    demands = tuple(replace(d, **{name: get("demand", d.keyword, name, getattr(d, name))
+                                  for name in ("title", "summary", "ask", "reply", "script")}) for d in root.demands)
+    campaigns = tuple(replace(c, name=get("campaign", c.keyword, "name", c.name),
+                              reply=get("campaign", c.keyword, "reply", c.reply)) for c in root.campaigns)
+    return Catalogue(
+        areas={n: get("area", str(n), "title", title) for n, title in root.areas.items()},
+        demands=demands, campaigns=campaigns,
+        texts={name: get("text", name, "text", text) for name, text in root.texts.items()},
+        version=root.version, language=code, translations=root.translations, root=root,
+    )
+
+
+def _with_words(demands: tuple[DemandView, ...], found: translations.Translations) -> tuple[DemandView, ...]:
+    """Each demand with the aliases and mentions of every language (the English ones first)."""
+    def merged(own: tuple[str, ...], more: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*own, *more]))
+
+    return tuple(replace(d, aliases=merged(d.aliases, found.words("demand", d.keyword, "aliases")),
+                         mentions=merged(d.mentions, found.words("demand", d.keyword, "mentions")))
+                 for d in demands)
+
 
 def _fill(template: str, values: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
@@ -186,8 +244,28 @@ def load_yaml(path: Path | str = DEFAULT_PATH, segments: int = defaults.MAX_REPL
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"cannot read catalogue {path}: {exc}") from exc
-    validate(data, segments)
+    validate({**data, "translations": translations.read_siblings(path)} if isinstance(data, dict) else data, segments)
     return data
+
+
+def with_translations(data: dict[str, Any], path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
+    """``data`` with the translation files beside ``path`` under ``translations``, unless it has its own.
+
+    Only the translations of the items ``data`` has are kept (a test or an organizer's file may
+    have fewer demands than the seed); ``load_yaml`` checks them all.
+    """
+    if "translations" in data:
+        return data
+    keys = {"areas": {a.get("number") for a in data.get("areas") or []},
+            "demands": {str(d.get("keyword")) for d in data.get("demands") or []},
+            "campaigns": {str(c.get("keyword")) for c in data.get("campaigns") or []},
+            "messages": set(data.get("messages") or {})}
+    found = {}
+    for code, mapping in translations.read_siblings(path).items():
+        kept = {section: {k: v for k, v in (mapping.get(section) or {}).items()
+                          if (k if section == "areas" else str(k)) in keys[section]} for section in keys}
+        found[code] = {**mapping, **kept}
+    return {**data, "translations": found}
 
 
 def validate(data: Any, segments: int = defaults.MAX_REPLY_SEGMENTS) -> None:
@@ -215,6 +293,50 @@ def validate(data: Any, segments: int = defaults.MAX_REPLY_SEGMENTS) -> None:
     for item in data.get("demands") or []:
         values = {"title": item["title"], "keyword": str(item["keyword"])}
         check_text(f"messages.followup (for {item['keyword']})", messages["followup"], segments, values)
+    for code, mapping in (data.get("translations") or {}).items():
+        _validate_translation(data, code, mapping, seen, segments)
+
+
+def _validate_translation(data: dict[str, Any], code: str, mapping: dict[str, Any], seen: dict[str, str],
+                          segments: int) -> None:
+    """One language's texts against its budget; its aliases and mentions against every other word."""
+    where = f"demands.{code}.yaml"
+    if not languages.known(code) or code == languages.DEFAULT:
+        raise CatalogueError(f"{where}: no data/languages/{code}.yaml defines this language")
+    keys = {"area": {str(a["number"]) for a in data["areas"]},
+            "demand": {str(d["keyword"]) for d in data.get("demands") or []},
+            "campaign": {str(c["keyword"]) for c in data.get("campaigns") or []},
+            "text": set(data.get("messages") or {})}
+    limit = languages.reply_budget(code, segments)
+    titles = {}
+    for kind, key, name, text, fold in translations.rows(mapping, where):
+        label = f"{where} {kind} {key}" + ("" if kind == "text" else f" {name}")
+        if key not in keys[kind]:
+            raise CatalogueError(f"{label}: the seed has no {kind} {key}")
+        sent = translations.fold_accents(text) if fold else text
+        if name in translations.WORD_FIELDS:
+            _check_translated_words(label, f"demands {key}", text, seen, mentions=name == "mentions")
+        elif name == "script":
+            check_script(label, sent, limit, language=code)
+        elif name in ("reply", "text"):
+            check_text(label, sent, limit)
+        if kind == "demand" and name == "title":
+            titles[key] = sent
+    followup = translations.fold_accents(mapping["messages"]["followup"]) if "messages.followup" in (
+        mapping.get("fold_accents") or []) else (mapping.get("messages") or {}).get("followup")
+    for key, title in titles.items() if followup else ():
+        check_text(f"{where} messages.followup (for {key})", followup, limit, {"title": title, "keyword": key})
+
+
+def _check_translated_words(label: str, owner: str, words: str, seen: dict[str, str], mentions: bool) -> None:
+    for word in (w.strip() for w in words.split(",") if w.strip()):
+        key = keyword_key(word)
+        if not key or key in RESERVED_WORDS:
+            raise CatalogueError(f"{label}: {word!r} is empty or a reserved word")
+        if seen.get(key, owner) != owner:
+            raise CatalogueError(f"{label}: {word!r} is already used by {seen[key]}")
+        if not mentions:
+            seen[key] = owner
 
 
 def _validate_item(kind: str, item: dict[str, Any], areas: set[Any], seen: dict[str, str], segments: int) -> None:
@@ -269,20 +391,25 @@ def check_text(where: str, text: str, segments: int = defaults.MAX_REPLY_SEGMENT
     """Raise CatalogueError if ``text``, its placeholders filled at their longest, needs more than ``segments``."""
     filled = encoding.gsm_safe(_fill(text, {**WORST_VALUES, **(values or {})}))  # counted as it is sent
     info = encoding.count(filled)
-    if info.segments > segments:
+    allowed = budget.limit(segments, info)
+    if info.segments > allowed:
+        hint = ""
+        if info.encoding == "UCS-2" and budget.allows(segments, translations.fold_accents(filled)):
+            hint = (f" (its {''.join(encoding.ucs2_characters(filled))} make it UCS-2: shorten it, or list it "
+                    "under fold_accents to send it without those accents)")
         raise CatalogueError(
             f"{where} needs {info.segments} SMS segments ({info.units} {info.encoding} units); "
-            f"the limit is {segments}"
+            f"the limit is {allowed}{hint}"
         )
 
 
 def check_script(where: str, script: str, segments: int = defaults.MAX_REPLY_SEGMENTS,
-                 target: str = "x" * TARGET_NAME_CHECKED) -> None:
+                 target: str = "x" * TARGET_NAME_CHECKED, language: str | None = None) -> None:
     """Raise CatalogueError if not even the script's ask sentence fits in a text after CALL."""
     def fill(template: str) -> str:
         return _fill(template, {"target": target, "zip": "02139", "caller_city": "my community"})
 
-    if not budget.script_fits(script, fill, segments):
+    if not budget.script_fits(script, fill, segments, languages.script_labels(language)):
         raise CatalogueError(f"{where}: its first sentence naming {{target}} does not fit in {segments} SMS "
                              f"segments with a {len(target)}-character name; shorten that sentence")
 
@@ -307,6 +434,7 @@ def import_catalogue(session: Session, data: dict[str, Any], segments: int = def
     ``kept``); live demands the YAML lacks are listed in ``missing``, and retired when
     ``retire_missing``, never deleted (their people's history stays).
     """
+    data = with_translations(data)
     validate(data, segments)
     summary = ImportSummary()
     for area in data["areas"]:
@@ -325,6 +453,10 @@ def import_catalogue(session: Session, data: dict[str, Any], segments: int = def
         _upsert(session, Campaign, item["keyword"], fields, summary)
     for key, value in (data.get("messages") or {}).items():
         _upsert(session, CatalogueText, key, _keep_text_edit(session, key, value, overwrite, summary), summary)
+    for code, mapping in (data.get("translations") or {}).items():
+        for kind, key, name, text, fold in translations.rows(mapping):
+            _upsert(session, CatalogueTranslation, (code, kind, key, name), {"text": text, "fold_accents": fold},
+                    summary)
     _missing_demands(session, data, retire_missing, summary)
     if summary.added or summary.changed or summary.retired:
         bump_version(session)
@@ -427,8 +559,8 @@ def _demand_fields(item: dict[str, Any], position: int) -> dict[str, Any]:
 def _upsert(session: Session, model: type, key: Any, fields: dict[str, Any], summary: ImportSummary) -> None:
     row = session.get(model, key)
     if row is None:
-        pk = model.__mapper__.primary_key[0].name
-        session.add(model(**{pk: key}, **fields))
+        names = [column.name for column in model.__mapper__.primary_key]
+        session.add(model(**dict(zip(names, key if isinstance(key, tuple) else (key,), strict=True)), **fields))
         summary.added += 1
     elif any(getattr(row, name) != value for name, value in fields.items()):
         for name, value in fields.items():
@@ -482,11 +614,16 @@ def current(session: Session, version: str | None = None) -> Catalogue:
 
 
 def from_data(data: dict[str, Any]) -> Catalogue:
-    """A snapshot straight from catalogue data (a validated YAML mapping)."""
+    """A snapshot straight from catalogue data (a validated YAML mapping), with the shipped translations."""
+    data = with_translations(data)
     demands = tuple(_demand_view(str(d["keyword"]), _demand_fields(d, 0)) for d in data.get("demands") or [])
     campaigns = tuple(CampaignView(str(c["keyword"]), c["name"], c["reply"]) for c in data.get("campaigns") or [])
     areas = {a["number"]: a["title"] for a in data["areas"]}
-    return Catalogue(areas=areas, demands=demands, campaigns=campaigns, texts=dict(data.get("messages") or {}))
+    found = translations.Translations.of(
+        (code, *row) for code, mapping in (data.get("translations") or {}).items()
+        for row in translations.rows(mapping, f"demands.{code}.yaml"))
+    return Catalogue(areas=areas, demands=_with_words(demands, found), campaigns=campaigns,
+                     texts=dict(data.get("messages") or {}), translations=found)
 
 
 def _demand_view(keyword: str, fields: dict[str, Any]) -> DemandView:
@@ -510,8 +647,11 @@ def build(session: Session, version: str = "") -> Catalogue:
         for c in session.scalars(select(Campaign).order_by(Campaign.position))
     )
     texts = {t.key: t.text for t in session.scalars(select(CatalogueText)) if t.key != VERSION_KEY}
-    return Catalogue(areas=areas, demands=demands, campaigns=campaigns, texts=texts, version=version,
-                     ended=_ended(session))
+    found = translations.Translations.of(
+        (t.language, t.kind, t.key, t.field, t.text, t.fold_accents)
+        for t in session.scalars(select(CatalogueTranslation)))
+    return Catalogue(areas=areas, demands=_with_words(demands, found), campaigns=campaigns, texts=texts,
+                     version=version, translations=found, ended=_ended(session))
 
 
 ENDED_TEXT = "{title}: this campaign has ended. Thank you to everyone who took part."

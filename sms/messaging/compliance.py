@@ -20,12 +20,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sms import defaults
-from sms.messaging import encoding
+from sms.messaging import budget, encoding
 from sms.store import ConsentEvent, Message, OptOutReview, Subscriber, utcnow
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
 START_WORDS = frozenset({"START", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
+HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA", "INFORMACION"})
 TWILIO_OPT_OUT = "twilio-advanced-opt-out"
 """Consent source when Twilio's Advanced Opt-Out handled a keyword (the inbound webhook's ``OptOutType``)."""
 STOP_HINT = "Reply STOP to stop these texts."
@@ -103,7 +103,7 @@ def resolve_on_opt_out(session: Session, subscriber: Subscriber) -> None:
 
 def with_hint(replies: list[str], hint: str, segments: int = defaults.MAX_REPLY_SEGMENTS) -> list[str]:
     """``replies`` with ``hint`` on the last one if it still fits in ``segments``, else in a text of its own."""
-    if replies and encoding.count(encoding.gsm_safe(f"{replies[-1]}\n{hint}")).segments <= segments:
+    if replies and budget.allows(segments, encoding.gsm_safe(f"{replies[-1]}\n{hint}")):
         return [*replies[:-1], f"{replies[-1]}\n{hint}"]
     return [*replies, hint]
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sms import defaults, ratelimit
-from sms.messaging import budget, compliance, intent, outbound, subscribers
+from sms.messaging import budget, compliance, intent, languages, outbound, subscribers
 from sms.messaging.catalogue import (
     ENDED_TEXT,
     CampaignView,
@@ -92,6 +92,7 @@ class Words:
 words = Words()
 """The conversation's own words: menus, campaigns, YES/NO."""
 DELETE, DELETE_CONFIRM = "DELETE", "delete_confirm"
+DELETE_ALIASES = ("BORRAR", "BORRARME")
 """The erasure command and its question (``sms.messaging.privacy``), heard from opted-out numbers too."""
 
 
@@ -143,9 +144,25 @@ class Turn:
         self.replies.append(text)
 
     @property
-    def budget(self) -> int:
-        """Segments a reply may take (MAX_REPLY_SEGMENTS)."""
-        return self.settings.max_reply_segments
+    def language(self) -> str:
+        """The texter's language code (the default language until they choose or a first text shows one)."""
+        return self.subscriber.language or languages.DEFAULT
+
+    def t(self, source: str, **values: Any) -> str:
+        """A system text (its English source) in the texter's language (``languages.translate``)."""
+        return languages.translate(self.language, source, **values)
+
+    def set_language(self, code: str, source: str) -> bool:
+        """Make ``code`` the texter's language (an event if it changed); this turn's replies follow it."""
+        changed = subscribers.set_language(self.session, self.subscriber, code, source)
+        self.catalogue = self.catalogue.localized(code)
+        return changed
+
+    @property
+    def budget(self) -> budget.Budget:
+        """Segments a reply may take: MAX_REPLY_SEGMENTS, or the texter's language's GSM-7/UCS-2 budget."""
+        return languages.reply_budget(self.language, self.settings.max_reply_segments,
+                                      self.settings.language_segments)
 
     def fit(self, *candidates: str) -> str:
         """The first of ``candidates`` that fits the budget (the last one if none does)."""
@@ -175,6 +192,7 @@ def respond(turn: Turn) -> None:
         raise RuntimeError("no conversation words installed: call sms.features.install() at start-up")
     if honour_opt_out(turn):
         return None
+    _keyword_language(turn)
     key = turn.key
     if turn.subscriber.opted_out:
         return _while_opted_out(turn)
@@ -183,10 +201,27 @@ def respond(turn: Turn) -> None:
         return turn.say(turn.text_of("start_confirm"))
     if key in compliance.HELP_WORDS:
         return turn.say(turn.text_of("help"))
+    if (chosen := languages.chosen_by(key)) is not None:
+        return choose_language(turn, chosen)
     _converse(turn)
     if turn.verdict.unclear:
         _flag_for_a_person(turn)
     return None
+
+
+def _keyword_language(turn: Turn) -> None:
+    """A texter who never chose a language and texts AYUDA hears the answer, and what follows, in Spanish.
+
+    An opt-out (PARAR) is confirmed in the texter's language as it stands: leaving changes nothing else.
+    """
+    if turn.subscriber.language is None and (code := languages.keyword_language(turn.key)) is not None:
+        turn.set_language(code, "detected")
+
+
+def choose_language(turn: Turn, language: languages.Language) -> None:
+    """ESPAÑOL, ENGLISH...: every reply from now on is in ``language``; a pending question stays pending."""
+    turn.set_language(language.code, "sms")
+    turn.say(language.switched)
 
 
 def opts_out(turn: Turn) -> bool:
@@ -290,15 +325,15 @@ def _while_opted_out(turn: Turn) -> None:
         if ANSWERS[DELETE_CONFIRM](turn):
             return
         turn.ask(None)
-    if turn.key in compliance.START_WORDS or turn.key == "YES":
+    if turn.key in compliance.START_WORDS or turn.key == "YES":  # not SI: a Spanish yes rejoins with START
         compliance.opt_in(turn.session, turn.subscriber, "sms", turn.key)
         turn.say(turn.text_of("start_confirm"))
     elif turn.key in compliance.HELP_WORDS:
         turn.say(turn.text_of("help"))
-    elif turn.key == DELETE and DELETE in COMMANDS:  # erasure must not need a rejoin
+    elif turn.key in (DELETE, *DELETE_ALIASES) and DELETE in COMMANDS:  # erasure must not need a rejoin
         COMMANDS[DELETE](turn, "")
     elif _asks_for_texts(turn) and _once_a_day(turn, "rejoin-hint"):
-        turn.say(compliance.REJOIN_HINT.format(org=turn.settings.org_name))
+        turn.say(turn.t(compliance.REJOIN_HINT, org=turn.settings.org_name))
 
 
 def _asks_for_texts(turn: Turn) -> bool:
@@ -319,7 +354,7 @@ def _flag_for_a_person(turn: Turn) -> None:
     since = utcnow() - timedelta(seconds=defaults.HINT_INTERVAL_SECONDS)
     hint = not turn.is_new and not compliance.hinted_since(turn.session, turn.subscriber.id, since)
     if hint:
-        turn.replies = compliance.with_hint(turn.replies, compliance.STOP_HINT, turn.budget)
+        turn.replies = compliance.with_hint(turn.replies, turn.t(compliance.STOP_HINT), turn.budget)
     compliance.flag_for_review(turn.session, turn.subscriber, turn.inbound, turn.verdict.rule, hint or turn.is_new)
 
 
@@ -343,7 +378,7 @@ def _fill_title(template: str, title: str) -> str:
     return template.replace("{title}", title)
 
 
-@words.command("CAMPAIGNS", "CAMPAIGN")
+@words.command("CAMPAIGNS", "CAMPAIGN", "CAMPANAS", "CAMPANA")
 def send_campaigns(turn: Turn, _rest: str = "") -> None:
     rows = [(c.keyword, c.name) for c in turn.catalogue.campaigns]
     turn.show_menu("campaigns")
@@ -356,9 +391,10 @@ def send_area(turn: Turn, number: int) -> None:
 
 
 def area_text(catalogue: Catalogue, number: int, segments: int) -> str:
-    """An area's numbered demands, as texted (the console's editor shows it too)."""
+    """An area's numbered demands, as texted in the catalogue's language (the console's editor shows it too)."""
     rows = [(d.keyword, d.title) for d in catalogue.demands_in(number)]
-    return budget.numbered(f"{catalogue.areas[number]}:", rows, "Reply a number or keyword, or MENU.", segments)
+    footer = languages.translate(catalogue.language, "Reply a number or keyword, or MENU.")
+    return budget.numbered(f"{catalogue.areas[number]}:", rows, footer, segments)
 
 
 CHOICE = "choice:"
@@ -370,7 +406,7 @@ def send_choice(turn: Turn, items: list[DemandView | CampaignView]) -> None:
     items = items[:9]
     rows = [(i.keyword, i.title if isinstance(i, DemandView) else i.name) for i in items]
     turn.show_menu(CHOICE + ",".join(i.keyword for i in items))
-    turn.say(budget.numbered("Which one do you mean?", rows, "Reply a number, or MENU for all demands.",
+    turn.say(budget.numbered(turn.t("Which one do you mean?"), rows, turn.t("Reply a number, or MENU for all demands."),
                              turn.budget))
 
 
@@ -404,7 +440,8 @@ def _pick_from_menu(turn: Turn, number: int) -> bool:
         count = len(choices)
     if turn.is_new and not turn.conversation.menu or not count:
         return False
-    turn.say(f"Reply {'1' if count == 1 else f'1-{count}'} to choose from the last list, or MENU for the demands.")
+    turn.say(turn.t("Reply {range} to choose from the last list, or MENU for the demands.",
+                    range="1" if count == 1 else f"1-{count}"))
     return True
 
 
@@ -418,10 +455,10 @@ def send_item(turn: Turn, item: DemandView | CampaignView) -> None:
     turn.say(item.reply)
 
 
-@words.command("YES", "NO", "Y", "N")
+@words.command("YES", "NO", "Y", "N", "SI")
 def nothing_pending(turn: Turn, _rest: str = "") -> None:
     footer = turn.text_of("menu_footer")
-    turn.say(turn.fit("There's no question waiting for an answer. " + footer, footer))
+    turn.say(turn.fit(turn.t("There's no question waiting for an answer.") + " " + footer, footer))
 
 
 def schedule_followup(turn: Turn, demand: DemandView) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sms import ratelimit
 from sms.errors import InvalidNumber
-from sms.messaging import catalogue, compliance, conversation, encoding, subscribers
+from sms.messaging import budget, catalogue, compliance, conversation, encoding, languages, subscribers
 from sms.services import Services
 from sms.store import CatalogueText, Conversation, Message, Subscriber, utcnow
 
@@ -133,6 +133,7 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
         if not is_new and known.subscriber is None:  # lost the race for a new number: read the winner's state
             state = session.get(Conversation, subscriber.id) or state
         snapshot = catalogue.current(session, known.catalogue_version)
+    snapshot = snapshot.localized(subscriber.language)
     inbound = Message(
         subscriber_id=subscriber.id, direction="in", kind="inbound", phone=phone, body=sms.body,
         media_count=sms.media_count, twilio_sid=sms.sid, status="received",
@@ -147,6 +148,8 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
     )
     if is_new and not conversation.opts_out(turn):  # the opt-in comes first: a CRM hears of the join, then the rest
         compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)
+        if subscriber.language is None and (code := languages.detect(sms.body)) is not None:
+            turn.set_language(code, "detected")  # "hola", "quiero llamar a mi senador": answered in Spanish
     limited = not ratelimit.hit(services.redis, "inbound", phone, services.settings.inbound_limit_per_hour, 3600)
     if limited:
         log.warning("inbound limit reached for %s; recorded, not answered", compliance.mask(phone))
@@ -159,7 +162,7 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
     session.flush()  # the inbound row's id for the replies; a duplicate SID in a race fails here
     for text in turn.replies:
         segments = encoding.count(text).segments
-        if segments > turn.budget:  # every composer fits its text; a stored text edited around the checks may not
+        if not budget.allows(turn.budget, text):  # every composer fits its text; one edited around the checks may not
             log.warning("reply of %d segments to inbound %s is over MAX_REPLY_SEGMENTS", segments, sms.sid)
         session.add(Message(
             subscriber_id=subscriber.id, direction="out", kind="reply", phone=phone, body=text,
@@ -171,10 +174,13 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
 def _with_disclosure(turn: conversation.Turn) -> list[str]:
     """Put the opt-in disclosure on the first reply, or in its own message if it will not fit."""
     disclosure = turn.text_of("disclosure")
+    offer = "" if languages.chosen_by(turn.key) else languages.offers(turn.language)
+    if offer:  # "Para español, responde ESPAÑOL." where it fits, else on its own line of the disclosure
+        disclosure = f"{disclosure} {offer}"
     if not turn.replies:
         return [disclosure]
     combined = f"{turn.replies[0]}\n\n{disclosure}"
-    if encoding.count(encoding.gsm_safe(combined)).segments <= turn.budget:
+    if budget.allows(turn.budget, encoding.gsm_safe(combined)):
         return [combined, *turn.replies[1:]]
     return [*turn.replies, disclosure]
 

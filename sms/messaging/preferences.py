@@ -19,23 +19,24 @@ words = Words()
 """LESS / FEWER, MORE and LATER: how often and when a texter hears from us."""
 
 
-@words.command("LESS", "FEWER")
+@words.command("LESS", "FEWER", "MENOS")
 def less(turn: Turn, _rest: str = "") -> None:
     turn.subscriber.tier = "low"
-    turn.say("OK, you'll only get urgent alerts from now on. Reply MORE to get every update again, STOP to opt out.")
+    turn.say(turn.t("OK, you'll only get urgent alerts from now on. Reply MORE to get every update again, "
+                    "STOP to opt out."))
 
 
-@words.command("MORE")
+@words.command("MORE", "MAS")
 def more(turn: Turn, _rest: str = "") -> None:
     turn.subscriber.tier = "normal"
-    turn.say("OK, you'll get every update again. Reply LESS for urgent alerts only.")
+    turn.say(turn.t("OK, you'll get every update again. Reply LESS for urgent alerts only."))
 
 
-@words.command("LATER")
+@words.command("LATER", "LUEGO", "DESPUES", "MASTARDE")
 def later(turn: Turn, _rest: str = "", now: datetime | None = None) -> None:
     demand = turn.catalogue.demand(turn.subscriber.last_demand or "")
     if demand is None:
-        turn.say("Text a keyword first (reply MENU to see them), then LATER to be reminded.")
+        turn.say(turn.t("Text a keyword first (reply MENU to see them), then LATER to be reminded."))
         return
     send_at = later_time(now or utcnow(), turn)
     body = turn.text_of("followup", title=demand.title, keyword=demand.keyword)
@@ -43,7 +44,8 @@ def later(turn: Turn, _rest: str = "", now: datetime | None = None) -> None:
     if turn.services is not None:
         turn.after_commit.append(lambda: outbound.enqueue_delivery(turn.services, message.id, send_at))
     local = send_at.astimezone(compliance.subscriber_zone(turn.subscriber))
-    turn.say(f"OK, we'll text you again about {demand.keyword} around {local:%-I%p} your time. Reply STOP to opt out.")
+    turn.say(turn.t("OK, we'll text you again about {keyword} around {time} your time. Reply STOP to opt out.",
+                    keyword=demand.keyword, time=f"{local:%-I%p}"))
 
 
 def later_time(now: datetime, turn: Turn) -> datetime:

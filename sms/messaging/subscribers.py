@@ -58,6 +58,21 @@ def find(session: Session, phone: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.phone == phone))
 
 
+LANGUAGE_HOOKS: list[Callable[[Session, Subscriber, str, str], None]] = []
+"""Called with (session, subscriber, language, source) when a subscriber's language changes (the event
+log's ``subscriber.language_changed``); filled by ``sms.features.install``."""
+
+
+def set_language(session: Session, subscriber: Subscriber, language: str, source: str) -> bool:
+    """Make ``language`` the subscriber's (``source``: sms, detected, console, cli); True if it changed."""
+    if (subscriber.language or None) == language:
+        return False
+    subscriber.language = language
+    for hook in LANGUAGE_HOOKS:
+        hook(session, subscriber, language, source)
+    return True
+
+
 INTEREST_HOOKS: list[Callable[[Session, Subscriber, str], None]] = []
 """Called with (session, subscriber, keyword) the first time a subscriber texts a keyword (e.g. the event
 log); filled by ``sms.features.install``."""

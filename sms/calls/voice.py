@@ -23,9 +23,9 @@ from sms import defaults
 from sms.calls import office_hours, outcomes, routing, sessions, stances
 from sms.calls.commands import fill_script
 from sms.calls.models import CallLeg, CallSession
-from sms.messaging import catalogue, compliance
+from sms.messaging import catalogue, compliance, languages
 from sms.services import Services
-from sms.store import utcnow
+from sms.store import Subscriber, utcnow
 from sms.targets import lookup
 
 TERMINAL = ("completed", "busy", "no-answer", "failed", "canceled")
@@ -39,15 +39,48 @@ class Flow:
         self.session = session
         self.settings = services.settings
         self.vr = VoiceResponse()
+        self.language: str | None = None
+        """The caller's language (None: the default), once the call is known (``bind``)."""
 
-    def say(self, text: str, into: Any = None) -> None:
-        (into or self.vr).say(text, voice=self.settings.voice_name, language=self.settings.voice_language)
+    def bind(self, call: CallSession | None) -> CallSession | None:
+        """Speak ``call``'s caller's language from now on (their subscriber row's)."""
+        if call is not None and call.subscriber_id is not None:
+            subscriber = self.session.get(Subscriber, call.subscriber_id)
+            self.language = subscriber.language if subscriber is not None else None
+        return call
+
+    def say(self, text: str, into: Any = None, **values: Any) -> None:
+        """Say the system text ``text`` (its English source) in the caller's language, with its voice."""
+        voice, language = self.voice()
+        spoken = languages.translate(self.language, text, **values)
+        (into or self.vr).say(spoken, voice=voice, language=language)
+
+    def say_as_is(self, text: str, into: Any = None) -> None:
+        """Say ``text``, already in the caller's language (a script, a demand's title)."""
+        voice, language = self.voice()
+        (into or self.vr).say(text, voice=voice, language=language)
+
+    def voice(self) -> tuple[str, str]:
+        """The ``<Say>`` voice and language: VOICE_NAME/VOICE_LANGUAGE, or the caller's language's."""
+        override = self.settings.language_voices.get(self.language or "")
+        if override is not None:
+            return override
+        return languages.voice(self.language, self.settings.voice_name, self.settings.voice_language)
+
+    def gather(self, **options: Any) -> Gather:
+        """A ``<Gather>``; in another language than the default it says which (``language="es-US"``)."""
+        if languages.known(self.language) and self.language != languages.DEFAULT:
+            options["language"] = languages.gather_language(self.language, self.settings.voice_language)
+        return Gather(**options)
+
+    def catalogue(self) -> catalogue.Catalogue:
+        return catalogue.current(self.session).localized(self.language)
 
     def url(self, path: str) -> str:
         return self.services.url(path)
 
-    def goodbye(self, text: str) -> str:
-        self.say(text)
+    def goodbye(self, text: str, **values: Any) -> str:
+        self.say(text, **values)
         self.vr.hangup()
         return str(self.vr)
 
@@ -79,6 +112,7 @@ def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
         with flow.session.no_autoflush:
             if by_sid(flow.session, form) is not None:
                 return flow.goodbye("Sorry, this call has expired. Goodbye.")
+    flow.bind(call)
     late = sessions.placed_after_all(call)  # our request timed out, yet Twilio placed the call
     call.call_sid = sid
     if not compliance.may_message(flow.session, call.phone):
@@ -93,19 +127,24 @@ def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
 
 def intro(flow: Flow, call: CallSession) -> str:
     """Say the demand, then wait for a key: nothing is bridged to an answering machine."""
-    demand = catalogue.current(flow.session).demand(call.demand or "")
+    flow.bind(call)
+    demand = flow.catalogue().demand(call.demand or "")
     labels = ", ".join(lookup.Target.of(t).label for t in call.targets)
-    flow.say(f"Hello from {flow.settings.org_name}. Thank you for taking action"
-             + (f" on: {demand.title}." if demand else "."))
-    gather = Gather(num_digits=1, action=flow.url("/voice/connect"), timeout=defaults.CALL_GATHER_TIMEOUT)
-    more = " Press 2 to hear another issue." if call.direction == "callin" else ""
-    flow.say(f"Press 1 now to be connected to {labels}.{more}", into=gather)
+    if demand:
+        flow.say("Hello from {org}. Thank you for taking action on: {title}.", org=flow.settings.org_name,
+                 title=demand.title)
+    else:
+        flow.say("Hello from {org}. Thank you for taking action.", org=flow.settings.org_name)
+    gather = flow.gather(num_digits=1, action=flow.url("/voice/connect"), timeout=defaults.CALL_GATHER_TIMEOUT)
+    more = " " + languages.translate(flow.language, "Press 2 to hear another issue.") \
+        if call.direction == "callin" else ""
+    flow.say("Press 1 now to be connected to {labels}.{more}", into=gather, labels=labels, more=more)
     flow.vr.append(gather)
     return flow.goodbye("We didn't hear a key press, so we'll hang up now. Text CALL anytime to try again.")
 
 
 def connect(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    call = by_sid(flow.session, form)
+    call = flow.bind(by_sid(flow.session, form))
     if call is None:
         return flow.goodbye("Sorry, we lost track of this call. Goodbye.")
     digits = (form.get("Digits") or "").strip()
@@ -131,25 +170,27 @@ def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
     plan = sessions.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats,
                          zip_code=call.zip)
     if plan.outside and plan.instead:  # a local set that takes no call from them: their Congress call
-        flow.say(f"{plan.outside}, so we'll connect you with your members of Congress instead.")
+        flow.say("{outside}, so we'll connect you with your members of Congress instead.", outside=plan.outside)
         return choose_demand(flow, call, plan.instead)
     routed, _notes = routing.route(flow.services, flow.session, plan.targets, call.zip, seats[0][0] if seats else None)
     call.demand, call.targets = keyword, sessions.stored(routed, plan.thanked)
     if plan.outside:
-        return flow.goodbye(f"{plan.outside}. Text MENU to this number for other ways to act. Goodbye.")
+        return flow.goodbye("{outside}. Text MENU to this number for other ways to act. Goodbye.",
+                            outside=plan.outside)
     if not plan.targets:
         return flow.goodbye("Sorry, there is no office to call about this issue from your area. Goodbye.")
     schedule = office_hours.schedule_of(flow.session, flow.settings, demand.targets)
     opens = office_hours.opening(schedule, routed, office_hours.clock())
     if opens is not None:
         call.status = "closed"
-        return flow.goodbye(f"The offices are closed right now. They open {opens}. Text CALL to this number "
-                            "and we'll call you back when they open. Goodbye.")
+        return flow.goodbye("The offices are closed right now. They open {opens}. Text CALL to this number "
+                            "and we'll call you back when they open. Goodbye.", opens=opens)
     return intro(flow, call)
 
 
 def current(flow: Flow, call: CallSession) -> str:
     """TwiML for where the session is now (the answer to any repeated step)."""
+    flow.bind(call)
     position = call.position
     if position >= len(call.targets):
         return finish(flow, call)
@@ -177,12 +218,14 @@ def dial(flow: Flow, call: CallSession, position: int) -> str:
         flow.session.flush()
     if target.get("script") == "thank":
         script = stances.thank_script(flow.session, call.demand or "")
-        flow.say(f"{spoken} supports this, so please thank them. " + fill_script(script, spoken, call.zip, None))
+        flow.say_as_is(languages.translate(flow.language, "{spoken} supports this, so please thank them.",
+                                           spoken=spoken) + " " + fill_script(script, spoken, call.zip, None))
     elif position == 0:
-        demand = catalogue.current(flow.session).demand(call.demand or "")
+        demand = flow.catalogue().demand(call.demand or "")
         if demand is not None and demand.script:
-            flow.say("Here is what to say. " + fill_script(demand.script, spoken, call.zip, None))
-    flow.say(f"Connecting you to {spoken}.")
+            flow.say_as_is(languages.translate(flow.language, "Here is what to say.") + " "
+                           + fill_script(demand.script, spoken, call.zip, None))
+    flow.say("Connecting you to {spoken}.", spoken=spoken)
     dial_verb = Dial(caller_id=flow.services.transport.phone_number, timeout=defaults.CALL_DIAL_TIMEOUT,
                      action=flow.url(f"/voice/dialed?leg={position}"))
     dial_verb.number(target["phone"])
@@ -193,15 +236,15 @@ def dial(flow: Flow, call: CallSession, position: int) -> str:
 def between(flow: Flow, call: CallSession, position: int) -> str:
     """Before the next office: * skips it, # ends the call, silence goes on."""
     spoken = lookup.Target.of(call.targets[position]).spoken
-    gather = Gather(num_digits=1, action=flow.url(f"/voice/next?leg={position}"), timeout=3)
-    flow.say(f"Next: {spoken}. Press star to skip this office, or pound to end the call.", into=gather)
+    gather = flow.gather(num_digits=1, action=flow.url(f"/voice/next?leg={position}"), timeout=3)
+    flow.say("Next: {spoken}. Press star to skip this office, or pound to end the call.", into=gather, spoken=spoken)
     flow.vr.append(gather)
     flow.vr.redirect(flow.url(f"/voice/next?leg={position}"))
     return str(flow.vr)
 
 
 def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
-    call = by_sid(flow.session, form)
+    call = flow.bind(by_sid(flow.session, form))
     if call is None or call.status != "confirmed":
         return flow.goodbye("This call has ended. Goodbye.")
     position = _position(arg)
@@ -222,7 +265,7 @@ def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
 
 def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     """The Dial to target ``leg`` ended: record it once, move on once."""
-    call = by_sid(flow.session, form)
+    call = flow.bind(by_sid(flow.session, form))
     if call is None:
         return flow.goodbye("Goodbye.")
     position = _position(arg)
@@ -243,8 +286,9 @@ def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     fresh = call.targets[call.position] if call.position < len(call.targets) else {}
     if fresh.get("fallback_for") and _leg(flow.session, call, call.position) is None:
         previous = _leg(flow.session, call, call.position - 1)
-        why = "was busy" if previous is not None and previous.outcome == "busy" else "didn't answer"
-        flow.say(f"That line {why}. Let's try {lookup.Target.of(fresh).spoken}.")
+        busy = previous is not None and previous.outcome == "busy"
+        flow.say("That line was busy. Let's try {spoken}." if busy else "That line didn't answer. Let's try {spoken}.",
+                 spoken=lookup.Target.of(fresh).spoken)
         if flow.settings.call_busy_fallback == "auto":
             return dial(flow, call, call.position)
     return current(flow, call)
@@ -260,9 +304,11 @@ def _add_fallback(flow: Flow, call: CallSession, position: int) -> None:
 
 
 def finish(flow: Flow, call: CallSession) -> str:
+    flow.bind(call)
     outcomes.finish(flow.services, flow.session, call)
-    summary = " We'll text you a summary." if call.summary_sent else ""
-    return flow.goodbye(f"Thank you for making your voice heard!{summary} Goodbye.")
+    if call.summary_sent:
+        return flow.goodbye("Thank you for making your voice heard! We'll text you a summary. Goodbye.")
+    return flow.goodbye("Thank you for making your voice heard! Goodbye.")
 
 
 def status(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:

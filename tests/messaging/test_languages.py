@@ -144,14 +144,14 @@ def test_a_language_file_must_keep_placeholders(tmp_path):
 
 
 def _translated_sources() -> set[str]:
-    """Every constant English sentence the code passes to ``t(...)`` or ``translate(code, ...)``."""
+    """Every constant English sentence the code passes to ``t``, ``translate(code, ...)`` or a voice ``say``."""
     found = set()
     for path in [*(ROOT / "sms").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            args = node.args[1:] if name == "translate" else node.args if name == "t" else []
+            args = node.args[1:] if name == "translate" else node.args if name in ("t", "say", "goodbye") else []
             if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
                 found.add(args[0].value)
     return found

@@ -13,9 +13,9 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from handlers.cli import broadcasts, calls, config, congress, data, integrations, organizers, simulate
+from handlers.cli import broadcasts, calls, config, congress, data, integrations, languages, organizers, simulate
 
-MODULES = (data, congress, calls, broadcasts, organizers, simulate, integrations, config)
+MODULES = (data, congress, calls, broadcasts, organizers, simulate, integrations, config, languages)
 AREAS = (
     ("Set up and Congress data", ("init-db", "import-catalogue", "import-legislators", "import-zips",
                                   "import-targets", "import-stances", "retire-demand", "data-status",
@@ -24,6 +24,7 @@ AREAS = (
     ("Calls", ("call-block", "call-unblock", "call-policy", "call-stats", "offices-saturation")),
     ("Try it", ("simulate", "simulate-call")),
     ("Integrations", ("webhooks", "events")),
+    ("Languages", ("languages",)),
     ("Console logins", ("create-organizer",)),
     ("Settings", ("settings",)),
 )

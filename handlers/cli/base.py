@@ -75,6 +75,8 @@ FILTER_OPTIONS = [
                  help="Two-letter state or territory code (repeatable)."),
     click.option("--district", "districts", multiple=True, help="Congressional district like KY-3 (repeatable)."),
     click.option("--zip", "zips", multiple=True, help="5-digit ZIP (repeatable)."),
+    click.option("--language", "languages", multiple=True,
+                 help="Texters of this language, like es (repeatable; en includes those who chose none)."),
 ]
 
 

@@ -37,8 +37,27 @@ def _render_preview(p: lifecycle.Preview, session: Any = None, broadcast: Broadc
     click.echo(f"Recipients: {p.recipients}\nEncoding: {p.encoding}\nSegments per message: "
                f"{p.segments_per_message}\nTotal segments: {p.total_segments}\n"
                f"Estimated cost: ${p.estimated_cost:,.2f}")
+    for part in p.languages:
+        own = "" if part.translated else " (no text in it: they get the default one)"
+        click.echo(f"  {part.language}: {_plural(part.recipients, 'recipient')}, {part.encoding}, "
+                   f"{_plural(part.segments_per_message, 'segment')} each, ${part.estimated_cost:,.2f}{own}")
     if broadcast is not None:
         _render_truth(session, broadcast)
+
+
+def _translations(values: tuple[str, ...]) -> dict[str, str]:
+    """``--translation es=TEXT`` options as ``{"es": TEXT}``."""
+    out = {}
+    for value in values:
+        code, sep, text = value.partition("=")
+        if not sep or not code.strip():
+            raise click.BadParameter(f"{value[:20]!r} must look like es=TEXT", param_hint="--translation")
+        out[code.strip().lower()] = text
+    return out
+
+
+TRANSLATION_OPTION = click.option("--translation", "translations", multiple=True,
+                                  help="The text in another language, like es=TEXT (repeatable); its texters get it.")
 
 
 def _render_truth(session: Any, broadcast: Broadcast) -> None:
@@ -115,8 +134,9 @@ def broadcast_cli() -> None:
 @click.option("--mps", type=float, help="Messages per second (default BROADCAST_MPS).")
 @click.option("--urgent", is_flag=True, help="Also reaches LESS subscribers and ignores quiet hours.")
 @click.option("--id-only", is_flag=True, help="Print only the new broadcast's id (for scripts).")
+@TRANSLATION_OPTION
 def broadcast_create(message: str, segment: str | None, send_at: str | None, mps: float | None, urgent: bool,
-                     id_only: bool, **filters: Any) -> None:
+                     id_only: bool, translations: tuple[str, ...], **filters: Any) -> None:
     """Create a draft broadcast, or a scheduled one.
 
     Prints the preview (recipients, segments, cost) and how to send it; with --send-at
@@ -125,7 +145,8 @@ def broadcast_create(message: str, segment: str | None, send_at: str | None, mps
     svc = services()
     with svc.db.session() as session:
         broadcast = lifecycle.create(session, svc.settings, message, filters_of(filters), segment,
-                                     parse_time(send_at, "--send-at"), mps, urgent)
+                                     parse_time(send_at, "--send-at"), mps, urgent,
+                                     translations=_translations(translations))
         session.commit()
         broadcast_id, when = broadcast.id, broadcast.send_at
     if when is not None:
@@ -272,13 +293,14 @@ def remind_cli() -> None:
 @click.option("--every", help="hourly, daily, weekly or like 3d (default: once).")
 @click.option("--mps", type=float, help="Messages per second (default BROADCAST_MPS).")
 @click.option("--urgent", is_flag=True, help="Also reaches LESS subscribers and ignores quiet hours.")
+@TRANSLATION_OPTION
 def remind_create(message: str, segment: str | None, at: str, every: str | None, mps: float | None, urgent: bool,
-                  **filters: Any) -> None:
+                  translations: tuple[str, ...], **filters: Any) -> None:
     """Schedule a reminder; prints its id on the last line."""
     svc = services()
     with svc.db.session() as session:
         reminder = reminders.create(session, svc.settings, message, parse_time(at, "--send-at"), filters_of(filters),
-                                    segment, every, urgent, mps)
+                                    segment, every, urgent, mps, translations=_translations(translations))
         session.commit()
         reminder_id = reminder.id
     reminders.schedule(svc, reminder_id)

@@ -11,6 +11,7 @@ from handlers.console import bp, organizer_zone, services
 from sms.broadcasts import audiences, compose, lifecycle, reminders, waiting
 from sms.broadcasts.lifecycle import BroadcastError
 from sms.broadcasts.models import Broadcast, Reminder
+from sms.messaging import languages
 
 ACTIONS = {"send": lifecycle.send, "pause": lifecycle.pause, "resume": lifecycle.resume,
            "cancel": lifecycle.cancel, "gsm7": lifecycle.use_gsm7}
@@ -20,7 +21,7 @@ REMINDER_ACTIONS = {"pause": "paused", "resume": "active", "cancel": "cancelled"
 def _filters(form: Any) -> dict[str, Any]:
     """Comma- or space-separated demand/state/district/ZIP fields as filter lists, plus called/activity."""
     filters: dict[str, Any] = {key: form.get(key, "").replace(",", " ").split()
-                               for key in ("demands", "states", "districts", "zips")}
+                               for key in ("demands", "states", "districts", "zips", "languages")}
     if form.get("called") in ("yes", "no"):
         filters["called"] = form["called"] == "yes"
     for key in ("active_since", "joined_after"):
@@ -29,13 +30,27 @@ def _filters(form: Any) -> dict[str, Any]:
     return filters
 
 
+def _translations(form: Any) -> dict[str, str]:
+    """The composer's text per other language (``message_es``); empty ones are left out."""
+    return {code: form.get(f"message_{code}", "")[:1600] for code in languages.codes()[1:]
+            if form.get(f"message_{code}", "").strip()}
+
+
+@bp.context_processor
+def _language_choices() -> dict[str, Any]:
+    """The languages the composer offers a text and an audience filter for."""
+    every = [(code, languages.get(code).name) for code in languages.codes()]
+    return {"all_languages": every, "other_languages": every[1:]}
+
+
 @bp.get("/api/broadcasts/preview")
 def broadcast_preview() -> Any:
     """The composer's live numbers for what is typed so far (nothing is saved)."""
     args, svc = request.args, services()
     with svc.db.session() as session:
         return jsonify(compose.draft_preview(session, svc.settings, args.get("message", "")[:1600], _filters(args),
-                                              args.get("segment") or None, args.get("urgent") == "on"))
+                                              args.get("segment") or None, args.get("urgent") == "on",
+                                              _translations(args)))
 
 
 @bp.get("/api/broadcasts/<int:broadcast_id>/progress")
@@ -72,7 +87,7 @@ def broadcast_list() -> Any:
             with svc.db.session() as session:
                 created = lifecycle.create(session, svc.settings, form.get("message", ""), _filters(form),
                                             form.get("segment") or None, _when(form), _mps(form),
-                                            form.get("urgent") == "on")
+                                            form.get("urgent") == "on", translations=_translations(form))
                 session.commit()
             return redirect(url_for("console.broadcast", broadcast_id=created.id))
         except (BroadcastError, audiences.AudienceError) as exc:
@@ -134,7 +149,7 @@ def reminder_list() -> Any:
             with svc.db.session() as session:
                 created = reminders.create(session, svc.settings, form.get("message", ""), when, _filters(form),
                                            form.get("segment") or None, form.get("every") or None,
-                                           form.get("urgent") == "on", _mps(form))
+                                           form.get("urgent") == "on", _mps(form), translations=_translations(form))
                 session.commit()
             reminders.schedule(svc, created.id)
             flash(f"Reminder {created.id} scheduled.", "ok")

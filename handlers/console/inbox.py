@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from handlers.console import bp, services
 from sms.console import inbox
-from sms.messaging import compliance
+from sms.messaging import compliance, languages, subscribers
+from sms.store import Subscriber
 
 
 @bp.get("/inbox")
@@ -37,7 +38,9 @@ def _conversation(subscriber_id: int, error: str = "", draft: str = "", status: 
         reviews = inbox.open_reviews(session, subscriber_id)
     return render_template("console/conversation.html", subscriber=subscriber, messages=messages, error=error,
                            draft=draft, last_demand_title=title, masked=compliance.mask(subscriber.phone),
-                           max_segments=inbox.MAX_MANUAL_SEGMENTS, reviews=reviews), status
+                           max_segments=inbox.MAX_MANUAL_SEGMENTS, reviews=reviews,
+                           language=subscriber.language or languages.DEFAULT,
+                           language_name=languages.get(subscriber.language).name), status
 
 
 @bp.post("/inbox/<int:subscriber_id>/reply")
@@ -51,6 +54,22 @@ def reply(subscriber_id: int) -> Any:
            }.get(message.status, f"The reply could not be sent (error {message.error_code})."),
           "ok" if message.status != "failed" else "error")
     return redirect(url_for("console.conversation", subscriber_id=subscriber_id) + "#reply")
+
+
+@bp.post("/inbox/<int:subscriber_id>/language")
+def set_language(subscriber_id: int) -> Any:
+    """An organizer sets the texter's language (a subscriber.language_changed event, source console)."""
+    code = request.form.get("language", "")
+    if not languages.known(code):
+        return _conversation(subscriber_id, error=f"No language {code[:8]!r}.", status=400)
+    with services().db.session() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            return render_template("console/error.html", message="No such subscriber."), 404
+        changed = subscribers.set_language(session, subscriber, code, "console")
+        session.commit()
+    flash(f"Language: {languages.get(code).name}." if changed else "That was already their language.", "ok")
+    return redirect(url_for("console.conversation", subscriber_id=subscriber_id))
 
 
 @bp.post("/inbox/<int:subscriber_id>/opt-out")

@@ -70,6 +70,16 @@
         }
         if (d.problems.length) { text += " · " + d.problems.join("; "); }
         output.textContent = text;
+        // Each language's recipients get their own text (or the default language's): its own segments and cost.
+        var byLanguage = document.getElementById("language-preview");
+        if (byLanguage) {
+          byLanguage.textContent = (d.languages || []).map(function (p) {
+            return p.name + ": " + p.recipients.toLocaleString() + " recipient" + (p.recipients === 1 ? "" : "s") +
+              ", " + p.encoding + ", " + p.segments_per_message + " segment" + (p.segments_per_message === 1 ? "" : "s") +
+              " each, about $" + p.estimated_cost.toFixed(2) + (p.translated ? "" : " (no text in " + p.name +
+              ": they get the default one)");
+          }).join(" · ");
+        }
         showDraft(d);
       }).catch(function () { output.textContent = "Could not reach the service for a preview."; });
     };

@@ -62,20 +62,37 @@
     var output = document.querySelector('[data-counter-for="' + area.id + '"]');
     var preview = area.dataset.preview ? document.querySelector(area.dataset.preview) : null;
     var max = parseInt(area.dataset.maxSegments || "0", 10);
+    // A language with its own UCS-2 budget (data-max-ucs2), and the organizer's "send without accents" box.
+    var maxUcs2 = parseInt(area.dataset.maxUcs2 || area.dataset.maxSegments || "0", 10);
+    var fold = area.dataset.fold ? document.querySelector(area.dataset.fold) : null;
     function update() {
       var text = gsmSafe(area.value.trim());
+      if (fold && fold.checked) { text = foldAccents(text); }
       var info = count(text);
+      var limit = info.encoding === "UCS-2" ? maxUcs2 : max;
       if (output) {
         output.textContent = info.units + " " + info.encoding + " characters · " + info.segments +
-          " segment" + (info.segments === 1 ? "" : "s") + (max ? " of " + max + " allowed" : "") +
-          (info.encoding === "UCS-2" ? " · a character outside GSM-7 makes every segment shorter" : "");
-        output.classList.toggle("over", max > 0 && info.segments > max);
+          " segment" + (info.segments === 1 ? "" : "s") + (limit ? " of " + limit + " allowed" : "") +
+          (info.encoding === "UCS-2" ? " · a character outside GSM-7 makes every segment shorter" : "") +
+          (fold && fold.checked ? " · sent without accents" : "");
+        output.classList.toggle("over", limit > 0 && info.segments > limit);
       }
       if (preview) { preview.textContent = text; }
     }
     area.addEventListener("input", update);
+    if (fold) { fold.addEventListener("change", update); }
     update();
   });
+
+  // The accents GSM-7 lacks (á í ó ú and their capitals, ç...), dropped; é, ñ, ü, ¿, ¡ stay (translations.fold_accents).
+  function foldAccents(text) {
+    var kept = "éÉñÑüÜäÄöÖàèùìòåÅøØæÆß¿¡Ç";
+    return text.split("").map(function (ch) {
+      if (kept.indexOf(ch) >= 0) { return ch; }
+      var base = ch.normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+      return base.length === 1 && /[A-Za-z]/.test(base) ? base : ch;
+    }).join("");
+  }
 
   function postJSON(url, payload) {
     return fetch(url, {

@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 
 from sms.broadcasts.models import Segment
 from sms.errors import AudienceError
+from sms.messaging import languages
 from sms.store import Interest, Message, Subscriber
 
 FILTER_KEYS = frozenset({
     "demands", "states", "districts", "zips", "called", "joined_after", "joined_before",
-    "active_since", "active_before",
+    "active_since", "active_before", "languages",
 })
 STATES = frozenset(
     "AK AL AR AZ CA CO CT DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM NV NY OH "
@@ -68,6 +69,11 @@ def clean(filters: Mapping[str, Any]) -> dict[str, Any]:
         if len(zip_code) != 5 or not zip_code.isdigit():
             raise AudienceError(f"ZIP must be 5 digits, not {zip_code!r}")
     out["districts"] = [_district(d) for d in out.get("districts", [])] or None
+    codes = [str(v).strip().lower() for v in filters.get("languages") or [] if str(v).strip()]
+    for code in codes:
+        if not languages.known(code):
+            raise AudienceError(f"language must be one of {', '.join(languages.codes())}, not {code!r}")
+    out["languages"] = codes or None
     if filters.get("called") is not None:
         out["called"] = bool(filters["called"])
     for key in ("joined_after", "joined_before", "active_since", "active_before"):
@@ -93,7 +99,8 @@ def _district(value: str) -> str:
 
 
 DESCRIBED = (("states", "state"), ("districts", "district"), ("zips", "zip"), ("demands", "demand"),
-             ("called", "called"), ("joined_after", "joined-after"), ("joined_before", "joined-before"),
+             ("languages", "language"), ("called", "called"), ("joined_after", "joined-after"),
+             ("joined_before", "joined-before"),
              ("active_since", "active-since"), ("active_before", "active-before"))
 """Filter keys in the order ``describe`` lists them, with the CLI option each comes from."""
 
@@ -123,6 +130,8 @@ def in_words(filters: Mapping[str, Any], urgent: bool = False) -> str:
     places = [template.format(_either(filters[key])) for key, template in
               (("states", "in {}"), ("districts", "in district {}"), ("zips", "in ZIP {}")) if filters.get(key)]
     clauses = [f"texted {_either(filters['demands'])}"] if filters.get("demands") else []
+    if filters.get("languages"):
+        clauses.append(f"read {_either([languages.get(c).name for c in filters['languages']])}")
     if filters.get("called") is not None:
         clauses.append("have called" if filters["called"] else "have never called")
     for key, words in (("joined_after", "joined on or after"), ("joined_before", "joined before"),
@@ -174,6 +183,9 @@ def recipients(filters: Mapping[str, Any], urgent: bool = False) -> Select:
         query = query.where(s.state.in_(f["states"]))
     if f.get("zips"):
         query = query.where(s.zip.in_(f["zips"]))
+    if f.get("languages"):  # a texter who chose none reads the default language
+        chosen = s.language.in_(f["languages"])
+        query = query.where(or_(chosen, s.language.is_(None)) if languages.DEFAULT in f["languages"] else chosen)
     if f.get("districts"):
         pairs = [d.split("-") for d in f["districts"]]
         query = query.where(or_(*[(s.state == st) & (s.district == int(n)) for st, n in pairs]))

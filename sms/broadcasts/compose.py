@@ -22,7 +22,7 @@ from sms import defaults
 from sms.broadcasts import audiences, lifecycle, merge_fields, waiting
 from sms.broadcasts.models import Broadcast
 from sms.errors import BroadcastError
-from sms.messaging import encoding
+from sms.messaging import encoding, languages
 from sms.messaging.compliance import mask
 from sms.settings import Settings
 from sms.store import Demand, Subscriber
@@ -32,7 +32,8 @@ LIVE = ("scheduled", "sending", "paused")
 
 
 def draft_preview(session: Session, settings: Settings, body: str, filters: Mapping[str, Any],
-                  segment: str | None = None, urgent: bool = False) -> dict[str, Any]:
+                  segment: str | None = None, urgent: bool = False,
+                  translations: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Recipients, encoding, segments and cost of an unsaved draft, plus what would stop it saving."""
     problems: list[str] = []
     try:
@@ -45,7 +46,13 @@ def draft_preview(session: Session, settings: Settings, body: str, filters: Mapp
     body = encoding.gsm_safe((body or "").strip())
     fields = ", ".join(merge_fields.FIELDS)
     problems += [f"unknown merge field {{{name}}}; use {fields}" for name in merge_fields.unknown_fields(body)]
-    draft = Broadcast(body=body, filters=combined, urgent=urgent, status="draft")
+    translated = {code: encoding.gsm_safe(text.strip()) for code, text in (translations or {}).items() if text.strip()}
+    for code, text in translated.items():
+        name = languages.get(code).name
+        problems += [f"{name}: unknown merge field {{{field}}}" for field in merge_fields.unknown_fields(text)]
+        if encoding.count(merge_fields.sample(text)).segments > defaults.MAX_BROADCAST_SEGMENTS:
+            problems.append(f"{name}: the message is longer than {defaults.MAX_BROADCAST_SEGMENTS} SMS segments")
+    draft = Broadcast(body=body, translations=translated, filters=combined, urgent=urgent, status="draft")
     preview = lifecycle.preview(session, settings, draft)
     if preview.segments_per_message > defaults.MAX_BROADCAST_SEGMENTS:
         problems.append(f"the message is longer than {defaults.MAX_BROADCAST_SEGMENTS} SMS segments")
@@ -55,6 +62,7 @@ def draft_preview(session: Session, settings: Settings, body: str, filters: Mapp
             "estimated_cost": preview.estimated_cost, "characters": preview.characters, "problems": problems,
             "audience": audiences.in_words(combined, urgent), "left_out": left_out.text if left_out else None,
             "sample": sample_message(session, body, combined, urgent) if body else None,
+            "languages": [{**vars(part), "name": languages.get(part.language).name} for part in preview.languages],
             **encoding_help(body)}
 
 

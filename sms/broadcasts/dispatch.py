@@ -100,7 +100,8 @@ def _claim(session: Session, broadcast_id: int, size: int) -> list[Any]:
         return []
     d, s = Delivery, Subscriber
     return session.execute(
-        select(d.id, d.phone, d.subscriber_id, d.attempts, s.first_name, s.zip, s.state, s.district, s.timezone)
+        select(d.id, d.phone, d.subscriber_id, d.attempts, s.first_name, s.zip, s.state, s.district, s.timezone,
+               s.language)
         .join(s, s.id == d.subscriber_id).where(d.id.in_(ids)).order_by(d.send_at, d.id)).all()
 
 
@@ -150,7 +151,7 @@ def _send_one(services: Services, session: Session, broadcast: Broadcast, row: A
         allowed = compliance.next_allowed_time(now, compliance.subscriber_zone(row), services.settings.quiet_hours)
         if allowed > now:
             return {"id": row.id, "status": "pending", "send_at": allowed, "claim": None}
-    body = render(session, broadcast.body, row, reps)
+    body = render(session, text_for(broadcast, getattr(row, "language", None)), row, reps)
     try:
         sid = services.transport.send_sms(row.phone, body, callback)
     except TransportError as exc:
@@ -174,6 +175,11 @@ def _active_among(session: Session, subscriber_ids: list[int]) -> set[int]:
     """
     rows = session.execute(select(Subscriber.id, Subscriber.status).where(Subscriber.id.in_(subscriber_ids)))
     return {subscriber_id for subscriber_id, status in rows if status == "active"}  # by primary key only
+
+
+def text_for(broadcast: Broadcast, language: str | None) -> str:
+    """The broadcast's text in ``language``, or its default-language text when none was written."""
+    return (broadcast.translations or {}).get(language or "") or broadcast.body
 
 
 def render(session: Session, body: str, row: Any, reps: dict[Any, Any] | None = None) -> str:

@@ -30,7 +30,7 @@ from sms import defaults
 from sms.broadcasts import audiences, merge_fields
 from sms.broadcasts.models import Broadcast, Delivery
 from sms.errors import BroadcastError
-from sms.messaging import compliance, encoding
+from sms.messaging import compliance, encoding, languages
 from sms.services import Services
 from sms.settings import Settings
 from sms.store import Subscriber, UTCDateTime, utcnow
@@ -59,6 +59,19 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class LanguagePart:
+    """The recipients of one language: the text they get (their own, or the default's), its segments and cost."""
+
+    language: str
+    recipients: int
+    translated: bool
+    encoding: str
+    segments_per_message: int
+    total_segments: int
+    estimated_cost: float
+
+
+@dataclass(frozen=True)
 class Preview:
     recipients: int
     encoding: str
@@ -66,14 +79,21 @@ class Preview:
     total_segments: int
     estimated_cost: float
     characters: int
+    languages: tuple[LanguagePart, ...] = ()
+    """Per language, when the broadcast has translations or its audience reads several languages."""
 
 
 def create(session: Session, settings: Settings, body: str, filters: dict[str, Any] | None = None,
            segment: str | None = None, send_at: datetime | None = None, mps: float | None = None,
-           urgent: bool = False, kind: str = "broadcast", now: datetime | None = None) -> Broadcast:
-    """A new draft (or scheduled, with ``send_at``) broadcast; BroadcastError on bad input."""
+           urgent: bool = False, kind: str = "broadcast", now: datetime | None = None,
+           translations: dict[str, str] | None = None) -> Broadcast:
+    """A new draft (or scheduled, with ``send_at``) broadcast; BroadcastError on bad input.
+
+    ``translations``: the text in other languages (``{"es": "..."}``); an empty one is left out.
+    """
     now = now or utcnow()
     body = _check_body(body)
+    translated = check_translations(translations)
     try:
         saved = audiences.get(session, segment) if segment else None
         combined = audiences.combine(saved.filters if saved else None, filters)
@@ -84,7 +104,8 @@ def create(session: Session, settings: Settings, body: str, filters: dict[str, A
         raise BroadcastError("send time is in the past")
     if mps is not None and mps <= 0:
         raise BroadcastError("--mps must be more than zero")
-    broadcast = Broadcast(kind=kind, body=body, filters=combined, segment_id=saved.id if saved else None,
+    broadcast = Broadcast(kind=kind, body=body, translations=translated, filters=combined,
+                          segment_id=saved.id if saved else None,
                           urgent=urgent, mps=mps, send_at=send_at, status="scheduled" if send_at else "draft")
     session.add(broadcast)
     session.flush()
@@ -101,6 +122,21 @@ def _check_body(body: str) -> str:
     if encoding.count(merge_fields.sample(body)).segments > defaults.MAX_BROADCAST_SEGMENTS:
         raise BroadcastError(f"the message is longer than {defaults.MAX_BROADCAST_SEGMENTS} SMS segments")
     return body
+
+
+def check_translations(translations: dict[str, str] | None) -> dict[str, str]:
+    """Each text of another language checked like the body (merge fields, length); empty ones dropped."""
+    out = {}
+    for code, written in (translations or {}).items():
+        if not (written or "").strip():
+            continue
+        if not languages.known(code) or code == languages.DEFAULT:
+            raise BroadcastError(f"no language {code!r} to translate into ({', '.join(languages.codes()[1:])})")
+        try:
+            out[code] = _check_body(written)
+        except BroadcastError as exc:
+            raise BroadcastError(f"{languages.get(code).name}: {exc}") from exc
+    return out
 
 
 def _check_demands(session: Session, keywords: list[str]) -> None:
@@ -126,9 +162,33 @@ def preview(session: Session, settings: Settings, broadcast: Broadcast) -> Previ
     else:
         recipients = broadcast.planned
     info = encoding.count(merge_fields.sample(broadcast.body))
-    total = recipients * info.segments
+    parts = _by_language(session, settings, broadcast, recipients)
+    total = sum(p.total_segments for p in parts) if parts else recipients * info.segments
     return Preview(recipients, info.encoding, info.segments, total, round(total * settings.price_per_segment, 2),
-                   len(broadcast.body))
+                   len(broadcast.body), parts)
+
+
+def _by_language(session: Session, settings: Settings, broadcast: Broadcast, recipients: int
+                 ) -> tuple[LanguagePart, ...]:
+    """The audience split by language (one COUNT per other language), when the broadcast is translated."""
+    translations = broadcast.translations or {}
+    if not translations:
+        return ()
+    counts = {}
+    for code in languages.codes()[1:]:
+        if broadcast.status in ("draft", "scheduled"):
+            counts[code] = audiences.count(session, {**broadcast.filters, "languages": [code]}, broadcast.urgent)
+        else:
+            counts[code] = 0  # planned broadcasts: their deliveries say who read what
+    counts = {languages.DEFAULT: max(recipients - sum(counts.values()), 0), **counts}
+    parts = []
+    for code, count in counts.items():
+        text = translations.get(code) or broadcast.body
+        info = encoding.count(merge_fields.sample(text))
+        parts.append(LanguagePart(code, count, code == languages.DEFAULT or code in translations, info.encoding,
+                                  info.segments, count * info.segments,
+                                  round(count * info.segments * settings.price_per_segment, 2)))
+    return tuple(parts)
 
 
 def plan(session: Session, settings: Settings, broadcast: Broadcast, now: datetime,

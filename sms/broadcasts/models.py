@@ -28,6 +28,8 @@ class Broadcast(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="broadcast")  # broadcast | reminder
     body: Mapped[str] = mapped_column(Text)
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    """The text in other languages than the default (``{"es": "..."}``): each recipient gets theirs, else ``body``."""
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("audience_segments.id"))
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
@@ -83,6 +85,7 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     body: Mapped[str] = mapped_column(Text)
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     segment: Mapped[str | None] = mapped_column(String(60))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)

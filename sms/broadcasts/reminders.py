@@ -45,16 +45,21 @@ def parse_every(value: str | None) -> int | None:
 
 def create(session: Session, settings: Settings, body: str, at: datetime, filters: dict[str, Any] | None = None,
            segment: str | None = None, every: str | None = None, urgent: bool = False, mps: float | None = None,
-           now: datetime | None = None) -> Reminder:
-    """Validate like a broadcast (a draft is built and thrown away) and store the reminder."""
+           now: datetime | None = None, translations: dict[str, str] | None = None) -> Reminder:
+    """Validate like a broadcast (a draft is built and thrown away) and store the reminder.
+
+    ``translations``: its text in other languages (``{"es": "..."}``), sent to texters of that language.
+    """
     now = now or utcnow()
     if at < now - timedelta(seconds=5):
         raise BroadcastError("send time is in the past")
     with session.begin_nested() as probe:
-        draft = lifecycle.create(session, settings, body, filters, segment, urgent=urgent, mps=mps, now=now)
-        body, combined = draft.body, draft.filters
+        draft = lifecycle.create(session, settings, body, filters, segment, urgent=urgent, mps=mps, now=now,
+                                 translations=translations)
+        body, combined, translated = draft.body, draft.filters, dict(draft.translations or {})
         probe.rollback()
-    reminder = Reminder(body=body, filters=combined, segment=segment, urgent=urgent, mps=mps, next_at=at,
+    reminder = Reminder(body=body, translations=translated, filters=combined, segment=segment, urgent=urgent, mps=mps,
+                        next_at=at,
                         every_seconds=parse_every(every))
     session.add(reminder)
     session.flush()
@@ -87,7 +92,8 @@ def fire(services: Services, reminder_id: int, fired: int, now: datetime | None 
         if not claimed:
             session.rollback()
             return None
-        broadcast = Broadcast(kind="reminder", body=reminder.body, filters=reminder.filters,
+        broadcast = Broadcast(kind="reminder", body=reminder.body, translations=reminder.translations or {},
+                              filters=reminder.filters,
                                          urgent=reminder.urgent, mps=reminder.mps, status="draft")
         session.add(broadcast)
         session.flush()
@@ -107,7 +113,8 @@ def send_now(services: Services, reminder_id: int, now: datetime | None = None) 
         reminder = get(session, reminder_id)
         if reminder.status not in ("active", "paused", "done"):
             raise BroadcastError(f"reminder {reminder_id} is {reminder.status}")
-        broadcast = Broadcast(kind="reminder", body=reminder.body, filters=reminder.filters,
+        broadcast = Broadcast(kind="reminder", body=reminder.body, translations=reminder.translations or {},
+                              filters=reminder.filters,
                                          urgent=reminder.urgent, mps=reminder.mps, status="draft")
         session.add(broadcast)
         session.commit()

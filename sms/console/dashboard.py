@@ -118,6 +118,24 @@ def _new_subscribers(session: Session, since: datetime) -> dict[date, int]:
     return count_by_day(session, Subscriber.created_at, since)
 
 
+@charts.breakdown("people_by_language", "By language", "people")
+def _by_language(session: Session, since: datetime) -> list[dict[str, Any]]:
+    """Opted-in subscribers per language (all time) and those who joined since ``since``."""
+    from sms.messaging import languages
+
+    rows = session.execute(select(Subscriber.language, func.count(Subscriber.id),
+                                  func.count(Subscriber.id).filter(Subscriber.created_at >= since))
+                           .where(Subscriber.status == "active").group_by(Subscriber.language)).all()
+    counts: dict[str, list[int]] = {}
+    for code, total, new in rows:
+        known = code if languages.known(code) else languages.DEFAULT
+        counts.setdefault(known, [0, 0])
+        counts[known][0] += total
+        counts[known][1] += new
+    return [{"label": languages.get(code).name, "key": code, "subscribers": total, "new": new}
+            for code, (total, new) in sorted(counts.items(), key=lambda item: -item[1][0])]
+
+
 @charts.series("opt_ins", "Opt-ins", "people")
 def _opt_ins(session: Session, since: datetime) -> dict[date, int]:
     return count_by_day(session, ConsentEvent.created_at, since, ConsentEvent.action == "opt_in")

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sms.messaging import languages
 from sms.store import ConsentEvent, Interest, Message, Subscriber
 
 BATCH = 1000
 SUBSCRIBER_COLUMNS = ["phone", "status", "zip", "state", "district", "timezone", "first_name", "last_demand",
-                      "interests", "created_at", "last_active_at"]
+                      "interests", "created_at", "last_active_at", "language"]
 CONSENT_COLUMN = "consent_history"
 MESSAGE_COLUMNS = ["id", "created_at", "direction", "kind", "phone", "status", "segments", "error_code",
                    "twilio_sid", "body"]
@@ -79,7 +80,7 @@ def _subscriber_rows(session: Session, with_consent: bool) -> Iterator[list[Any]
         ).where(ConsentEvent.subscriber_id.in_(ids)).order_by(ConsentEvent.id)) if with_consent else {}
         for s in batch:
             row = [s.phone, s.status, s.zip, s.state, s.district, s.timezone, s.first_name, s.last_demand,
-                   " ".join(interests.get(s.id, [])), s.created_at, s.last_active_at]
+                   " ".join(interests.get(s.id, [])), s.created_at, s.last_active_at, s.language or languages.DEFAULT]
             if with_consent:
                 row.append("; ".join(consent.get(s.id, [])))
             yield row

@@ -122,8 +122,8 @@ def test_in_words_reads_a_filter_as_a_sentence(filters, urgent, words):
 def test_in_words_says_something_for_every_filter_key():
     every = {"demands": ["A"], "states": ["KY"], "districts": ["KY-3"], "zips": ["40202"], "called": True,
              "joined_after": "2026-01-01", "joined_before": "2026-02-01", "active_since": "2026-03-01",
-             "active_before": "2026-04-01"}
+             "active_before": "2026-04-01", "languages": ["es"]}
     assert set(every) == audiences.FILTER_KEYS
     words = audiences.in_words(audiences.clean(every))
     assert all(value in words for value in ("A", "KY", "KY-3", "40202", "called", "2026-01-01", "2026-02-01",
-                                            "2026-03-01", "2026-04-01"))
+                                            "2026-03-01", "2026-04-01", "Español"))

@@ -16,7 +16,7 @@ EVERY_COMMAND = {
     "init-db", "import-catalogue", "import-legislators", "import-zips", "import-targets", "import-stances",
     "create-organizer", "simulate", "simulate-call", "call-block", "call-unblock", "offices-saturation",
     "call-stats", "call-policy", "segment", "broadcast", "remind", "data-status", "refresh-congress",
-    "webhooks", "events", "settings", "retire-demand", "remove-zip-map",
+    "webhooks", "events", "settings", "retire-demand", "remove-zip-map", "languages",
 }
 
 

@@ -364,3 +364,34 @@ def test_the_way_back_from_the_queues_a_console_404_and_destructive_buttons(page
     page.wait_for_selector(".flash.ok")
     assert "helper@example.org updated" in page.locator(".flash.ok").inner_text()
     shot(page, f"organizers-{width}")
+
+
+def test_a_demand_side_by_side_in_spanish_and_a_texters_language(page, svc):
+    """Issue 17: the Spanish text beside the English one, its own counter and budget, and a texter's language."""
+    log_in(page)
+    page.goto("/console/demands/CHOKEHOLD")
+    spanish = page.locator("#translation-es")
+    assert "In Español" in spanish.locator("h2").inner_text()
+    assert "missing" not in spanish.locator("h2").inner_text()
+    assert page.is_checked("#fold-es")  # the shipped reply is sent without accents (fold_accents)
+    page.uncheck("#fold-es")
+    page.fill("#reply-es", "Prohibir la llave: pídele al Congreso que la prohíba. Responde LLAMAR.")
+    counter = page.locator('[data-counter-for="reply-es"]')
+    assert "UCS-2" in counter.inner_text() and "of 3 allowed" in counter.inner_text()
+    page.check("#fold-es")
+    assert "GSM-7" in counter.inner_text() and "sent without accents" in counter.inner_text()
+    assert page.locator("#bubble-es").inner_text().startswith("Prohibir la llave: pidele al Congreso")
+    shot(page, "demand-spanish")
+    page.click("#translation-form-es button[type=submit]")
+    assert "Saved CHOKEHOLD in Español" in page.locator(".flash.ok").inner_text()
+
+    page.click("nav >> text=Simulator")
+    simulate(page, "ESPAÑOL")
+    assert simulate(page, "estrangulamiento").startswith("Prohibir la llave: pidele al Congreso")
+    page.goto("/console/inbox")
+    page.locator(".threads a").first.click()
+    assert page.locator("#subscriber-language").inner_text() == "Español"
+    page.select_option("#language-form select", "en")
+    page.click("#language-form button")
+    assert page.locator("#subscriber-language").inner_text() == "English"
+    shot(page, "conversation-language")

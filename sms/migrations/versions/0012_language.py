@@ -29,9 +29,18 @@ def upgrade() -> None:
         sa.Column("fold_accents", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("language", "kind", "key", "field"),
     )
+    # A broadcast's and a reminder's text in other languages ({"es": "..."}); none for existing ones.
+    for table in ("broadcasts", "reminders"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("translations", sa.JSON(), nullable=False, server_default="{}"))
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("translations", existing_type=sa.JSON(), server_default=None)
 
 
 def downgrade() -> None:
+    for table in ("reminders", "broadcasts"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("translations")
     op.drop_table("catalogue_translations")
     with op.batch_alter_table("subscribers") as batch:
         batch.drop_column("language")

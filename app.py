@@ -51,9 +51,9 @@ def _trust_proxies(app: Flask, hops: int) -> None:
 
 
 def _register(app: Flask) -> None:
-    from handlers import cli, console, health, home, integrations, sms, status, voice
+    from handlers import actions, api, cli, console, health, home, integrations, sms, status, voice
 
-    for module in (health, home, sms, status, console, voice, integrations):
+    for module in (health, home, sms, status, console, voice, integrations, actions, api):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     console.init_app(app)

@@ -259,3 +259,34 @@ ACTION_NETWORK_API_URL = "https://actionnetwork.org/api/v2"
 
 ASK_STALE_DAYS = 180
 """A demand's ask checked longer ago than this is flagged to organizers (bills pass, die, get renumbered)."""
+
+# -- web actions: /act pages, the widget, the JSON API (sms.web) --
+WEB_LIMIT_PER_IP_HOUR = 20
+"""Call requests (and code requests) one IP address may make per hour (WEB_LIMIT_PER_IP_HOUR; 0 = no limit)."""
+
+WEB_LIMIT_PER_NUMBER_DAY = 3
+"""Call requests for one phone number per day from the web (WEB_LIMIT_PER_NUMBER_DAY; 0 = no limit)."""
+
+WEB_MIN_FILL_SECONDS = 3
+"""A form posted sooner than this after it was served is a bot's (WEB_MIN_FILL_SECONDS)."""
+
+WEB_TOKEN_MAX_AGE_SECONDS = 2 * 3600
+"""A form token older than this is refused (the page is reloaded with a fresh one, nothing typed is lost)."""
+
+WEB_CODE_TTL_SECONDS = 10 * 60
+"""How long a texted confirmation code stays valid."""
+
+WEB_CODE_ATTEMPTS = 5
+"""Wrong codes allowed for one request before it must be started again."""
+
+WEB_CONFIRMED_SECONDS = 24 * 3600
+"""A number confirmed by a texted code is trusted for this long (the "new number in a day" rule)."""
+
+WEB_COUNTS_TTL_SECONDS = 60
+"""Public counts are computed at most once per this many seconds (cached in Redis)."""
+
+WEB_COUNTS_STATE_MIN = 10
+"""A state's counts are public only from this many calls (WEB_COUNTS_STATE_MIN): no small numbers."""
+
+WEB_PUBLIC_COUNTS = "total,demands"
+"""What the public counter shows (WEB_PUBLIC_COUNTS): any of total, demands, states; off for nothing."""

@@ -15,7 +15,8 @@
     │   ├── AudienceError    a broadcast filter or saved segment
     │   ├── BroadcastError   a broadcast's body, or an impossible transition
     │   ├── OrganizerError   an organizer account change
-    │   └── IntegrationError a webhook destination, an event replay or a signed opt-out
+    │   ├── IntegrationError a webhook destination, an event replay or a signed opt-out
+    │   └── WebError         a web action refused (bad field, a guard); ``key`` names its text in data/web.yaml
     └── TransportError       sending failed; ``code`` is Twilio's, ``retryable`` says what to do
 
 Handlers turn an ``SmsError`` into a 200 TwiML reply, an ``InputError`` into a form
@@ -49,6 +50,19 @@ class InputError(ActionLineError, ValueError):
 
     def __init__(self, detail: str = "", reply: str | None = None) -> None:
         super().__init__(detail, reply if reply is not None else detail)
+
+
+class WebError(InputError):
+    """A request from an action page, the widget or the API was refused.
+
+    ``key`` names the text shown (data/web.yaml, in the page's language), ``field`` the form
+    field it is about ("" for the whole form), ``status`` the HTTP status. ``detail`` is for
+    logs only: the page never says which bot guard caught a request.
+    """
+
+    def __init__(self, key: str, detail: str = "", field: str = "", status: int = 400, **values: str) -> None:
+        super().__init__(detail or key, reply=key)
+        self.key, self.field, self.status, self.values = key, field, status, values
 
 
 class InvalidNumber(SmsError):

@@ -3,10 +3,10 @@
 The conversation, the dashboard, delivery status callbacks, opt-outs, erasure and the
 event emitters (consent, interests, calls, call-backs, broadcast recipients) are
 shared by several feature packages. Nothing adds itself to them when imported:
-``install()`` puts exactly what is listed here in place, and both ``create_app()`` and
-``worker.main()`` call it first, so the web process and the worker answer a text, a
-status callback or an opt-out the same way. The voice steps have their one table in
-``sms.calls.steps``; the periodic jobs theirs in ``sms.cron.PERIODIC``.
+``install()`` puts exactly what is listed here in place (and reads the files it depends on, so a
+bad one stops start-up), and both ``create_app()`` and ``worker.main()`` call it first, so the
+web process and the worker answer a text, a status callback or an opt-out the same way. The voice
+steps have their one table in ``sms.calls.steps``; the periodic jobs theirs in ``sms.cron.PERIODIC``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from sms.integrations import events
 from sms.integrations import models as integration_models
 from sms.messaging import compliance, conversation, delivery_status, intent, preferences, privacy, subscribers
 from sms.targets import models as target_models
+from sms.web import models as web_models
+from sms.web import texts as web_texts
 
 CONVERSATION: tuple[conversation.Words, ...] = (
     conversation.words,  # MENU, CAMPAIGNS, YES/NO
@@ -53,13 +55,15 @@ BOOKING_HOOKS = (events.on_booking,)
 """Hear a call-back booked for later, in the same transaction."""
 RECIPIENT_HOOKS = (events.on_recipient,)
 """Hear a broadcast recipient's delivery end (delivered or failed), in the same transaction."""
-MODELS = (store, call_models, target_models, broadcast_models, console_models, integration_models)
+MODELS = (store, call_models, target_models, broadcast_models, console_models, integration_models, web_models)
 """Modules that declare tables on ``sms.store.Base``."""
 
 
 def install() -> None:
-    """Put every listed feature in place in this process (idempotent); a bad data/opt_out.yaml stops it."""
+    """Put every listed feature in place in this process (idempotent); a bad data/opt_out.yaml or
+    data/web.yaml stops it."""
     intent.rules()
+    web_texts.catalogue()
     conversation.install(CONVERSATION)
     dashboard.install(CHARTS)
     delivery_status.LISTENERS[:] = STATUS_LISTENERS

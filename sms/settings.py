@@ -98,6 +98,15 @@ class Settings:
     action_network_api_key: str = ""
     action_network_api_url: str = defaults.ACTION_NETWORK_API_URL
     crm_optout_secret: str = ""
+    # -- web actions (sms.web): /act pages, the widget, the JSON API --
+    widget_origins: tuple[str, ...] = ()
+    """WIDGET_ORIGINS: the organizer sites (scheme://host[:port]) that may embed the widget and call the API."""
+    web_confirm_numbers: bool = True
+    web_limit_per_ip_hour: int = defaults.WEB_LIMIT_PER_IP_HOUR
+    web_limit_per_number_day: int = defaults.WEB_LIMIT_PER_NUMBER_DAY
+    web_min_fill_seconds: int = defaults.WEB_MIN_FILL_SECONDS
+    web_public_counts: tuple[str, ...] = ("total", "demands")
+    web_counts_state_min: int = defaults.WEB_COUNTS_STATE_MIN
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -158,6 +167,7 @@ class Settings:
             **_data_settings(env, get),
             **_deployment_settings(env, get),
             **_integration_settings(get),
+            **_web_settings(env, get),
             extra={k: str(v) for k, v in env.items() if isinstance(k, str) and k.isupper()},
         )
 
@@ -249,6 +259,43 @@ def _integration_settings(get: Callable[..., str]) -> dict[str, object]:
         "action_network_api_url": api_url,
         "crm_optout_secret": get("CRM_OPTOUT_SECRET"),
     }
+
+
+PUBLIC_COUNTS = ("total", "demands", "states")
+
+
+def _web_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
+    """WIDGET_ORIGINS and the WEB_* keys (see docs/web-actions.md)."""
+    counts = get("WEB_PUBLIC_COUNTS", defaults.WEB_PUBLIC_COUNTS).lower()
+    shown = () if counts in ("off", "none") else tuple(dict.fromkeys(
+        c.strip() for c in counts.replace(" ", ",").split(",") if c.strip()))
+    unknown = [c for c in shown if c not in PUBLIC_COUNTS]
+    if unknown:
+        raise ConfigError(f"WEB_PUBLIC_COUNTS: unknown {', '.join(unknown)} "
+                          f"(any of {', '.join(PUBLIC_COUNTS)}, or off)")
+    return {
+        "widget_origins": parse_origins(get("WIDGET_ORIGINS")),
+        "web_confirm_numbers": _bool(env, "WEB_CONFIRM_NUMBERS", True),
+        "web_limit_per_ip_hour": _int(env, "WEB_LIMIT_PER_IP_HOUR", defaults.WEB_LIMIT_PER_IP_HOUR),
+        "web_limit_per_number_day": _int(env, "WEB_LIMIT_PER_NUMBER_DAY", defaults.WEB_LIMIT_PER_NUMBER_DAY),
+        "web_min_fill_seconds": _int(env, "WEB_MIN_FILL_SECONDS", defaults.WEB_MIN_FILL_SECONDS),
+        "web_public_counts": shown,
+        "web_counts_state_min": max(1, _int(env, "WEB_COUNTS_STATE_MIN", defaults.WEB_COUNTS_STATE_MIN)),
+    }
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?")
+
+
+def parse_origins(value: str) -> tuple[str, ...]:
+    """``https://example.org, http://localhost:8000`` into origins as browsers send them (lower case, no slash)."""
+    origins = []
+    for part in filter(None, (p.strip() for p in value.replace(" ", ",").split(","))):
+        origin = part.rstrip("/").lower()
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"WIDGET_ORIGINS: {part!r} is not an origin like https://example.org")
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
 
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -53,6 +53,11 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Integrations", (("ACTION_NETWORK_API_KEY", "action_network_api_key"),
                       ("ACTION_NETWORK_API_URL", "action_network_api_url"),
                       ("CRM_OPTOUT_SECRET", "crm_optout_secret"))),
+    ("Web actions", (("WIDGET_ORIGINS", "widget_origins"), ("WEB_CONFIRM_NUMBERS", "web_confirm_numbers"),
+                     ("WEB_LIMIT_PER_IP_HOUR", "web_limit_per_ip_hour"),
+                     ("WEB_LIMIT_PER_NUMBER_DAY", "web_limit_per_number_day"),
+                     ("WEB_MIN_FILL_SECONDS", "web_min_fill_seconds"), ("WEB_PUBLIC_COUNTS", "web_public_counts"),
+                     ("WEB_COUNTS_STATE_MIN", "web_counts_state_min"))),
     ("Console", (("SECRET_KEY", "secret_key"), ("CONSOLE_LOGIN_LIMIT", "console_login_limit"),
                  ("CONSOLE_TIMEZONE", "console_timezone"))),
     ("Storage and processes", (

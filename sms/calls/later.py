@@ -135,7 +135,7 @@ def run(services: Services, row_id: int, now: datetime | None = None) -> str:
             return "skipped"
         if row.run_at > now + timedelta(seconds=5):
             return "not yet"
-        sub = session.get(Subscriber, row.subscriber_id)
+        sub = session.get(Subscriber, row.subscriber_id) if row.subscriber_id else caller_of(row)
         held = _daytime(session, services.settings, row, sub, now)
         if held is not None:
             row.run_at = held
@@ -148,6 +148,11 @@ def run(services: Services, row_id: int, now: datetime | None = None) -> str:
         if not claimed:
             return "skipped"
         return _open(services, session, row, sub, now)
+
+
+def caller_of(row: ScheduledCall) -> Subscriber:
+    """Where a booking without a subscriber (made on the web) calls from, as a Subscriber that is never saved."""
+    return Subscriber(phone=row.phone, zip=row.zip, state=row.state, district=row.district, timezone=row.timezone)
 
 
 def _daytime(session: Session, settings: Settings, row: ScheduledCall, sub: Subscriber | None,
@@ -179,7 +184,8 @@ def _open(services: Services, session: Session, row: ScheduledCall, sub: Subscri
         row.status = "canceled"
         session.commit()
         return "no targets"
-    call = sessions.open_session(session, row.phone, sub, demand.keyword, sub.zip, routed, thanked=plan.thanked)
+    owner = sub if row.subscriber_id else None
+    call = sessions.open_session(session, row.phone, owner, demand.keyword, sub.zip, routed, thanked=plan.thanked)
     row.status, row.session_id = "placed", call.id
     session.commit()
     sessions.enqueue_place(services, call.id)

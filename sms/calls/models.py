@@ -97,15 +97,23 @@ class CallPolicy(Base):
 
 
 class ScheduledCall(Base):
-    """A call-back promised for later (``offered`` until the caller says YES)."""
+    """A call-back promised for later (``offered`` until the caller says YES).
+
+    A booking made on the web by someone who is not a subscriber has no ``subscriber_id``: it keeps
+    where they call from (ZIP, state, district, zone) itself.
+    """
 
     __tablename__ = "scheduled_calls"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20), index=True)
     demand: Mapped[str] = mapped_column(String(40))
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     status: Mapped[str] = mapped_column(String(12), default="offered", index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("call_sessions.id"))
+    zip: Mapped[str | None] = mapped_column(String(5))
+    state: Mapped[str | None] = mapped_column(String(2))
+    district: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -68,6 +68,18 @@ def record_first_consent(session: Session, subscriber: Subscriber, detail: str |
     _consent_changed(session, subscriber, "joined", "sms")
 
 
+def consent_given(session: Session, subscriber: Subscriber, source: str, detail: str | None = None,
+                  change: str = "joined") -> ConsentEvent:
+    """An opt-in given somewhere other than a text (``source``: e.g. ``web``), kept in the history and
+    heard by the consent hooks as ``change`` (``joined`` for a new number, ``opted_in`` otherwise)."""
+    subscriber.status = "active"
+    event = ConsentEvent(subscriber_id=subscriber.id, action="opt_in", source=source,
+                         detail=(detail or "")[:160] or None)
+    session.add(event)
+    _consent_changed(session, subscriber, change, source)
+    return event
+
+
 def _consent_changed(session: Session, subscriber: Subscriber, change: str, source: str) -> None:
     for hook in CONSENT_HOOKS:
         hook(session, subscriber, change, source)
@@ -196,7 +208,8 @@ def mask_library_logs() -> None:
 
 
 __all__ = [
-    "STOP_WORDS", "START_WORDS", "HELP_WORDS", "STOP_HINT", "REJOIN_HINT", "opt_out", "opt_in", "may_message",
+    "STOP_WORDS", "START_WORDS", "HELP_WORDS", "STOP_HINT", "REJOIN_HINT", "opt_out", "opt_in", "consent_given",
+    "may_message",
     "flag_for_review", "hinted_since", "resolve_reviews", "with_hint",
     "consent_history", "next_allowed_time", "in_quiet_hours", "mask", "mask_numbers", "mask_library_logs", "utcnow",
 ]

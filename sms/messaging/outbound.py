@@ -23,6 +23,9 @@ from sms.store import Message, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(minutes=5)
+ASKED_FOR = frozenset({"confirm", "script"})
+"""Kinds of text the person asked for a moment ago (a confirmation code, a call script on the web):
+sent at once, quiet hours or not; opt-outs still apply."""
 
 
 def plan(session: Session, subscriber_id: int | None, phone: str, kind: str, body: str,
@@ -65,8 +68,8 @@ def deliver(services: Services, message_id: int, now: datetime | None = None) ->
             session.commit()
             return "obsolete"
         subscriber = session.get(Subscriber, message.subscriber_id) if message.subscriber_id else None
-        allowed = compliance.next_allowed_time(now, compliance.subscriber_zone(subscriber),
-                                               services.settings.quiet_hours)
+        quiet = None if message.kind in ASKED_FOR else services.settings.quiet_hours
+        allowed = compliance.next_allowed_time(now, compliance.subscriber_zone(subscriber), quiet)
         if allowed > now:
             message.send_at = allowed
             session.commit()

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, make_response, redirect, render_te
 from handlers.context import services
 from sms.errors import WebError
 from sms.messaging import compliance
-from sms.web import calls, confirm, guards, progress, texts
+from sms.web import calls, confirm, counts, guards, progress, texts
 
 bp = Blueprint("act", __name__, template_folder="templates", static_folder="static", static_url_path="/act/static")
 
@@ -146,6 +146,20 @@ def message(seen: progress.Progress, lang: str) -> str:
     if seen.state == "booked":
         return texts.text("status_booked", lang, org=org, when=seen.when)
     return texts.text(f"status_{seen.state}", lang, org=org)
+
+
+@bp.get("/counter")
+def counter() -> Response:
+    """The public counter (``?demand=KEYWORD`` for one demand), framable by WIDGET_ORIGINS like ``?embed=1``."""
+    svc, lang = services(), texts.language(request.args.get("lang"))
+    demand = (request.args.get("demand") or "").upper()[:40]
+    shown = counts.public(svc, demand or None)
+    scope = shown.get("demands", {}).get(demand) if demand else shown.get("total")
+    body = render_template("act/counter.html", t=_t(lang), lang=lang, scope=scope, states=shown.get("states"),
+                           embed=True)
+    response = secured(make_response(body), embed=True)
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return response
 
 
 @bp.get("/widget.js")

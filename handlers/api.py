@@ -160,8 +160,14 @@ def call_progress(handle: str) -> Response:
 @bp.get("/counts")
 def public_counts() -> Response:
     """Calls made and offices reached, as public as the organizers chose (WEB_PUBLIC_COUNTS)."""
-    svc = services()
-    response = jsonify(counts.public(svc, request.args.get("demand")))
+    svc, lang = services(), texts.language(request.args.get("lang"))
+    demand = (request.args.get("demand") or "").upper()[:40]
+    shown = counts.public(svc, demand or None)
+    scope = shown.get("demands", {}).get(demand) if demand else shown.get("total")
+    if scope is not None:
+        shown["text"] = {"calls": texts.text("counter_calls", lang, calls=f"{scope['calls']:,}"),
+                         "offices": texts.text("counter_offices", lang, offices=f"{scope['offices']:,}")}
+    response = jsonify(shown)
     response.headers["Cache-Control"] = "public, max-age=30"
     return response
 

@@ -167,15 +167,14 @@
   }
 
   function counter(host) {
-    var demand = host.getAttribute("data-counter") || "";
-    call("GET", "/counts" + (demand ? "?demand=" + encodeURIComponent(demand) : "")).then(function (r) {
-      if (!r.ok) return;
-      var c = demand && r.body.demands ? r.body.demands[demand.toUpperCase()] : r.body.total;
-      if (!c) return;
-      host.textContent = "";
-      host.appendChild(el("strong", c.calls.toLocaleString() + " calls", {"class": "actionline-calls"}));
-      host.appendChild(document.createTextNode(" · " + c.offices.toLocaleString() + " offices reached"));
-    });
+    var demand = host.getAttribute("data-counter") || "", lang = host.getAttribute("data-lang") || "en";
+    call("GET", "/counts?lang=" + encodeURIComponent(lang) + (demand ? "&demand=" + encodeURIComponent(demand) : ""))
+      .then(function (r) {
+        if (!r.ok || !r.body.text) return;
+        host.textContent = "";
+        host.appendChild(el("strong", r.body.text.calls, {"class": "actionline-calls"}));
+        host.appendChild(document.createTextNode(" · " + r.body.text.offices));
+      });
   }
 
   function start() {

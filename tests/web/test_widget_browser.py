@@ -141,6 +141,7 @@ def test_the_widget_on_another_sites_page_places_the_call_and_shows_the_script(c
     page = context.new_page()
     errors = watch(page)
     page.goto(organizer)
+    page.get_by_text("0 calls made").wait_for()  # the embedded counter
     form = page.locator(".actionline form")
     form.get_by_label("Your ZIP code").fill("02139")
     form.get_by_label("Rep. Ayanna Pressley (MA-7)").check()

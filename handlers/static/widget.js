@@ -1,5 +1,5 @@
 /* Action Line call-me widget: <div class="actionline" data-demand="KEYWORD"></div> + this script.
- * One file, no third-party code, no cookies, no storage. It draws the form with the DOM (no innerHTML),
+ * One file, no third-party code, no cookies, no storage. It draws the form with DOM nodes (no HTML strings),
  * talks to /api/v1 on the server it came from (CORS: WIDGET_ORIGINS) and falls back to an <iframe> of
  * /act/KEYWORD?embed=1 when that fails. data-counter="KEYWORD" (or "") draws the live count instead. */
 (function () {

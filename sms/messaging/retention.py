@@ -9,6 +9,8 @@ years of data never holds a long lock. What goes:
 - every message body older than the period, whoever it belongs to (not texts still waiting to be sent);
 - call sessions older than the period: the caller's number, ZIP and link to the texter (the legs,
   which name only public office numbers, stay for the call statistics);
+- web call-backs' records (page, hashed IP; ``sms.web``) older than the period, before the bookings
+  they point at (web opt-ins' records stay with the consent history);
 - scheduled call-backs and offline-outbox records older than the period.
 
 ``RETENTION_DAYS=0`` keeps everything (no purge).
@@ -27,6 +29,7 @@ from sms.calls.models import CallSession, ScheduledCall
 from sms.messaging import subscribers
 from sms.services import Services
 from sms.store import Message, OutboxItem, utcnow
+from sms.web.models import WebCall
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -68,6 +71,11 @@ def call_sessions(session: Session, cutoff: datetime, batch: int) -> int:
     return _by_ids(session, stripped, CallSession.id, ids)
 
 
+def web_calls(session: Session, cutoff: datetime, batch: int) -> int:
+    ids = select(WebCall.id).where(WebCall.created_at < cutoff).limit(batch)
+    return _by_ids(session, delete(WebCall), WebCall.id, ids)
+
+
 def scheduled_calls(session: Session, cutoff: datetime, batch: int) -> int:
     ids = select(ScheduledCall.id).where(ScheduledCall.created_at < cutoff, ScheduledCall.run_at < cutoff).limit(batch)
     return _by_ids(session, delete(ScheduledCall), ScheduledCall.id, ids)
@@ -91,6 +99,7 @@ STEPS: dict[str, Callable[[Session, datetime, int], int]] = {
     "subscribers": subscribers.purge_inactive,
     "message_bodies": message_bodies,
     "call_sessions": call_sessions,
+    "web_calls": web_calls,
     "scheduled_calls": scheduled_calls,
     "outbox": outbox,
 }

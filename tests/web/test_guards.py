@@ -183,3 +183,17 @@ def test_too_many_wrong_codes_end_the_request(visitor, svc) -> None:  # noqa: AN
     statuses = [visitor.client.post(f"/act/code/{handle}", data={"code": "x"}).status_code for _ in range(5)]
     assert statuses == [400, 400, 400, 400, 410]
     assert calls(svc) == []
+
+
+def test_retention_drops_old_web_records_and_their_bookings(visitor, svc, clock) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from sms.messaging import retention
+
+    tune(svc, call_office_hours={"congress": (9, 17, "America/New_York")}, retention_days=30)
+    clock["now"] = SATURDAY_10AM_ET
+    assert visitor.post().status_code == 303  # a booking and its web record
+    counts = retention.purge(svc, now=SATURDAY_10AM_ET + timedelta(days=60))
+    assert counts["web_calls"] == 1 and counts["scheduled_calls"] == 1
+    with svc.db.session() as session:
+        assert session.scalars(select(WebCall)).all() == [] and session.scalars(select(ScheduledCall)).all() == []

@@ -25,7 +25,8 @@ STATES = {"queued": "queued", "placing": "queued", "placed": "ringing", "answere
 """A call session's status → what the page says (``status_<state>`` in data/web.yaml)."""
 FINAL = frozenset({"done", "unanswered", "failed", "canceled"})
 LEGS = {"connected": "connected", "dialing": "dialing"}
-"""A leg's outcome → the page's word for it (anything else: missed)."""
+"""A leg's outcome → the page's word for it (anything else: missed; an office not dialed yet: waiting)."""
+ENDED = frozenset(status for status, state in STATES.items() if state in FINAL)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Progress:
     script: str = ""
     when: str = ""
     """The booked time as said to the caller (``tomorrow 9am ET``), in their zone."""
-    offices: list[tuple[str, str]] = field(default_factory=list)  # (label, connected | dialing | missed)
+    offices: list[tuple[str, str]] = field(default_factory=list)  # (label, connected | dialing | missed | waiting)
 
     @property
     def final(self) -> bool:
@@ -69,8 +70,16 @@ def of(session: Session, handle: str) -> Progress | None:
     first = lookup.Target.of(call.targets[0]).spoken if call.targets else "your lawmaker"
     script = commands.fill_script(demand.script if demand else "", first, call.zip, None)
     state = "ringing" if sessions.placed_after_all(call) else STATES.get(call.status, "queued")
-    offices = [(leg.label, LEGS.get(leg.outcome, "missed")) for leg in _legs(session, call)]
-    return Progress(state, web.demand, script=script, offices=offices)
+    return Progress(state, web.demand, script=script, offices=_offices(session, call))
+
+
+def _offices(session: Session, call: CallSession) -> list[tuple[str, str]]:
+    """Each office dialed so far with its outcome, then the ones still to come (``waiting``)."""
+    legs = _legs(session, call)
+    done = {leg.position for leg in legs}
+    later = [(lookup.Target.of(t).label, "waiting") for n, t in enumerate(call.targets or []) if n not in done
+             and n >= call.position and call.status not in ENDED]
+    return [(leg.label, LEGS.get(leg.outcome, "missed")) for leg in legs] + later
 
 
 def _legs(session: Session, call: CallSession) -> list[CallLeg]:

@@ -96,6 +96,7 @@ def test_submitting_calls_back_only_the_callers_own_number(visitor, svc, transpo
     status = visitor.client.get(f"/act/calls/{handle}")
     html = status.get_data(as_text=True)
     assert "Your phone should be ringing" in html
+    assert "<li class=\"leg-waiting\">Rep. Ayanna Pressley: next</li>" in html  # who you'll be connected to
     assert "urge Representative Ayanna Pressley" in html  # the script, for the first office
     assert '<meta http-equiv="refresh"' in html  # no JS: the page refreshes itself
 

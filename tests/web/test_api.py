@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
+from sqlalchemy import select
 
+from sms.calls.models import CallLeg, CallSession
 from tests.support.calls import tune
 from tests.web.conftest import PHONE
 
@@ -79,6 +81,17 @@ def test_a_call_through_the_api_and_its_progress(client, svc, targets_db, transp
     assert [c["to"] for c in transport.calls] == [PHONE]
     progress = checked(client.get(f"/api/v1/calls/{started['handle']}"), "/calls/{handle}")
     assert progress["state"] == "ringing" and progress["final"] is False
+    assert [o["outcome"] for o in progress["offices"]] == ["waiting"] * 3  # who you'll be connected to
+    with svc.db.session() as session:  # the caller picked up and reached their Rep; the senators are next
+        call = session.scalars(select(CallSession)).one()
+        call.status, call.position = "confirmed", 1
+        session.add(CallLeg(session_id=call.id, position=0, kind="house", ref="P000617", label="Rep. Ayanna Pressley",
+                            outcome="connected"))
+        session.commit()
+    progress = checked(client.get(f"/api/v1/calls/{started['handle']}"), "/calls/{handle}")
+    assert progress["state"] == "on_call" and progress["message"] == "You're on the call. Thank you!"
+    assert [(o["label"], o["outcome_text"]) for o in progress["offices"]][:2] == [
+        ("Rep. Ayanna Pressley", "reached"), ("Sen. Edward J. Markey", "next")]
     assert checked(client.get("/api/v1/calls/" + "0" * 32), "/calls/{handle}")["error"]["code"] == "not_found"
 
 

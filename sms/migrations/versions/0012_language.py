@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_language"
-down_revision = "0009_mentions"
+down_revision = "0016_leftovers"
 branch_labels = None
 depends_on = None
 

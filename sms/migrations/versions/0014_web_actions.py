@@ -12,7 +12,7 @@ from alembic import op
 from sms.store import UTCDateTime
 
 revision = "0014_web_actions"
-down_revision = "0009_mentions"
+down_revision = "0012_language"
 branch_labels = None
 depends_on = None
 

@@ -1,17 +1,21 @@
 """Organizer CLI: ``flask --app app <command>``, one module per area (see ``handlers.cli.base``).
 
-``flask`` is Flask's own command, whose ``--help`` starts with Flask's generic text; the same
-commands under Action Line's own overview, grouped by area, are ``python -m handlers.cli``
-(``cli`` below, a ``FlaskGroup`` that builds the app itself).
+``cli`` below is a ``FlaskGroup`` with Action Line's own overview and the commands grouped by
+area: ``python -m handlers.cli``. Plain ``flask --help`` shows the same: Flask's ``flask``
+formats its generic help text before it loads the app, so ``init_app`` (which runs while
+``flask`` lists the app's commands) prints ``cli``'s help instead and exits. Every other
+``flask`` invocation is untouched.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from handlers.cli import broadcasts, calls, config, congress, data, integrations, languages, organizers, simulate
 
@@ -45,10 +49,32 @@ Each command's --help says more; docs/usage.md has them all."""
 
 
 def init_app(app: Flask) -> None:
-    """Add every command and group of every CLI module to ``app.cli``."""
+    """Add every command and group of every CLI module to ``app.cli``; answer a plain ``flask --help``."""
     for module in MODULES:
         for command in module.commands.commands.values():
             app.cli.add_command(command)
+    if flask_help_asked(sys.argv):
+        cli.main(args=["--help"], prog_name="flask", obj=ScriptInfo(create_app=lambda: app, load_dotenv_defaults=False))
+
+
+_FLASK_OPTIONS = {"-A": 1, "--app": 1, "-e": 1, "--env-file": 1, "--debug": 0, "--no-debug": 0}
+"""Flask's own options before a command, and how many values each takes."""
+
+
+def flask_help_asked(argv: list[str]) -> bool:
+    """True when ``argv`` is Flask's ``flask`` (or ``python -m flask``) asked only for its help."""
+    program = Path(argv[0] if argv else "")
+    if program.name != "flask" and program.parts[-2:] != ("flask", "__main__.py"):
+        return False
+    rest, i = [], 1
+    while i < len(argv):
+        name, _, value = argv[i].partition("=")
+        if name in _FLASK_OPTIONS:
+            i += 1 + (_FLASK_OPTIONS[name] if not value else 0)
+            continue
+        rest.append(argv[i])
+        i += 1
+    return rest in ([], ["--help"])
 
 
 def _create_app() -> Flask:

@@ -44,3 +44,34 @@ def test_simulate_warns_before_texting_as_a_real_phone_when_twilio_is_configured
     assert call.stderr.startswith("Warning: Twilio credentials are set and +16175551234 looks like a real phone.")
     configure(svc, account_sid="")
     assert runner.invoke(args=["simulate", "+16175551234", "MENU"]).stderr == ""  # outbox mode: nothing leaves
+
+
+def test_plain_flask_help_starts_with_action_lines_overview(tmp_path):
+    """The README's `FLASK_APP=app flask --help`, in a real process: our overview and areas, Flask's own last."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REDIS_URL, ROOT
+
+    env = {**os.environ, "FLASK_APP": "app", "DATABASE_URL": f"sqlite:///{tmp_path / 'help.db'}",
+           "REDIS_URL": REDIS_URL}
+    done = subprocess.run([sys.executable, "-m", "flask", "--help"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Usage: flask [OPTIONS] COMMAND [ARGS]..."
+    assert lines[2] == "  Action Line: the SMS and voice call-to-action service, from a terminal."
+    assert "A general utility script for Flask applications" not in done.stdout
+    headings = re.findall(r"^([A-Z][^\n:]+):$", done.stdout, re.MULTILINE)
+    assert headings == ["Options", *[name for name, _ in cli.AREAS], "Flask's own"]
+
+
+def test_only_a_bare_flask_help_is_answered_by_the_overview():
+    assert cli.flask_help_asked(["/venv/bin/flask", "--help"])
+    assert cli.flask_help_asked(["/venv/bin/flask", "--app", "app", "--help"])
+    assert cli.flask_help_asked(["/usr/lib/python3/site-packages/flask/__main__.py", "-A=app", "--help"])
+    assert not cli.flask_help_asked(["/venv/bin/flask", "routes"])
+    assert not cli.flask_help_asked(["/venv/bin/flask", "broadcast", "--help"])  # a command's own help
+    assert not cli.flask_help_asked(["/venv/bin/pytest"])  # create_app in tests and servers never prints it
+    assert not cli.flask_help_asked(["gunicorn", "--help"])

@@ -80,7 +80,8 @@ def simulator_call() -> Any:
     """Answer the texter's queued call-back (or dial in) and play the call: what is heard, who is dialed."""
     data = request.get_json(silent=True) or request.form
     sender, callin = _sender(data), data.get("mode") == "callin"
-    keys = [k.strip()[:8] for k in str(data.get("digits", "1"))[:100].split(",")]
+    typed = data.get("digits")  # absent or null (the page's empty field): 1 to connect, silence elsewhere
+    keys = None if typed is None else [k.strip()[:8] for k in str(typed)[:100].split(",")]
     statuses = [s.strip() for s in str(data.get("dial_status") or "").split(",") if s.strip()]
     if any(s not in OUTCOMES for s in statuses):
         raise Refused(f"Offices answer with one of: {', '.join(OUTCOMES)}.")
@@ -93,8 +94,15 @@ def simulator_call() -> Any:
     except Refused as exc:
         return jsonify(error=str(exc)), 502
     note = "" if callin or begin.session_id else "No call-back was waiting for this number, so this dials in."
-    return jsonify(note=note, callin=begin.path == "/voice", events=[{"kind": k, "text": v} for k, v in walk.events],
+    return jsonify(note=note, callin=begin.path == "/voice", events=events_of(walk),
                    **_result(walk.call_sid, sender, since))
+
+
+def events_of(walk: player.Walk) -> list[dict[str, str]]:
+    """The walk's events for the page; each press says why it was that key ("your key 1 of 2", "not given")."""
+    why = iter(walk.why)
+    return [{"kind": kind, "text": f"{text} ({next(why, '')})" if kind == "press" else text}
+            for kind, text in walk.events]
 
 
 def _post(path: str, params: dict[str, str]) -> str:

@@ -164,7 +164,7 @@
     buttons.forEach(function (b) { b.disabled = true; });
     flow.textContent = "";
     postJSON(callForm.dataset.endpoint, {
-      from: fromInput.value, mode: mode, digits: document.getElementById("call-digits").value,
+      from: fromInput.value, mode: mode, digits: document.getElementById("call-digits").value.trim() || null,
       dial_status: document.getElementById("call-status").value
     }).then(function (result) {
       if (!result.ok) { step("note", result.data.error || "Error"); flow.lastChild.classList.add("error"); return; }

@@ -33,6 +33,9 @@ class Walk:
 
     events: list[tuple[str, str]] = field(default_factory=list)
     call_sid: str = field(default_factory=lambda: "CA" + uuid.uuid4().hex)
+    why: list[str] = field(default_factory=list)
+    """Why each press was what it was, in order ("your key 1 of 2", "not given: 1 connects you")."""
+    keys_given: int = 0
 
     @property
     def dialed(self) -> list[str]:
@@ -54,6 +57,7 @@ def walk(post: Post, path: str, caller: str, service: str, digits: list[str] | N
     """Request ``path`` as Twilio would for a call from ``caller`` and follow the TwiML to the end."""
     result = Walk(call_sid=call_sid) if call_sid else Walk()
     keys, answers, auto = list(digits or []), list(dial_statuses or []), digits is None
+    result.keys_given = len(keys)
     base = {"CallSid": result.call_sid, "AccountSid": "AC" + "0" * 32, "From": caller, "To": service,
             "CallStatus": "in-progress", "Direction": "inbound"}
     params: dict[str, str] = {}
@@ -64,6 +68,8 @@ def walk(post: Post, path: str, caller: str, service: str, digits: list[str] | N
             break
         path, params = next_request
     post("/voice/status", {**base, "CallStatus": "completed", "CallDuration": "60"})
+    if keys:
+        result.events.append(("note", f"Keys not used (the call asked for fewer): {', '.join(keys) or 'silence'}"))
     return result
 
 
@@ -76,7 +82,7 @@ def _play(root: ET.Element, result: Walk, keys: list[str], answers: list[str],
         elif verb.tag == "Gather":
             for child in verb.findall("Say"):
                 result.events.append(("say", child.text or ""))
-            key = keys.pop(0) if keys else _default_key(path_of(verb.get("action", "")), result) if auto else ""
+            key = _next_key(keys, path_of(verb.get("action", "")), result, auto)
             result.events.append(("press", key or "(silence)"))
             if key:
                 return path_of(verb.get("action", "")), {"Digits": key}
@@ -95,6 +101,19 @@ def _play(root: ET.Element, result: Walk, keys: list[str], answers: list[str],
             return None
     result.events.append(("hangup", ""))
     return None
+
+
+def _next_key(keys: list[str], action: str, result: Walk, auto: bool) -> str:
+    """The key pressed at a prompt (the next one given, else the default), and why, in ``result.why``."""
+    if keys:
+        result.why.append(f"your key {result.keys_given - len(keys) + 1} of {result.keys_given}")
+        return keys.pop(0)
+    if not auto:
+        result.why.append("no keys left: silence" if result.keys_given else "no keys given: silence")
+        return ""
+    key = _default_key(action, result)
+    result.why.append("not given: 1 connects you" if key else "not given: silence (nothing is made up)")
+    return key
 
 
 def _default_key(action: str, result: Walk) -> str:

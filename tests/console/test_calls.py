@@ -207,6 +207,26 @@ def test_simulator_plays_the_call_back_and_a_call_in(console, svc, targets_db):
     assert not [e for e in callin["events"] if e["kind"] == "dial"]
 
 
+def test_simulated_call_says_what_it_pressed_and_why(console, svc, targets_db):
+    def text(body: str) -> None:
+        console.post("/console/api/simulator", json={"from": SIM, "body": body},
+                     headers={"X-CSRFToken": _token(console)})
+
+    def presses(played: dict) -> list[str]:
+        return [e["text"] for e in played["events"] if e["kind"] == "press"]
+
+    text("ZIP 99501")  # one district: CALL asks nothing more
+    text("CALL CHOKEHOLD")
+    auto = _call(console, {"from": SIM, "digits": None})  # the field left empty
+    assert presses(auto)[0] == "1 (not given: 1 connects you)"
+    text("CALL CHOKEHOLD")
+    chosen = _call(console, {"from": SIM, "digits": "9, 1, 7, 7, 7, 7, 7, 7"})
+    assert presses(chosen)[0] == "9 (your key 1 of 8)"
+    assert [e["text"] for e in chosen["events"] if e["kind"] == "note"][-1].startswith("Keys not used")
+    silent = _call(console, {"from": SIM, "mode": "callin", "digits": ""})
+    assert presses(silent)[0] == "(silence) (your key 1 of 1)"
+
+
 @pytest.mark.parametrize("payload, message", [
     ({"from": "+16172531234"}, "fictional number"), ({"from": "nope"}, "not a phone number"),
     ({"from": SIM, "dial_status": "maybe"}, "Offices answer with one of"),

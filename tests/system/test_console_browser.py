@@ -177,6 +177,7 @@ def test_text_the_simulator_and_see_the_call_flow(page, targets_db):
     dialed = page.locator("#call-flow .step.dial")
     assert dialed.count() == 3 and dialed.first.inner_text().startswith("Dialing Rep. ")
     assert page.locator("#call-flow .step.office").nth(1).inner_text() == "Office answers busy"
+    assert page.locator("#call-flow .step.press").first.inner_text() == "Caller presses 1 (not given: 1 connects you)"
     assert "Thank you for calling!" in page.locator("#call-flow .step.text").inner_text()
     shot(page, "simulator-call")
 

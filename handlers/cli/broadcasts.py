@@ -41,6 +41,9 @@ def _render_preview(p: lifecycle.Preview, session: Any = None, broadcast: Broadc
         own = "" if part.translated else " (no text in it: they get the default one)"
         click.echo(f"  {part.language}: {_plural(part.recipients, 'recipient')}, {part.encoding}, "
                    f"{_plural(part.segments_per_message, 'segment')} each, ${part.estimated_cost:,.2f}{own}")
+    if p.capped:
+        click.echo(f"Left out by the frequency cap: {p.capped} of the {p.audience} in the audience "
+                   "(not counted in Recipients, segments or cost; BROADCAST_CAP_DAY / BROADCAST_CAP_WEEK)")
     if broadcast is not None:
         _render_truth(session, broadcast)
 

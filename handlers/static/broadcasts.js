@@ -63,6 +63,9 @@
           return;
         }
         var text = d.recipients.toLocaleString() + " recipient" + (d.recipients === 1 ? "" : "s");
+        if (d.capped) {
+          text += " (" + d.capped.toLocaleString() + " more in the audience left out by the frequency cap)";
+        }
         if (d.segments_per_message) {
           text += " · " + d.encoding + ", " + d.segments_per_message + " segment" +
             (d.segments_per_message === 1 ? "" : "s") + " each · " + d.total_segments.toLocaleString() +

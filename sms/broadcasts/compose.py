@@ -56,10 +56,11 @@ def draft_preview(session: Session, settings: Settings, body: str, filters: Mapp
     preview = lifecycle.preview(session, settings, draft)
     if preview.segments_per_message > defaults.MAX_BROADCAST_SEGMENTS:
         problems.append(f"the message is longer than {defaults.MAX_BROADCAST_SEGMENTS} SMS segments")
-    left_out = waiting.left_out_by_cap(session, settings, draft)
+    left_out = waiting.left_out_by_cap(session, settings, draft) if preview.capped else None
     return {"recipients": preview.recipients, "encoding": preview.encoding,
             "segments_per_message": preview.segments_per_message, "total_segments": preview.total_segments,
             "estimated_cost": preview.estimated_cost, "characters": preview.characters, "problems": problems,
+            "audience_size": preview.audience, "capped": preview.capped,
             "audience": audiences.in_words(combined, urgent), "left_out": left_out.text if left_out else None,
             "sample": sample_message(session, body, combined, urgent) if body else None,
             "languages": [{**vars(part), "name": languages.get(part.language).name} for part in preview.languages],

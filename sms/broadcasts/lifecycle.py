@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     update,
@@ -81,6 +82,10 @@ class Preview:
     characters: int
     languages: tuple[LanguagePart, ...] = ()
     """Per language, when the broadcast has translations or its audience reads several languages."""
+    audience: int = 0
+    """Everyone the filters select; ``recipients`` is this less ``capped``."""
+    capped: int = 0
+    """Of the audience, those a frequency cap leaves out (when it would be sent): not in the counts or cost."""
 
 
 def create(session: Session, settings: Settings, body: str, filters: dict[str, Any] | None = None,
@@ -157,15 +162,18 @@ def get(session: Session, broadcast_id: int) -> Broadcast:
 
 def preview(session: Session, settings: Settings, broadcast: Broadcast) -> Preview:
     """Recipients (COUNT in SQL), encoding, segments and cost, before anything is sent."""
+    capped = 0
     if broadcast.status in ("draft", "scheduled"):
-        recipients = audiences.count(session, broadcast.filters, broadcast.urgent)
+        audience = audiences.count(session, broadcast.filters, broadcast.urgent)
+        capped = capped_count(session, settings, broadcast) if audience else 0
+        recipients = audience - capped
     else:
-        recipients = broadcast.planned
+        recipients = audience = broadcast.planned
     info = encoding.count(merge_fields.sample(broadcast.body))
     parts = _by_language(session, settings, broadcast, recipients)
     total = sum(p.total_segments for p in parts) if parts else recipients * info.segments
     return Preview(recipients, info.encoding, info.segments, total, round(total * settings.price_per_segment, 2),
-                   len(broadcast.body), parts)
+                   len(broadcast.body), parts, audience, capped)
 
 
 def _by_language(session: Session, settings: Settings, broadcast: Broadcast, recipients: int
@@ -189,6 +197,16 @@ def _by_language(session: Session, settings: Settings, broadcast: Broadcast, rec
                                   info.segments, count * info.segments,
                                   round(count * info.segments * settings.price_per_segment, 2)))
     return tuple(parts)
+
+
+def capped_count(session: Session, settings: Settings, broadcast: Broadcast, now: datetime | None = None) -> int:
+    """How many of an unplanned broadcast's audience a frequency cap would leave out when it is sent."""
+    at = max(now or utcnow(), broadcast.send_at or now or utcnow())
+    busy = cap_busy(settings, at)
+    if not busy:
+        return 0
+    query = audiences.recipients(broadcast.filters, broadcast.urgent).where(or_(*[Subscriber.id.in_(b) for b in busy]))
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def plan(session: Session, settings: Settings, broadcast: Broadcast, now: datetime,

@@ -67,3 +67,38 @@ def test_a_draft_can_switch_to_its_gsm7_text_until_it_is_sent(svc):
     lifecycle.send(svc, broadcast_id)
     with pytest.raises(BroadcastError, match="can no longer change"):
         lifecycle.use_gsm7(svc, broadcast_id)
+
+
+def test_preview_counts_leave_out_people_at_a_frequency_cap(svc, runner):
+    from tests.support.broadcasts import configure
+
+    add_people(svc, 3)
+    configure(svc, broadcast_cap_day=1, broadcast_cap_week=0, price_per_segment=0.01)
+    first = new_broadcast(svc)
+    lifecycle.start(svc, first)
+    add_people(svc, 2, 100)  # not texted today: not capped
+    second = new_broadcast(svc, "Another one")
+    with svc.db.session() as session:
+        preview = lifecycle.preview(session, svc.settings, lifecycle.get(session, second))
+        draft = compose.draft_preview(session, svc.settings, "Another one", {})
+    assert (preview.recipients, preview.audience, preview.capped) == (2, 5, 3)
+    assert preview.total_segments == 2 and preview.estimated_cost == 0.02  # the capped cost nothing
+    assert (draft["recipients"], draft["audience_size"], draft["capped"]) == (2, 5, 3)
+    assert draft["left_out"] == "3 of the audience would be left out by the frequency cap (BROADCAST_CAP_DAY=1)"
+    shown = runner.invoke(args=["broadcast", "preview", str(second)]).output
+    assert "Recipients: 2\n" in shown and "Left out by the frequency cap: 3 of the 5 in the audience" in shown
+    configure(svc, broadcast_cap_day=0)
+    with svc.db.session() as session:
+        uncapped = lifecycle.preview(session, svc.settings, lifecycle.get(session, second))
+    assert (uncapped.recipients, uncapped.capped) == (5, 0)
+
+
+def test_the_broadcast_page_says_how_many_the_cap_leaves_out(console, svc):
+    from tests.support.broadcasts import configure
+
+    add_people(svc, 2)
+    configure(svc, broadcast_cap_day=1, broadcast_cap_week=0)
+    lifecycle.start(svc, new_broadcast(svc))
+    second = new_broadcast(svc, "Another one")
+    page = console.get(f"/console/broadcasts/{second}").get_data(as_text=True)
+    assert 'id="recipients">0 <span class="meta" id="recipients-capped">(of 2 in the audience: 2 left out' in page

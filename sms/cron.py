@@ -33,6 +33,7 @@ PERIODIC: list[tuple[str, int]] = [
     ("sms.tasks.replay_spool", SPOOL_REPLAY_SECONDS),
     ("sms.tasks.route_events", defaults.EVENT_ROUTE_SECONDS),
     ("sms.tasks.sweep_events", defaults.EVENT_SWEEP_SECONDS),
+    ("sms.tasks.prune_events", 24 * 3600),
 ]
 """(job function's dotted path, interval in seconds) pairs enqueued on the ``default`` queue."""
 DATA_REFRESH_JOB = ("sms.tasks.refresh_congress", 24 * 3600)

@@ -290,3 +290,9 @@ WEB_COUNTS_STATE_MIN = 10
 
 WEB_PUBLIC_COUNTS = "total,demands"
 """What the public counter shows (WEB_PUBLIC_COUNTS): any of total, demands, states; off for nothing."""
+
+EVENT_RETENTION_DAYS = 30
+"""Delivered, failed and skipped event deliveries (and events with none left) older than this are pruned daily."""
+
+EVENT_PRUNE_BATCH = 1000
+"""Rows deleted per transaction by the daily event prune (short locks on a large log)."""

@@ -107,6 +107,8 @@ class Settings:
     web_min_fill_seconds: int = defaults.WEB_MIN_FILL_SECONDS
     web_public_counts: tuple[str, ...] = ("total", "demands")
     web_counts_state_min: int = defaults.WEB_COUNTS_STATE_MIN
+
+    event_retention_days: int = defaults.EVENT_RETENTION_DAYS
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -258,6 +260,7 @@ def _integration_settings(get: Callable[..., str]) -> dict[str, object]:
         "action_network_api_key": get("ACTION_NETWORK_API_KEY"),
         "action_network_api_url": api_url,
         "crm_optout_secret": get("CRM_OPTOUT_SECRET"),
+        "event_retention_days": _event_retention(get("EVENT_RETENTION_DAYS", str(defaults.EVENT_RETENTION_DAYS))),
     }
 
 
@@ -296,6 +299,17 @@ def parse_origins(value: str) -> tuple[str, ...]:
             raise ConfigError(f"WIDGET_ORIGINS: {part!r} is not an origin like https://example.org")
         origins.append(origin)
     return tuple(dict.fromkeys(origins))
+
+def _event_retention(raw: str) -> int:
+    """EVENT_RETENTION_DAYS: 0 keeps everything; else longer than the retry window, so no retry outlives its row."""
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ConfigError(f"EVENT_RETENTION_DAYS must be a whole number of days, not {raw!r}") from None
+    if days < 0 or 0 < days * 86400 <= defaults.EVENT_RETRY_FOR_SECONDS:
+        raise ConfigError(f"EVENT_RETENTION_DAYS must be 0 (keep everything) or more than the "
+                          f"{defaults.EVENT_RETRY_FOR_SECONDS // 3600} h retry window, not {days}")
+    return days
 
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -10,7 +10,7 @@ import logging
 
 from sms.broadcasts import dispatch, lifecycle, recovery, reminders
 from sms.calls import later, sessions
-from sms.integrations import delivery
+from sms.integrations import delivery, pruning
 from sms.messaging import outbound, retention, spool
 from sms.services import current
 from sms.targets import refresh
@@ -97,3 +97,8 @@ def drain_events(destination_id: int, urgent: bool = False) -> dict[str, int]:
 def sweep_events() -> dict[str, int]:
     """Hand back event deliveries a killed worker left mid-request."""
     return delivery.sweep(current())
+
+
+def prune_events() -> dict[str, int]:
+    """Delete event deliveries that ended more than EVENT_RETENTION_DAYS ago, and events left with none."""
+    return pruning.prune(current())

@@ -125,3 +125,24 @@ def test_a_completed_call_is_a_tag(svc):
     assert request.url == "https://actionnetwork.org/api/v2/people/"
     assert request.headers["OSDI-API-Token"] == AN_KEY
     assert json.loads(request.body)["add_tags"] == ["Action Line call: CHOKEHOLD"]
+
+
+@pytest.mark.parametrize("payload, problem", [
+    ({"person": {"phone_numbers": [{"number": "+16175550101", "number_type": "Mobile"}]}}, "must be numeric"),
+    ({"person": {"phone_numbers": [{"number": "6175550101", "number_type": "Mobile"}]}}, "with its country code"),
+    ({"person": {"phone_numbers": [{"number": "16175550101", "number_type": "Cell"}]}}, "not an OSDI number type"),
+    ({"person": {"phone_numbers": [{"number": "16175550101", "number_type": "Mobile", "status": "opted_out"}]}},
+     "only subscribed or unsubscribed"),
+    ({"person": {"phone": "16175550101"}}, "person has unknown fields ['phone']"),
+    ({"person": {"phone_numbers": [{"number": "16175550101", "number_type": "Mobile"}]}, "tags": ["X"]},
+     "helper has unknown fields ['tags']"),
+    ({"person": {"phone_numbers": [{"number": "16175550101", "number_type": "Mobile"}],
+                 "postal_addresses": [{"zip": "10001"}]}}, "postal_addresses[] has unknown fields ['zip']"),
+    ({"person": {"phone_numbers": [{"number": "16175550101", "number_type": "Mobile"}]}, "add_tags": "CHOKEHOLD"},
+     "add_tags must be a list of strings"),
+])
+def test_the_fake_refuses_what_the_osdi_docs_do_not_allow(action_network, payload, problem):
+    """The fake checks the documented shape field by field, so a request that drifts from it fails the tests."""
+    headers = {"OSDI-API-Token": action_network.key, "Content-Type": "application/json"}
+    found = action_network.check("/api/v2/people/", headers, json.dumps(payload).encode())
+    assert found is not None and problem in found

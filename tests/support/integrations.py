@@ -106,6 +106,61 @@ class Receiver(_Server):
             return [e["type"] for e in self.events]
 
 
+HELPER_KEYS = frozenset({"person", "add_tags", "add_tags_uri", "add_lists", "add_lists_uri",
+                         "add_questions_responses_uri", "triggers"})
+PERSON_KEYS = frozenset({"identifiers", "origin_system", "given_name", "family_name", "languages_spoken",
+                         "postal_addresses", "email_addresses", "phone_numbers", "custom_fields"})
+PHONE_KEYS = frozenset({"primary", "number", "extension", "description", "number_type", "operator", "country",
+                        "sms_capable", "do_not_call", "status"})
+ADDRESS_KEYS = frozenset({"primary", "address_type", "venue", "address_lines", "locality", "region", "postal_code",
+                          "country", "language", "location", "status"})
+NUMBER_TYPES = frozenset({"Home", "Work", "Mobile", "Other", "Daytime", "Evening", "Fax"})
+
+
+def _unknown(where: str, value: Any, allowed: frozenset[str]) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where} must be an object"
+    extra = sorted(set(value) - allowed)
+    return f"{where} has unknown fields {extra}" if extra else None
+
+
+def _phones(numbers: Any) -> str | None:
+    if not isinstance(numbers, list) or not numbers:
+        return "person.phone_numbers must be a non-empty list"
+    for entry in numbers:
+        problem = _unknown("phone_numbers[]", entry, PHONE_KEYS)
+        if problem:
+            return problem
+        number = str(entry.get("number", ""))
+        if not number.isdigit() or not (number.startswith("1") and len(number) == 11):
+            return f"phone_numbers[].number {number!r} must be numeric with its country code (1 + 10 digits)"
+        if entry.get("number_type") not in NUMBER_TYPES:
+            return f"phone_numbers[].number_type {entry.get('number_type')!r} is not an OSDI number type"
+        if entry.get("status") not in (None, "subscribed", "unsubscribed"):
+            return f"phone_numbers[].status {entry.get('status')!r}: only subscribed or unsubscribed"
+    return None
+
+
+def _addresses(addresses: Any) -> str | None:
+    if not isinstance(addresses, list):
+        return "person.postal_addresses must be a list"
+    for entry in addresses:
+        problem = _unknown("postal_addresses[]", entry, ADDRESS_KEYS)
+        if problem:
+            return problem
+        if not str(entry.get("postal_code", "")).isdigit() or len(str(entry.get("postal_code"))) != 5:
+            return f"postal_addresses[].postal_code {entry.get('postal_code')!r} is not a ZIP"
+        if entry.get("country", "US") != "US":
+            return "postal_addresses[].country must be an ISO 3166-1 alpha-2 code (US)"
+    return None
+
+
+def _strings(where: str, value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"{where} must be a list of strings"
+    return None
+
+
 class FakeActionNetwork(_Server):
     """``POST /api/v2/people/`` with the OSDI token; each request is checked and answered from ``script``.
 
@@ -144,25 +199,27 @@ class FakeActionNetwork(_Server):
         return answer, {"Content-Type": "application/hal+json"}, b"{}"
 
     def check(self, path: str, headers: dict[str, str], body: bytes) -> str | None:
-        """What is wrong with a person signup helper request (None if nothing)."""
+        """What is wrong with a person signup helper request (None if nothing), field by field as documented.
+
+        OSDI's person signup helper (opensupporter/osdi-docs people.md, helper_action_functions.md) as
+        Action Network implements it (actionnetwork.org/docs/v2/person_signup_helper): ``person`` with
+        OSDI person fields, helper functions such as ``add_tags`` beside it; a phone number is numeric
+        with its country code; its ``status`` (subscribed or unsubscribed) is the mobile subscription.
+        """
         if path != "/api/v2/people/":
             return f"wrong path {path}"
         if headers.get("OSDI-API-Token") != self.key:
             return "wrong or missing OSDI-API-Token"
+        if not headers.get("Content-Type", "").startswith("application/json"):
+            return "Content-Type must be application/json"
         try:
             payload = json.loads(body)
             person = payload["person"]
-            numbers = person["phone_numbers"]
         except (ValueError, KeyError, TypeError):
-            return "no person.phone_numbers"
-        if not numbers or not str(numbers[0].get("number", "")).isdigit():
-            return "phone number must be digits"
-        if numbers[0].get("status") not in (None, "subscribed", "unsubscribed"):
-            return f"bad status {numbers[0].get('status')}"
-        tags = payload.get("add_tags", [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            return "add_tags must be a list of strings"
-        return None
+            return "no person"
+        return (_unknown("helper", payload, HELPER_KEYS) or _unknown("person", person, PERSON_KEYS)
+                or _phones(person.get("phone_numbers")) or _addresses(person.get("postal_addresses", []))
+                or _strings("add_tags", payload.get("add_tags", [])))
 
     def statuses(self) -> list[tuple[str, str | None]]:
         with self.lock:

@@ -98,6 +98,7 @@ class Settings:
     action_network_api_key: str = ""
     action_network_api_url: str = defaults.ACTION_NETWORK_API_URL
     crm_optout_secret: str = ""
+    event_retention_days: int = defaults.EVENT_RETENTION_DAYS
     # -- web actions (sms.web): /act pages, the widget, the JSON API --
     widget_origins: tuple[str, ...] = ()
     """WIDGET_ORIGINS: the organizer sites (scheme://host[:port]) that may embed the widget and call the API."""
@@ -107,8 +108,6 @@ class Settings:
     web_min_fill_seconds: int = defaults.WEB_MIN_FILL_SECONDS
     web_public_counts: tuple[str, ...] = ("total", "demands")
     web_counts_state_min: int = defaults.WEB_COUNTS_STATE_MIN
-
-    event_retention_days: int = defaults.EVENT_RETENTION_DAYS
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

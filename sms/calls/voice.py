@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
@@ -94,9 +94,19 @@ def call_sid(form: Mapping[str, str]) -> str:
     return (form.get("CallSid") or "").strip()[:SID_LENGTH]
 
 
+# Built once (every step reads a session and its legs): building a statement and its cache key
+# costs more per request than running it.
+BY_SID = select(CallSession).where(CallSession.call_sid == bindparam("sid"))
+ANSWERING = select(CallSession).where(or_(CallSession.token == bindparam("token"),
+                                         CallSession.call_sid == bindparam("sid")))
+"""The session the answer URL names, and any session already holding the CallSid: one round trip."""
+LEG = select(CallLeg).where(CallLeg.session_id == bindparam("session_id"), CallLeg.position == bindparam("position"),
+                            CallLeg.attempt == 1)
+
+
 def by_sid(session: Session, form: Mapping[str, str]) -> CallSession | None:
     sid = call_sid(form)
-    return session.scalar(select(CallSession).where(CallSession.call_sid == sid)) if sid else None
+    return session.scalar(BY_SID, {"sid": sid}) if sid else None
 
 
 def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
@@ -104,14 +114,11 @@ def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
 
     A CallSid already bound to another session (a replayed or forged webhook) answers nothing here.
     """
-    call = flow.session.scalar(select(CallSession).where(CallSession.token == token)) if token else None
     sid = call_sid(form)
-    if call is None or not sid or (call.call_sid and call.call_sid != sid):
+    found = flow.session.scalars(ANSWERING, {"token": token, "sid": sid}).all() if token and sid else []
+    call = next((c for c in found if c.token == token), None)
+    if call is None or (call.call_sid and call.call_sid != sid) or any(c is not call for c in found):
         return flow.goodbye("Sorry, this call has expired. Goodbye.")
-    if call.call_sid is None:
-        with flow.session.no_autoflush:
-            if by_sid(flow.session, form) is not None:
-                return flow.goodbye("Sorry, this call has expired. Goodbye.")
     flow.bind(call)
     late = sessions.placed_after_all(call)  # our request timed out, yet Twilio placed the call
     call.call_sid = sid
@@ -203,8 +210,7 @@ def current(flow: Flow, call: CallSession) -> str:
 
 
 def _leg(session: Session, call: CallSession, position: int) -> CallLeg | None:
-    return session.scalar(select(CallLeg).where(CallLeg.session_id == call.id, CallLeg.position == position,
-                                                CallLeg.attempt == 1))
+    return session.scalar(LEG, {"session_id": call.id, "position": position})
 
 
 def dial(flow: Flow, call: CallSession, position: int) -> str:

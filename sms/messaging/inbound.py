@@ -8,12 +8,13 @@ inbound limit is not answered, but an opt-out from them is still honoured.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,18 +103,23 @@ class _Known:
     duplicate: bool
 
 
+@functools.cache
+def _load_statement() -> Select:
+    """Built once: building the expression and its cache key cost more per text than running it."""
+    return (select(CatalogueText.text, Subscriber, Conversation,
+                   exists().where(Message.twilio_sid == bindparam("sid")))
+            .select_from(CatalogueText)
+            .outerjoin(Subscriber, Subscriber.phone == bindparam("phone"))
+            .outerjoin(Conversation, Conversation.subscriber_id == Subscriber.id)
+            .where(CatalogueText.key == catalogue.VERSION_KEY))
+
+
 def _load(session: Session, phone: str, sid: str) -> _Known:
     """One round trip: the catalogue version, joined with the texter and their menu state if known.
 
     SQLite's write lock is not needed for any of it.
     """
-    row = session.execute(
-        select(CatalogueText.text, Subscriber, Conversation, exists().where(Message.twilio_sid == sid))
-        .select_from(CatalogueText)
-        .outerjoin(Subscriber, Subscriber.phone == phone)
-        .outerjoin(Conversation, Conversation.subscriber_id == Subscriber.id)
-        .where(CatalogueText.key == catalogue.VERSION_KEY)
-    ).first()
+    row = session.execute(_load_statement(), {"phone": phone, "sid": sid}).first()
     if row is None:  # no catalogue imported yet (catalogue.current falls back to the YAML)
         subscriber = subscribers.find(session, phone)
         state = session.get(Conversation, subscriber.id) if subscriber else None

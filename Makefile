@@ -28,6 +28,8 @@ db: setup ## migrate and load the catalogue and the call targets (shipped data/,
 	$(BIN)/flask --app app import-catalogue --if-empty
 	$(BIN)/flask --app app import-legislators
 	$(BIN)/flask --app app import-zips
+	$(BIN)/flask --app app import-state-districts
+	$(BIN)/flask --app app import-state-legislators
 	$(BIN)/flask --app app import-targets --if-empty
 
 # The Procfile (production's web + worker) plus a process that prints what to do first once both are up.

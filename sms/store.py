@@ -72,6 +72,8 @@ class Subscriber(Base):
     zip: Mapped[str | None] = mapped_column(String(5))
     state: Mapped[str | None] = mapped_column(String(2), index=True)
     district: Mapped[int | None] = mapped_column(Integer)
+    state_upper: Mapped[str | None] = mapped_column(String(20))  # state senate district, once known
+    state_lower: Mapped[str | None] = mapped_column(String(20))  # state house district, once known
     timezone: Mapped[str | None] = mapped_column(String(40))
     first_name: Mapped[str | None] = mapped_column(String(60))
     language: Mapped[str | None] = mapped_column(String(8))  # None: the default language (sms.messaging.languages)
@@ -188,7 +190,7 @@ class Demand(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     ask: Mapped[str] = mapped_column(String(200), default="")
     reply: Mapped[str] = mapped_column(Text)
-    targets: Mapped[str] = mapped_column(String(60), default="congress")
+    targets: Mapped[str] = mapped_column(String(200), default="congress")  # kinds in order (sms.targets.kinds)
     target_order: Mapped[list[str]] = mapped_column(JSON, default=list)
     script: Mapped[str] = mapped_column(Text, default="")
     followup: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -17,11 +17,23 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo
 
-from handlers.cli import broadcasts, calls, config, congress, data, integrations, languages, organizers, simulate
+from handlers.cli import (
+    broadcasts,
+    calls,
+    config,
+    congress,
+    data,
+    integrations,
+    languages,
+    organizers,
+    simulate,
+    states,
+)
 
-MODULES = (data, congress, calls, broadcasts, organizers, simulate, integrations, config, languages)
+MODULES = (data, congress, states, calls, broadcasts, organizers, simulate, integrations, config, languages)
 AREAS = (
     ("Set up and Congress data", ("init-db", "import-catalogue", "import-legislators", "import-zips",
+                                  "import-state-districts", "import-state-legislators",
                                   "import-targets", "import-stances", "retire-demand", "data-status",
                                   "refresh-congress", "remove-zip-map")),
     ("Broadcasts and reminders", ("segment", "broadcast", "remind")),

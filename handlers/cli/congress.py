@@ -139,6 +139,8 @@ def render(found: datasets.Report) -> list[str]:
         lines += _dataset(datasets.LABELS[kind], found.datasets.get(kind))
     for ahead in found.upcoming:
         lines += _dataset(f"ZIP map from {ahead.effective.isoformat() if ahead.effective else '?'}", ahead)
+    for kind in datasets.STATE_KINDS:
+        lines += _dataset(datasets.LABELS[kind], found.datasets.get(kind), congress=False)
     lines += _refreshes(found)
     meanwhile = "still connected to the seat's office" if found.policy == "dial" else "left out of calls"
     lines += ["", f"Terms: {_terms(found)}",
@@ -147,14 +149,17 @@ def render(found: datasets.Report) -> list[str]:
     return lines + [f"  {action}" for action in found.actions()]
 
 
-def _dataset(label: str, row: Dataset | None) -> list[str]:
+def _dataset(label: str, row: Dataset | None, congress: bool = True) -> list[str]:
     if row is None:
         return [f"{label}: no record (loaded before Action Line kept one, or never): re-import it."]
     day = row.upstream_date.isoformat() if row.upstream_date else ""
     upstream = " of ".join(part for part in (row.upstream[:12], day) if part) or "unknown"
-    congress = f"the {terms.ordinal(row.congress)} Congress" if row.congress else "an unknown Congress"
+    describes = ""
+    if congress:
+        describes = f"describes the {terms.ordinal(row.congress)} Congress; " if row.congress else \
+            "describes an unknown Congress; "
     return [f"{label}: {row.rows:,} rows from {row.source}",
-            f"  upstream {upstream}; describes {congress}; imported {row.imported_at:%Y-%m-%d %H:%M} UTC"]
+            f"  upstream {upstream}; {describes}imported {row.imported_at:%Y-%m-%d %H:%M} UTC"]
 
 
 def _terms(found: datasets.Report) -> str:

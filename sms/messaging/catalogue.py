@@ -24,6 +24,7 @@ from sms import defaults
 from sms.errors import CatalogueError
 from sms.messaging import budget, encoding, languages, translations
 from sms.store import Area, Campaign, CatalogueText, CatalogueTranslation, Demand, utcnow
+from sms.targets import kinds
 
 log = logging.getLogger(__name__)
 DEFAULT_PATH = defaults.DATA_DIR / "demands.yaml"
@@ -351,6 +352,8 @@ def _validate_item(kind: str, item: dict[str, Any], areas: set[Any], seen: dict[
         _as_of(item)
     if kind == "demands" and item.get("target_source", "seed") not in TARGET_SOURCES:
         raise CatalogueError(f"{where}: target_source must be {' or '.join(TARGET_SOURCES)}")
+    if kind == "demands":
+        kinds.parse(item.get("targets", "congress"), item.get("target_order"), where)
     for word in (keyword, *[str(a) for a in item.get("aliases") or []]):
         key = keyword_key(word)
         if not key:
@@ -548,12 +551,18 @@ def _demand_fields(item: dict[str, Any], position: int) -> dict[str, Any]:
         "summary": item.get("summary", ""),
         "ask": item.get("ask", ""),
         "reply": item["reply"],
-        "targets": item.get("targets", "congress"),
-        "target_order": list(item.get("target_order") or ["house", "senate"]),
+        **_targets(item),
         "script": item["script"],
         "followup": bool(item.get("followup", True)),
         "mentions": [str(m) for m in item.get("mentions") or []],
     }
+
+
+def _targets(item: dict[str, Any]) -> dict[str, Any]:
+    """``targets`` and ``target_order`` as stored (``sms.targets.kinds``; checked by ``_validate_item``)."""
+    targets, order = kinds.stored(kinds.parse(item.get("targets", "congress"), item.get("target_order"),
+                                              f"demands {item.get('keyword', '?')}"))
+    return {"targets": targets, "target_order": order or (["house", "senate"] if targets == "congress" else [])}
 
 
 def _upsert(session: Session, model: type, key: Any, fields: dict[str, Any], summary: ImportSummary) -> None:

@@ -34,7 +34,12 @@ from sms.targets.models import Dataset, Refresh
 
 MANIFEST = defaults.DATA_DIR / "congress" / "datasets.yaml"
 KINDS = ("legislators", "offices", "zips")
-LABELS = {"legislators": "Members", "offices": "District offices", "zips": "ZIP map"}
+LABELS = {"legislators": "Members", "offices": "District offices", "zips": "ZIP map",
+          "state-districts": "State districts (ZIP map)", "state-officials": "State officials"}
+STATE_KINDS = ("state-districts", "state-officials")
+"""The state data's records (``sms.targets.states``); shown after Congress's."""
+STATE_STALE_DAYS = 120
+"""State officials older than this are worth refreshing (elections seat new legislatures in January)."""
 REFRESH_COMMAND = "flask refresh-congress"
 MEMBERS_COMMAND = "flask import-legislators legislators-current.yaml --offices legislators-district-offices.csv"
 ZIPS_COMMAND = "flask import-zips zccd.csv --congress {congress}"
@@ -194,7 +199,8 @@ class Report:
 
     def actions(self) -> list[str]:
         """What to run, most urgent first (one line each)."""
-        out = [line for line in (self._refresh_action(), self._members_action(), self._zips_action()) if line]
+        out = [line for line in (self._refresh_action(), self._members_action(), self._zips_action(),
+                                 self._state_action()) if line]
         return out or [f"Nothing to do: no term in the data ends within {terms.SOON.days} days and the ZIP map "
                        "describes the sitting Congress."]
 
@@ -232,6 +238,15 @@ class Report:
                     f"relationship file (docs/congress-data.md), then {ZIPS_COMMAND.format(congress=wanted)}.")
         return ""
 
+    def _state_action(self) -> str:
+        officials = self.datasets.get("state-officials")  # not loaded: only demands calling states need it
+        day = officials.upstream_date if officials is not None else None
+        if day is not None and (self.now.date() - day).days > STATE_STALE_DAYS:
+            return (f"Refresh the state officials (the data is of {day.isoformat()}; elections change legislatures): "
+                    "download github.com/openstates/people, then flask import-state-legislators PATH/TO/people "
+                    "--upstream COMMIT.")
+        return ""
+
     def warnings(self) -> list[str]:
         """What is wrong for callers right now (the console's banner); empty when nothing is."""
         out = []
@@ -260,7 +275,7 @@ class Report:
             "as_of": self.now.isoformat(timespec="seconds"), "sitting_congress": self.congress,
             "terms_ended": len(self.ended), f"terms_ending_within_{terms.SOON.days}_days": len(self.ending),
             "term_dates_unknown": self.undated, "ended_terms_are": "dialed" if self.policy == "dial" else "skipped",
-            "datasets": {kind: _summary(self.datasets.get(kind)) for kind in KINDS},
+            "datasets": {kind: _summary(self.datasets.get(kind)) for kind in KINDS + STATE_KINDS},
             "zip_maps_ahead": [_summary(m) for m in self.upcoming],
             "last_refresh": _refresh_summary(self.refresh),
             "action": " ".join(self.actions()),

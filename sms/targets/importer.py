@@ -209,7 +209,7 @@ def collect(rows: Iterable[Row], make: Any, key: Any, path: Path | str, skip_bad
 
 
 def sync(session: Session, model: type, records: dict[Any, dict[str, Any]], summary: Summary,
-         scope: ColumnElement[bool] | None = None, commit: bool = True) -> Summary:
+         scope: ColumnElement[bool] | None = None, commit: bool = True, version: str = "congress") -> Summary:
     """Make ``model``'s table (the rows in ``scope``) equal to ``records`` with bulk statements, moving the
     data version if anything changed; commit unless told not to (a refresh applies several in one transaction)."""
     pk = [c.name for c in model.__table__.primary_key.columns]
@@ -229,7 +229,7 @@ def sync(session: Session, model: type, records: dict[Any, dict[str, Any]], summ
     for start in range(0, len(gone), CHUNK):
         session.execute(delete(model).where(cols.in_(gone[start:start + CHUNK])))
     if new or changed or gone:
-        bump_version(session)
+        bump_version(session, version)
     if commit:
         session.commit()
     summary.added, summary.changed, summary.removed = len(new), len(changed), len(gone)

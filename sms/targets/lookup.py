@@ -44,7 +44,9 @@ PLACE_NAMES = {"DC": "DC", "PR": "Puerto Rico", "GU": "Guam", "VI": "the U.S. Vi
 ISLAND_PREFIXES = (("96799", "AS"), ("9695", "MP"), ("969", "GU"), ("008", "VI"))
 """ZIP prefixes of island areas that have no ZCTA (longest first): their at-large delegate."""
 SPOKEN_TITLES = {"Rep.": "Representative", "Sen.": "Senator", "Del.": "Delegate",
-                 "Res. Comm.": "Resident Commissioner"}
+                 "Res. Comm.": "Resident Commissioner", "State Sen.": "State Senator",
+                 "State Rep.": "State Representative", "Asm.": "Assemblymember", "Gov.": "Governor",
+                 "Atty. Gen.": "Attorney General", "Mayor": "Mayor"}
 _ZIP = re.compile(r"^\d{5}$")
 _DISTRICT = re.compile(r"^([A-Z]{2})[\s\-]*(\d{1,2}|AL|AT ?LARGE)?$")
 EARLIEST = date(1789, 3, 4)
@@ -64,6 +66,7 @@ class Target:
     phone: str
     state: str = ""
     district: int | None = None
+    seat: str = ""  # a state legislator's district key ("7", "D02")
 
     @property
     def label(self) -> str:
@@ -80,10 +83,12 @@ class Target:
     @classmethod
     def of(cls, data: dict[str, object]) -> Target:
         """A target stored in a call session's JSON."""
-        return cls(**{k: data.get(k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")})
+        found = cls(**{k: data.get(k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")})
+        return cls(**{**found.__dict__, "seat": str(data.get("seat") or "")}) if data.get("seat") else found
 
     def to_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")}
+        out = {k: getattr(self, k) for k in ("kind", "ref", "title", "name", "phone", "state", "district")}
+        return {**out, "seat": self.seat} if self.seat else out
 
 
 @dataclass(frozen=True)
@@ -189,26 +194,28 @@ _SESSION_VERSION = "actionline.congress_version"
 """``Session.info`` key: the version one session read (a request or job reads it once)."""
 
 
-def data_version(session: Session) -> int:
-    """The Congress data version in SQL, read once per session."""
-    if _SESSION_VERSION not in session.info:
-        found = session.scalar(select(DataVersion.version).where(DataVersion.name == VERSION))
-        session.info[_SESSION_VERSION] = found or 0
-    return session.info[_SESSION_VERSION]
+def data_version(session: Session, name: str = VERSION) -> int:
+    """A data version in SQL (Congress's by default; ``states`` for the state tables), read once per session."""
+    key = _SESSION_VERSION if name == VERSION else f"{_SESSION_VERSION}.{name}"
+    if key not in session.info:
+        found = session.scalar(select(DataVersion.version).where(DataVersion.name == name))
+        session.info[key] = found or 0
+    return session.info[key]
 
 
-def bump_version(session: Session) -> int:
-    """Move the Congress data version in the caller's transaction (it commits); return the new one.
+def bump_version(session: Session, name: str = VERSION) -> int:
+    """Move a data version in the caller's transaction (it commits); return the new one.
 
     The UPDATE comes first so that, on PostgreSQL, two refreshes take turns on its row lock.
     """
-    moved = session.execute(update(DataVersion).where(DataVersion.name == VERSION).values(
+    key = _SESSION_VERSION if name == VERSION else f"{_SESSION_VERSION}.{name}"
+    moved = session.execute(update(DataVersion).where(DataVersion.name == name).values(
         version=DataVersion.version + 1, changed_at=utcnow()))
     if not moved.rowcount:  # type: ignore[attr-defined]
-        session.add(DataVersion(name=VERSION, version=1, changed_at=utcnow()))
+        session.add(DataVersion(name=name, version=1, changed_at=utcnow()))
         session.flush()
-    session.info[_SESSION_VERSION] = session.scalar(select(DataVersion.version).where(DataVersion.name == VERSION))
-    return session.info[_SESSION_VERSION]
+    session.info[key] = session.scalar(select(DataVersion.version).where(DataVersion.name == name))
+    return session.info[key]
 
 
 def directory(session: Session) -> Directory:

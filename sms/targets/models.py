@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sms.store import Base, UTCDateTime, utcnow
@@ -140,6 +140,11 @@ class CustomTarget(Base):
     verified_on: Mapped[date | None] = mapped_column(Date)
     """The day someone last called the number and checked it reaches the office (None: never)."""
 
+    area: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    """Who a local official serves: ``{"states": [...], "counties": [...], "cities": [...], "zips": [...]}``;
+    None: everyone. ``zips`` decides when given (no ZIP → county or city map is shipped)."""
+    always: Mapped[bool] = mapped_column(Boolean, default=False)  # called every time when the set picks k at random
+
 
 class CustomTargetSet(Base):
     """A custom set's rules, declared with it in data/demands.yaml: when its offices answer, who may call.
@@ -160,4 +165,48 @@ class CustomTargetSet(Base):
     zips: Mapped[list[str]] = mapped_column(JSON, default=list)
     zip_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
     others: Mapped[str] = mapped_column(String(40), default="")  # a Congress demand offered to everyone else
+    pick: Mapped[int | None] = mapped_column(Integer)  # call the ``always`` targets + this many of the rest at random
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StateDistrict(Base):
+    """A state legislative district (Census SLD key without the state FIPS: ``7``, ``D01``, ``A-1``)."""
+
+    __tablename__ = "state_districts"
+
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    chamber: Mapped[str] = mapped_column(String(5), primary_key=True)  # upper | lower
+    district: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="")  # "Second Worcester District"
+
+
+class StateZip(Base):
+    """One (ZIP/ZCTA, state, chamber, district) pair: a ZIP that overlaps several districts has several rows."""
+
+    __tablename__ = "state_zip_districts"
+    __table_args__ = (Index("ix_state_zip_districts_seat", "state", "chamber", "district"),)
+
+    zip: Mapped[str] = mapped_column(String(5), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    chamber: Mapped[str] = mapped_column(String(5), primary_key=True)
+    district: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class StateOfficial(Base):
+    """A current state legislator, governor, attorney general or mayor (Open States), one row per role held."""
+
+    __tablename__ = "state_officials"
+    __table_args__ = (Index("ix_state_officials_seat", "state", "role", "district"),)
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<ocd-person uuid>:<role>"
+    state: Mapped[str] = mapped_column(String(2))
+    role: Mapped[str] = mapped_column(String(20))  # state-upper | state-lower | governor | attorney-general | mayor
+    seat: Mapped[str] = mapped_column(String(80), default="")  # the district as Open States names it
+    district: Mapped[str | None] = mapped_column(String(20))  # the district key it joins to; None: not joined
+    title: Mapped[str] = mapped_column(String(20), default="")  # Sen. | Rep. | Del. | Asm. | Gov. | AG | Mayor
+    name: Mapped[str] = mapped_column(String(120))
+    party: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str | None] = mapped_column(String(20))  # capitol (or primary) office, E.164
+    city: Mapped[str] = mapped_column(String(80), default="")  # mayors: their city
+    term_end: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -197,6 +197,16 @@ TERMS_ENDING_SOON_DAYS = 45
 CONGRESS_DATA_URL = "https://unitedstates.github.io/congress-legislators/"
 """Where ``flask refresh-congress`` fetches congress-legislators' published files (CONGRESS_DATA_URL)."""
 
+GEOCODER_URL = "https://geocoding.geo.census.gov/geocoder"
+"""The US Census Bureau's geocoder (``/geographies/onelineaddress``): an address → its districts (GEOCODER_URL)."""
+GEOCODER_TIMEOUT = 4.0
+"""Seconds the whole geocoder request may take (connect and read); the webhook answers within it (GEOCODER_TIMEOUT)."""
+GEOCODER_TIMEOUT_MAX = 8.0
+"""The most GEOCODER_TIMEOUT may be: with the rest of a turn, well inside Twilio's 15 s."""
+GEOCODER_BREAKER_FAILURES = 3
+"""Failures in a row after which the geocoder is not asked for GEOCODER_BREAKER_SECONDS (texters are asked names)."""
+GEOCODER_BREAKER_SECONDS = 300
+
 CONGRESS_DATA_TIMEOUT = 30.0
 """Seconds a refresh waits to connect to, and between bytes from, the data's server (CONGRESS_DATA_TIMEOUT)."""
 

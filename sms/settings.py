@@ -78,6 +78,9 @@ class Settings:
     data_refresh: str = "off"
     congress_data_url: str = defaults.CONGRESS_DATA_URL
     congress_data_timeout: float = defaults.CONGRESS_DATA_TIMEOUT
+    call_split_state_districts: str = "address"
+    geocoder_url: str = defaults.GEOCODER_URL  # "" = off
+    geocoder_timeout: float = defaults.GEOCODER_TIMEOUT
     data_refresh_max_drop: int = defaults.DATA_REFRESH_MAX_DROP
     targets_verified_since: date | None = None
     """Custom-target phones not verified on or after this day are flagged (None: only never-verified ones)."""
@@ -176,8 +179,11 @@ class Settings:
 def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
     """The CALL_* and VOICE_* keys (see sms.defaults)."""
     split = get("CALL_SPLIT_DISTRICTS", "ask").lower()
-    if split not in ("ask", "all"):
-        raise ConfigError(f"CALL_SPLIT_DISTRICTS must be ask or all, not {split!r}")
+    if split not in ("ask", "address", "all"):
+        raise ConfigError(f"CALL_SPLIT_DISTRICTS must be ask, address or all, not {split!r}")
+    state_split = get("CALL_SPLIT_STATE_DISTRICTS", "address").lower()
+    if state_split not in ("ask", "address", "all"):
+        raise ConfigError(f"CALL_SPLIT_STATE_DISTRICTS must be ask, address or all, not {state_split!r}")
     countries = tuple(c.strip().upper() for c in get("CALL_ALLOWED_COUNTRIES", "US").split(",") if c.strip())
     if not countries or any(len(c) != 2 or not c.isalpha() for c in countries):
         raise ConfigError("CALL_ALLOWED_COUNTRIES must be ISO country codes like US,CA")
@@ -198,6 +204,7 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
         "call_target_cap_per_day": _int(env, "CALL_TARGET_CAP_PER_DAY", defaults.CALL_TARGET_CAP_PER_DAY),
         "call_allowed_countries": countries,
         "call_split_districts": split,
+        "call_split_state_districts": state_split,
         "call_featured_demand": get("CALL_FEATURED_DEMAND").upper(),
         "voice_name": get("VOICE_NAME", defaults.VOICE_NAME),
         "voice_language": get("VOICE_LANGUAGE", defaults.VOICE_LANGUAGE),
@@ -220,9 +227,18 @@ def _data_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
         verified_since = date.fromisoformat(since) if since else None
     except ValueError:
         raise ConfigError(f"TARGETS_VERIFIED_SINCE must be a date YYYY-MM-DD, not {since!r}") from None
+    geocoder = get("GEOCODER_URL", defaults.GEOCODER_URL).strip()
+    geocoder = "" if geocoder.lower() in ("", "off") else geocoder
+    if geocoder and not geocoder.startswith(("http://", "https://")):
+        raise ConfigError(f"GEOCODER_URL must start with http:// or https://, or be off, not {geocoder!r}")
+    timeout = _positive(env, "GEOCODER_TIMEOUT", defaults.GEOCODER_TIMEOUT)
+    if timeout > defaults.GEOCODER_TIMEOUT_MAX:
+        raise ConfigError(f"GEOCODER_TIMEOUT must be at most {defaults.GEOCODER_TIMEOUT_MAX:g} seconds (the texter's "
+                          f"reply waits on it, and Twilio gives up after 15), not {timeout:g}")
     return {"data_refresh": refresh, "congress_data_url": url, "data_refresh_max_drop": max_drop,
             "targets_verified_since": verified_since,
-            "congress_data_timeout": _positive(env, "CONGRESS_DATA_TIMEOUT", defaults.CONGRESS_DATA_TIMEOUT)}
+            "congress_data_timeout": _positive(env, "CONGRESS_DATA_TIMEOUT", defaults.CONGRESS_DATA_TIMEOUT),
+            "geocoder_url": geocoder.rstrip("/"), "geocoder_timeout": timeout}
 
 
 def _deployment_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:

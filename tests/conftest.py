@@ -30,6 +30,7 @@ from sms.transport import MemoryTransport
 
 pytest_plugins = [
     "tests.support.calls",  # targets_db, offices_db
+    "tests.support.states",  # states_db
     "tests.support.console",  # console
     "tests.support.faults",  # private_redis, private_postgres
     "tests.support.integrations",  # receiver, action_network
@@ -100,6 +101,7 @@ def config(database_url: str) -> dict[str, Any]:
         "QUIET_HOURS": "off",
         "CALL_OFFICE_HOURS": "off",
         "FOLLOWUP_DELAY_SECONDS": "3600",
+        "GEOCODER_URL": "off",  # no test reaches the internet: tests/targets/test_geocoder.py serves a fake one
     }
 
 

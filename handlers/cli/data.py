@@ -17,7 +17,7 @@ from sms.calls import stances
 from sms.console import demand_editor
 from sms.errors import DataError, StanceError
 from sms.messaging import catalogue
-from sms.targets import custom_sets, datasets, importer, lookup, terms, zipmaps
+from sms.targets import custom_sets, datasets, importer, local_officials, lookup, terms, zipmaps
 
 commands = Commands()
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -169,13 +169,33 @@ def import_zips(path: Path | None, skip_bad: bool, effective: datetime | None, m
 @click.argument("path", required=False, type=FILE)
 @click.option("--if-empty", is_flag=True, help="Keep sets' targets and rules already loaded (console edits).")
 def import_targets(path: Path | None, if_empty: bool) -> None:
-    """Load custom target sets (``custom_targets:``: hours, constituents, targets) from the catalogue or a YAML."""
+    """Load custom target sets (``custom_targets:``: hours, constituents, targets) from the catalogue or a YAML,
+    or local officials (DAs, sheriffs, council members, with the area they serve) from a CSV."""
+    if path is not None and path.suffix.lower() == ".csv":
+        return _import_local(path)
     sets = custom_sets.load_custom_targets(path or custom_sets.CATALOGUE_YAML)
     with services().db.session() as session:
         summary = custom_sets.import_custom_targets(session, sets, if_empty=if_empty)
     click.echo(f"Custom targets ({', '.join(sets) or 'none'}): {summary}.")
     for note in summary.notes:
         click.echo(f"  {note}")
+
+
+def _import_local(path: Path) -> None:
+    """A local officials CSV (sms.targets.local_officials): every line's problems, or the sets replaced."""
+    try:
+        upload = local_officials.read(path.read_text(encoding="utf-8-sig"), str(path))
+    except OSError as exc:
+        raise click.ClickException(f"{path}: {exc.strerror} (nothing was changed)") from exc
+    except DataError as exc:
+        raise click.ClickException(f"{exc} (nothing was changed)") from exc
+    for problem in upload.problems:
+        click.echo(f"  {path}: {problem}", err=True)
+    if upload.problems:
+        raise click.ClickException(f"{len(upload.problems)} line(s) have problems (nothing was changed)")
+    with services().db.session() as session:
+        summary = local_officials.load(session, upload)
+    click.echo(f"Local officials ({', '.join(sorted(upload.sets)) or 'none'}): {summary}.")
 
 
 @commands.command("import-stances")

@@ -90,7 +90,11 @@ def _form(session: Session, edit: demand_editor.DemandEdit, original: str, probl
         other["problems"] = {}
         if typed is not None and typed[0] == other["code"]:
             other["edit"], other["problems"] = typed[1], typed[2]
+    chosen = demand_editor.chosen_kinds(edit)
     return render_template("console/demand.html", edit=edit, original=original, problems=problems,
                            max_segments=settings.max_reply_segments, composed=texts, row=row,
                            age=demand_editor.ask_age(row.ask_as_of), age_days=defaults.ASK_STALE_DAYS,
-                           translations=others)
+                           translations=others,
+                           target_choices=demand_editor.target_choices(session),
+                           target_slots=max(demand_editor.TARGET_SLOTS, len(chosen)),
+                           chosen_kinds=chosen + [""] * demand_editor.TARGET_SLOTS)

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from handlers.console import bp, services
+from sms.errors import DataError
 from sms.store import Demand
-from sms.targets import datasets, editing, lookup, terms, verification
+from sms.targets import datasets, editing, local_officials, lookup, terms, verification
 from sms.targets.models import CustomTarget
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,27 @@ def target_add() -> Any:
         flash(f"Added {row.name} to {set_name}.", "ok")
     _log("added to", set_name)
     return redirect(url_for("console.targets") + f"#set-{set_name}")
+
+
+@bp.post("/targets/upload")
+def targets_upload() -> Any:
+    """A local officials CSV (sms.targets.local_officials): each line's problems, or the sets it names replaced."""
+    file = request.files.get("file")
+    text = file.read().decode("utf-8-sig", errors="replace") if file is not None else ""
+    try:
+        upload = local_officials.read(text, file.filename if file is not None and file.filename else "upload")
+    except DataError as exc:
+        flash(f"Not loaded: {exc}", "error")
+        return redirect(url_for("console.targets") + "#upload")
+    if upload.problems or not upload.rows:
+        flash("Not loaded, nothing was changed: " + ("; ".join(upload.problems[:20]) or "the file has no rows"),
+              "error")
+        return redirect(url_for("console.targets") + "#upload")
+    with services().db.session() as session:
+        summary = local_officials.load(session, upload)
+    flash(f"Loaded {', '.join(sorted(upload.sets))}: {summary}.", "ok")
+    _log("uploaded", ", ".join(sorted(upload.sets)))
+    return redirect(url_for("console.targets") + "#custom")
 
 
 @bp.post("/targets/custom/<int:target_id>")

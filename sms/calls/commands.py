@@ -21,7 +21,7 @@ from sms.messaging import budget, compliance, languages, subscribers
 from sms.messaging.catalogue import DemandView, fold, keyword_key
 from sms.messaging.conversation import MENU_DIGITS, Turn, Words
 from sms.store import Subscriber
-from sms.targets import lookup
+from sms.targets import geocoder, kinds, lookup, state_lookup, targeting
 
 ASK_ZIP = "What's your ZIP code? Reply with 5 digits so we can connect you to your own lawmakers."
 ASK_DEMAND = "Which issue do you want to call about? Reply a keyword like CHOKEHOLD, or MENU for the list."
@@ -97,12 +97,15 @@ def ask_which(turn: Turn, demands: list[DemandView]) -> None:
                              turn.budget))
 
 
-def proceed(turn: Turn, demand: DemandView) -> None:
-    """Ask for what is missing (ZIP, district choice) or open the call session."""
+def proceed(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = (), asked_address: bool = False) -> None:
+    """Ask for what is missing (ZIP, House district, state districts) or open the call session.
+
+    ``everyone``: the state kinds the texter chose to call every candidate of (ALL)."""
     sub = turn.subscriber
     sub.last_demand = demand.keyword
-    if demand.targets.startswith("custom:"):
-        rules = lookup.set_rules(turn.session, demand.targets.split(":", 1)[1])
+    only = kinds.only_custom(demand.targets)
+    if only is not None:
+        rules = lookup.set_rules(turn.session, only)
         if rules is not None and rules.limited and not sub.zip:  # only constituents: where are they?
             turn.ask("call_zip", demand=demand.keyword)
             return turn.say(turn.t("What's your ZIP code? {refusal}. Reply with 5 digits.", refusal=rules.refusal))
@@ -111,10 +114,140 @@ def proceed(turn: Turn, demand: DemandView) -> None:
     if not seats:
         turn.ask("call_zip", demand=demand.keyword)
         return turn.say(turn.t(ASK_ZIP))
-    split = len(seats) > 1 and "house" in (demand.target_order or ("house",))
-    if split and turn.settings.call_split_districts == "ask":
+    house_split = len(seats) > 1 and "house" in kinds.of(demand.targets, demand.target_order)
+    house_rule, state_rule = turn.settings.call_split_districts, turn.settings.call_split_state_districts
+    where = targeting.Where(sub.zip, seats[0][0], seats, *sessions.districts_of(sub))
+    pending = [k for k in targeting.split_kinds(turn.session, demand.targets, demand.target_order, where)
+               if k not in everyone]
+    wants_address = (house_split and house_rule == "address") or (bool(pending) and state_rule == "address")
+    if wants_address and not asked_address and _geocoder(turn) is not None and not _geocoder(turn).open:
+        return ask_address(turn, demand, everyone)
+    if house_split and house_rule in ("ask", "address"):
         return ask_district(turn, demand, seats)
+    if pending and state_rule in ("ask", "address"):
+        return ask_state_district(turn, demand, seats, pending[0], everyone)
     start(turn, demand, seats)
+
+
+ASK_ADDRESS = ("What's your street address? We use it once to find your district and don't keep it. "
+               "(Or reply SKIP to choose from a list.)")
+ADDRESS_KEPT_AS = "[street address: used once to find the district, not kept]"
+"""What the inbound row of an address reply holds instead of the address (redacted in the same transaction)."""
+
+
+def _geocoder(turn: Turn) -> geocoder.Geocoder | None:
+    """The Census geocoder (GEOCODER_URL), one per turn; None when it is off."""
+    if "geocoder" not in turn.session.info:
+        redis = turn.services.redis if turn.services is not None else None
+        turn.session.info["geocoder"] = geocoder.from_settings(turn.settings, redis)
+    return turn.session.info["geocoder"]
+
+
+def ask_address(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = ()) -> None:
+    """A split ZIP: ask the street address, to find the district exactly (then forgotten)."""
+    turn.ask("call_address", demand=demand.keyword, everyone=list(everyone))
+    turn.say(ASK_ADDRESS)
+
+
+@words.answer("call_address")
+def answer_address(turn: Turn) -> bool:
+    """The texter's address: redact its inbound row, ask the geocoder (bounded time), keep only district ids.
+
+    No match, or the geocoder failing or its breaker open: the texter is asked their member's name."""
+    data = turn.conversation.data or {}
+    demand = turn.catalogue.demand(data.get("demand", ""))
+    if demand is None:
+        return False
+    everyone = tuple(data.get("everyone") or ())
+    turn.ask(None)
+    if turn.key in ("SKIP", "NO", "LIST"):
+        proceed(turn, demand, everyone, asked_address=True)
+        return True
+    address = turn.body
+    forget_address(turn)
+    found, sorry = None, ""
+    geo = _geocoder(turn)
+    try:
+        found = geo.districts(f"{address}, {turn.subscriber.zip or ''}") if geo is not None else None
+        sorry = "" if found is not None else "We couldn't find that address."
+    except geocoder.Unavailable:
+        sorry = "We couldn't look up addresses just now."
+    if found is not None:
+        keep_districts(turn, found)
+    if sorry:
+        turn.say(sorry)
+    proceed(turn, demand, everyone, asked_address=True)
+    return True
+
+
+def forget_address(turn: Turn) -> None:
+    """The address is not kept: the inbound row's body is replaced before the turn commits."""
+    if turn.inbound is not None:
+        turn.inbound.body = ADDRESS_KEPT_AS
+    turn.body = turn.text = ADDRESS_KEPT_AS
+
+
+def keep_districts(turn: Turn, found: geocoder.Districts) -> None:
+    """Keep the district ids the address is in, where they are candidates of the texter's ZIP."""
+    sub = turn.subscriber
+    place = state_lookup.place_of(turn.session, sub.zip or "", found.state)
+    if place is not None and found.state == place.state:
+        sub.state_upper = geocoder.key_in(found.upper, place.districts.get("upper", ())) or sub.state_upper
+        sub.state_lower = geocoder.key_in(found.lower, place.districts.get("lower", ())) or sub.state_lower
+    seats = sessions.seats_of(turn.session, sub)
+    if found.congress is not None and (found.state, found.congress) in seats:
+        sub.state, sub.district = found.state, found.congress
+
+
+CHAMBER_WORDS = {"state-upper": ("state senate", "state senator"),
+                 "state-lower": ("state house", "state representative")}
+
+
+def ask_state_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], kind: str,
+                       everyone: tuple[str, ...] = ()) -> None:
+    """The texter's ZIP spans several districts of a chamber the demand calls: whose constituent are they?"""
+    sub = turn.subscriber
+    state, districts = targeting.state_districts(turn.session, targeting.Where(sub.zip, seats[0][0], seats), kind)
+    turn.ask("call_state_district", demand=demand.keyword, kind=kind, state=state, districts=list(districts),
+             everyone=list(everyone))
+    names = [" / ".join(t.name for t in state_lookup.legislators(turn.session, kind, state or "", (d,))) or
+             f"district {d}" for d in districts]
+    chamber, member = CHAMBER_WORDS[kind]
+    lead = f"ZIP {sub.zip} spans {len(districts)} {chamber} districts. Who is your {member}? Reply "
+
+    def text(named: bool) -> str:
+        return lead + ", ".join(f"{i} {names[i - 1] if named else 'district ' + d}"
+                                for i, d in enumerate(districts, 1)) + ", or ALL to call every one."
+
+    turn.say(turn.fit(text(True), text(False), f"{lead}1-{len(districts)}, or ALL to call every one."))
+
+
+@words.answer("call_state_district")
+def answer_state_district(turn: Turn) -> bool:
+    """A number chooses the texter's state district (kept for later calls); ALL calls every candidate."""
+    data = turn.conversation.data or {}
+    demand = turn.catalogue.demand(data.get("demand", ""))
+    districts, kind = list(data.get("districts") or []), str(data.get("kind", ""))
+    if demand is None or not districts or kind not in CHAMBER_WORDS:
+        return False
+    everyone = tuple(data.get("everyone") or ())
+    if turn.key in ("ALL", "BOTH", "EVERYONE"):
+        turn.ask(None)
+        proceed(turn, demand, (*everyone, kind))
+        return True
+    if not turn.key.isdigit() or len(turn.key) > MENU_DIGITS:
+        return False
+    if not 1 <= int(turn.key) <= len(districts):
+        turn.say(f"Reply 1-{len(districts)} for your {CHAMBER_WORDS[kind][1]}, or ALL to call every one.")
+        return True
+    chosen = districts[int(turn.key) - 1]
+    if kind == "state-upper":
+        turn.subscriber.state_upper = chosen
+    else:
+        turn.subscriber.state_lower = chosen
+    turn.ask(None)
+    proceed(turn, demand, everyone)
+    return True
 
 
 def ask_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]]) -> None:
@@ -142,7 +275,8 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate
     except SmsError as exc:
         return turn.say(turn.t(exc.reply)) if exc.reply else None
     state = seats[0][0] if seats else sub.state
-    plan = sessions.plan(turn.session, turn.settings, demand, state, seats, zip_code=sub.zip)
+    plan = sessions.plan(turn.session, turn.settings, demand, state, seats, zip_code=sub.zip,
+                         districts=sessions.districts_of(sub))
     if plan.outside:
         return offer_instead(turn, demand, plan)
     if plan.no_senators and plan.targets and not delegate_ok:
@@ -181,7 +315,7 @@ def open_call(turn: Turn, demand: DemandView, plan: sessions.Plan) -> None:
 
 def refused_locally(turn: Turn, demand: DemandView, rest: str) -> bool:
     """``CALL 9AM`` about a local set that takes no call from this texter: say why and return True."""
-    if not demand.targets.startswith("custom:"):
+    if kinds.only_custom(demand.targets) is None:
         return False
     sub = turn.subscriber
     plan = sessions.plan(turn.session, turn.settings, demand, sub.state, [], zip_code=sub.zip)
@@ -277,6 +411,8 @@ def set_zip(turn: Turn, zip_code: str) -> lookup.Place | None:
 
 
 def remember_place(sub: Subscriber, place: lookup.Place) -> None:
+    if sub.zip != place.zip:  # state districts chosen for another ZIP no longer hold
+        sub.state_upper = sub.state_lower = None
     sub.zip, sub.state = place.zip, place.states[0]
     sub.district = None if place.split else place.districts[0][1]
     sub.timezone = lookup.timezone_of(sub.state) or sub.timezone
@@ -392,7 +528,8 @@ def answer_district(turn: Turn) -> bool:
         return True
     state, district = seats[int(turn.key) - 1]
     turn.subscriber.state, turn.subscriber.district = state, district
-    start(turn, demand, [(state, district)])
+    turn.ask(None)
+    proceed(turn, demand)  # the state districts may be asked next
     return True
 
 

@@ -24,7 +24,7 @@ from sms.messaging.conversation import Turn, Words
 from sms.services import Services
 from sms.settings import Settings
 from sms.store import Subscriber, utcnow
-from sms.targets import lookup
+from sms.targets import lookup, targeting
 
 log = logging.getLogger(__name__)
 LATE = timedelta(hours=2)
@@ -98,8 +98,8 @@ def _hours_and_targets(session: Session, settings: Settings, demand: DemandView 
     if demand is None or sub is None:
         return office_hours.Schedule(None), []
     seats = sessions.seats_of(session, sub)
-    targets = lookup.for_demand(session, demand.targets, demand.target_order, seats[0][0] if seats else sub.state,
-                                seats)
+    where = targeting.Where(sub.zip, seats[0][0] if seats else sub.state, seats, *sessions.districts_of(sub))
+    targets = targeting.for_demand(session, demand.targets, demand.target_order, where)
     return office_hours.schedule_of(session, settings, demand.targets), targets
 
 
@@ -178,7 +178,8 @@ def _open(services: Services, session: Session, row: ScheduledCall, sub: Subscri
         return f"canceled: {exc}"
     seats = sessions.seats_of(session, sub)
     state = seats[0][0] if seats else sub.state
-    plan = sessions.plan(session, services.settings, demand, state, seats, now, zip_code=sub.zip)
+    plan = sessions.plan(session, services.settings, demand, state, seats, now, zip_code=sub.zip,
+                         districts=sessions.districts_of(sub))
     routed, _ = routing.route(services, session, plan.targets, sub.zip, state, now)
     if not routed:
         row.status = "canceled"

@@ -14,7 +14,7 @@ call in their night (hours that never meet), and STOP or ``CANCEL CALL`` cancels
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from sms.calls.models import ScheduledCall
 from sms.messaging import compliance
 from sms.settings import Settings
 from sms.store import utcnow
-from sms.targets import lookup
+from sms.targets import kinds, lookup, state_lookup
 
 EASTERN = "America/New_York"
 OVERLAP_HORIZON = timedelta(days=14)
@@ -41,38 +41,68 @@ def clock() -> datetime:
 
 
 def set_of(demand_targets: str) -> str:
-    """The office-hours set of a demand's targets: ``congress`` or the custom set's name."""
-    return demand_targets.split(":", 1)[1] if demand_targets.startswith("custom:") else "congress"
+    """The office-hours set of a demand's targets: ``congress`` or the custom set's name (when it calls only it)."""
+    return kinds.only_custom(demand_targets) or "congress"
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a target set's offices answer on weekdays: (open hour, close hour, zone); None: always."""
+    """When a demand's offices answer on weekdays: (open hour, close hour, zone); None: always.
+
+    ``hours`` are Congress's (or the only custom set's); ``levels`` those of the other levels a
+    demand calls: ``state`` (in each state capitol's zone), ``city`` (the state's zone), ``custom``.
+    """
 
     hours: Hours | None
+    levels: dict[str, Hours | None] = field(default_factory=dict)
 
     def of(self, target: lookup.Target) -> Hours | None:
-        """The hours of one office: a district office keeps them in its own state's zone."""
-        if self.hours is None:
+        """The hours of one office: a district office keeps them in its own state's zone, a state office in
+        its capitol's, a mayor's in the state's."""
+        level = "state" if target.kind in state_lookup.CHAMBERS or target.kind in STATEWIDE else \
+            "city" if target.kind == "mayor" else "custom" if target.kind == "custom" else ""
+        hours = self.levels.get(level, self.hours) if level else self.hours
+        if hours is None:
             return None
-        start, end, zone = self.hours
-        if target.kind == "office":
+        start, end, zone = hours
+        if target.kind == "office" or level == "city":
             zone = lookup.timezone_of(target.state) or zone
+        elif level == "state":  # a capitol keeps its own zone, whatever zone the hours were written in
+            zone = state_lookup.zone_of(target.state) or zone
         return start, end, zone
 
 
+STATEWIDE = ("governor", "attorney-general")
+
+
 def schedule_of(session: Session, settings: Settings, demand_targets: str) -> Schedule:
-    """The office hours of a demand's targets (``congress`` or ``custom:<set>``).
+    """The office hours of a demand's targets (``congress``, ``custom:<set>``, or kinds of several levels).
 
     CALL_OFFICE_HOURS=off: always open. Congress: its CALL_OFFICE_HOURS entry. A custom set:
     its CALL_OFFICE_HOURS entry if listed (an override), else the hours declared with the set
-    (data/demands.yaml), else (a set started in the console) Congress's.
+    (data/demands.yaml), else (a set started in the console) Congress's. State offices: the
+    ``state`` entry if listed, else Congress's hours in each capitol's own zone; mayors: the
+    ``city`` entry, else Congress's hours in the state's zone.
     """
     configured = settings.call_office_hours
-    name = set_of(demand_targets)
+    found = kinds.of(demand_targets)
+    sets = kinds.custom_sets(found)
+    if len(found) == 1 and sets:
+        return _set_schedule(session, configured, sets[0])
+    levels: dict[str, Hours | None] = {}
+    if sets:
+        levels["custom"] = _set_schedule(session, configured, sets[0]).hours
+    if configured:
+        for level in ("state", "city"):
+            if level in configured:
+                levels[level] = configured[level]
+    return Schedule(configured.get("congress") if configured else None, levels)
+
+
+def _set_schedule(session: Session, configured: dict[str, Hours], name: str) -> Schedule:
     if not configured or name in configured:
         return Schedule(configured.get(name))
-    rules = lookup.set_rules(session, name) if name != "congress" else None
+    rules = lookup.set_rules(session, name)
     if rules is not None:
         return Schedule(rules.hours)
     return Schedule(configured.get("congress"))

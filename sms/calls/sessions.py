@@ -26,7 +26,7 @@ from sms.messaging.catalogue import DemandView
 from sms.services import Services
 from sms.settings import Settings
 from sms.store import Subscriber, utcnow
-from sms.targets import lookup, terms
+from sms.targets import kinds, lookup, targeting, terms
 from sms.transport import CallRecord
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,11 @@ class Plan:
     """DC or the territory whose delegate stands in for the senators of a Senate-only demand."""
 
 
+def districts_of(subscriber: Subscriber) -> tuple[str | None, str | None]:
+    """The texter's state senate and house districts, when known."""
+    return subscriber.state_upper, subscriber.state_lower
+
+
 def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
     """The House seat(s) for a subscriber: the chosen district, else every candidate of the ZIP."""
     if subscriber.state and subscriber.district is not None:
@@ -73,20 +78,26 @@ def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
 
 
 def plan(session: Session, settings: Settings, demand: DemandView, state: str | None,
-         seats: list[tuple[str, int]], now: datetime | None = None, zip_code: str | None = None) -> Plan:
-    """The targets for ``demand``; vacant seats and offices at their daily cap are left out, and so are
-    members whose term has ended when CALL_ENDED_TERMS is skip (each with a note). A local set that
-    takes calls only from its constituents plans no one for others (``outside`` says why)."""
-    if demand.targets.startswith("custom:"):
-        refused = _outside(session, demand.targets.split(":", 1)[1], zip_code, state)
+         seats: list[tuple[str, int]], now: datetime | None = None, zip_code: str | None = None,
+         districts: tuple[str | None, str | None] = (None, None)) -> Plan:
+    """The targets for ``demand``, every level in its order (``sms.targets.targeting``); vacant seats
+    and offices at their daily cap are left out, and so are members whose term has ended when
+    CALL_ENDED_TERMS is skip (each with a note). A local set that takes calls only from its
+    constituents plans no one for others (``outside`` says why). ``districts``: the texter's state
+    senate and house districts when known (chosen, or found from their address)."""
+    only = kinds.only_custom(demand.targets)
+    if only is not None:
+        refused = _outside(session, only, zip_code, state)
         if refused is not None:
             return refused
-    chosen = lookup.for_demand(session, demand.targets, demand.target_order, state, seats)
+    where = targeting.Where(zip_code, state, seats, *districts)
+    chosen = targeting.for_demand(session, demand.targets, demand.target_order, where)
     chosen, ended = _without_ended_terms(session, settings, chosen, now or terms.clock())
     screened = stances.screen(session, demand.keyword, chosen)
     chosen, notes = screened.targets, ended + list(screened.notes)
-    congress = not demand.targets.startswith("custom:")
-    if congress and "house" in (demand.target_order or ("house",)):
+    found = kinds.of(demand.targets, demand.target_order)
+    congress = "house" in found or "senate" in found
+    if "house" in found:
         notes += [f"{lookup.district_label(s, d)} is vacant" for s, d in seats if lookup.is_vacant(session, s, d)]
     cap = settings.call_target_cap_per_day
     if cap:
@@ -94,7 +105,7 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
         full = [t for t in chosen if _legs_today(session, t.ref, since) >= cap]
         notes += [f"{t.label} has had all the calls we can send today" for t in full]
         chosen = [t for t in chosen if t not in full]
-    stand_in = congress and lookup.delegate_instead(demand.target_order, state)
+    stand_in = congress and lookup.delegate_instead(tuple(k for k in found if k in kinds.CONGRESS), state)
     return Plan(chosen, notes, screened.thanked, no_senators=lookup.PLACE_NAMES[state] if stand_in else "")
 
 
@@ -105,7 +116,7 @@ def _outside(session: Session, set_name: str, zip_code: str | None, state: str |
     if rules is None or rules.admits(zip_code, state):
         return None
     other = catalogue.current(session).demand(rules.others) if rules.others else None
-    instead = other.keyword if other is not None and not other.targets.startswith("custom:") else ""
+    instead = other.keyword if other is not None and kinds.only_custom(other.targets) is None else ""
     return Plan([], [], outside=rules.refusal, instead=instead)
 
 

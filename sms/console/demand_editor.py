@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -25,13 +25,15 @@ from sms import defaults
 from sms.calls import commands
 from sms.messaging import catalogue, conversation, encoding, intent
 from sms.store import Area, Campaign, CatalogueText, Demand, Interest, Subscriber, utcnow
-from sms.targets import lookup
-from sms.targets.models import CustomTarget, Legislator
+from sms.targets import kinds, lookup
+from sms.targets.models import CustomTarget, Legislator, StateOfficial
 
-TARGETS = re.compile(r"^(congress|custom:[a-z0-9_]{1,50})$")
+CUSTOM_SET = re.compile(r"^custom:[a-z0-9_]{1,50}$")
 TARGET_ORDER_WORDS = frozenset({"house", "senate"})
+TARGET_SLOTS = 6
+"""How many ordered target choices the editor offers."""
 SCRIPT_PLACEHOLDERS = frozenset({"target", "zip", "caller_city"})
-FIELD_LIMITS = {"title": 120, "ask": 200, "targets": 60}
+FIELD_LIMITS = {"title": 120, "ask": 200, "targets": 200}
 
 
 @dataclass
@@ -60,7 +62,7 @@ class DemandEdit:
             ask=(form.get("ask") or "").strip(),
             reply=(form.get("reply") or "").strip(),
             script=(form.get("script") or "").strip(),
-            targets=(form.get("targets") or "").strip(),
+            targets=",".join(v.strip() for v in _all(form, "targets") if v.strip()),
             target_order=[p.lower() for p in split("target_order")],
             mentions=split("mentions"),
             ask_as_of=_date_or_none(form.get("ask_as_of")),
@@ -80,6 +82,26 @@ def _date_or_none(value: str | None) -> date | None:
         return None
 
 
+def _all(form: Any, name: str) -> list[str]:
+    """Every value of a repeated field (the editor's ordered target choices); one for a plain dict."""
+    return list(form.getlist(name)) if hasattr(form, "getlist") else [str(form.get(name) or "")]
+
+
+def target_choices(session: Session) -> list[tuple[str, str]]:
+    """(value, label) of every target kind the editor offers, custom sets by name."""
+    names = sorted(set(session.scalars(select(CustomTarget.set_name).distinct())))
+    return [(k, kinds.LABELS.get(k, k)) for k in kinds.CHOICES if k != "custom:<set>"] + [
+        (f"custom:{n}", f"Custom set {n}") for n in names]
+
+
+def chosen_kinds(edit: DemandEdit) -> list[str]:
+    """The kinds as the editor shows them, one per choice (the old ``congress`` with its order expanded)."""
+    try:
+        return list(kinds.parse(edit.targets, edit.target_order))
+    except catalogue.CatalogueError:
+        return [p for p in edit.targets.split(",") if p]
+
+
 def errors_for(session: Session, original: str, edit: DemandEdit,
                segments: int = defaults.MAX_REPLY_SEGMENTS) -> dict[str, str]:
     """Problems with ``edit`` of demand ``original``, keyed by field name (empty when it may be saved)."""
@@ -94,10 +116,17 @@ def errors_for(session: Session, original: str, edit: DemandEdit,
         problems["ask_as_of"] = "A date, YYYY-MM-DD."
     elif edit.ask_as_of and edit.ask_as_of > utcnow().date():
         problems["ask_as_of"] = "The day the ask was last checked cannot be in the future."
-    if edit.targets and not TARGETS.match(edit.targets):
-        problems["targets"] = "Use 'congress' or 'custom:<set name>' (lower-case letters, digits, _)."
-    if edit.targets == "congress" and not set(edit.target_order) <= TARGET_ORDER_WORDS:
-        problems["target_order"] = "For congress, list house and/or senate."
+    if edit.targets:
+        try:
+            kinds.parse(edit.targets, edit.target_order if edit.targets == "congress" else (),
+                        f"demand {original}")
+        except catalogue.CatalogueError as exc:
+            problems["target_order" if "target_order" in str(exc) else "targets"] = \
+                "For congress, list house and/or senate." if "target_order" in str(exc) else str(exc)
+        bad = [k for k in edit.targets.split(",")
+               if k.strip().startswith("custom:") and not CUSTOM_SET.match(k.strip())]
+        if bad and "targets" not in problems:
+            problems["targets"] = f"{bad[0]!r}: a custom set's name is lower-case letters, digits and _."
     unknown = set(re.findall(r"\{(\w+)\}", edit.script)) - SCRIPT_PLACEHOLDERS
     if unknown:
         problems["script"] = "Unknown placeholder(s): " + ", ".join(sorted(unknown)) + \
@@ -141,13 +170,17 @@ def composed(session: Session, original: str, edit: DemandEdit, segments: int = 
 
 def longest_target(session: Session, edit: DemandEdit) -> str:
     """The longest spoken name the script can be filled with: any office its targets could call first."""
-    if edit.targets.startswith("custom:"):
-        names = list(session.scalars(select(CustomTarget.name).where(
-            CustomTarget.set_name == edit.targets.split(":", 1)[1])))
-    else:
-        chambers = [c for c in edit.target_order if c in TARGET_ORDER_WORDS] or ["house", "senate"]
+    found = chosen_kinds(edit)
+    names = list(session.scalars(select(CustomTarget.name).where(
+        CustomTarget.set_name.in_(kinds.custom_sets(found))))) if kinds.custom_sets(found) else []
+    chambers = [c for c in found if c in TARGET_ORDER_WORDS]
+    if chambers:
         rows = session.execute(select(Legislator.title, Legislator.name).where(Legislator.chamber.in_(chambers)))
-        names = [f"{lookup.SPOKEN_TITLES.get(title, title)} {name}" for title, name in rows]
+        names += [f"{lookup.SPOKEN_TITLES.get(title, title)} {name}" for title, name in rows]
+    roles = [k for k in found if k in kinds.ATOMIC and k not in kinds.CONGRESS]
+    if roles:
+        rows = session.execute(select(StateOfficial.title, StateOfficial.name).where(StateOfficial.role.in_(roles)))
+        names += [f"{lookup.SPOKEN_TITLES.get(title, title)} {name}" for title, name in rows]
     return max(names, key=len, default="x" * catalogue.TARGET_NAME_CHECKED)
 
 
@@ -219,6 +252,11 @@ def save(session: Session, original: str, edit: DemandEdit) -> Demand:
     if edit.keyword != original:
         session.execute(update(Interest).where(Interest.keyword == original).values(keyword=edit.keyword))
         session.execute(update(Subscriber).where(Subscriber.last_demand == original).values(last_demand=edit.keyword))
+    order = edit.target_order if edit.targets == "congress" else ()
+    targets, target_order = kinds.stored(kinds.parse(edit.targets, order, f"demand {original}"))
+    if targets == "congress" and not target_order:
+        target_order = ["house", "senate"]
+    edit = replace(edit, targets=targets, target_order=target_order)
     changed = [name for name in EDITABLE if getattr(demand, name) != getattr(edit, name)]
     for name in changed:
         setattr(demand, name, getattr(edit, name))

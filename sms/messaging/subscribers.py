@@ -123,7 +123,7 @@ def erase(session: Session, subscriber: Subscriber) -> None:
                     .values(status="cancelled"))
     session.execute(update(Message).where(Message.subscriber_id == sid).values(body=None))
     subscriber.zip = subscriber.state = subscriber.timezone = subscriber.first_name = None
-    subscriber.district = None
+    subscriber.district = subscriber.state_upper = subscriber.state_lower = None
     subscriber.last_demand = None
     for eraser in ERASERS:
         eraser(session, sid)

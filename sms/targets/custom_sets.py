@@ -62,8 +62,11 @@ def _custom_set(where: str, name: str, spec: Any) -> CustomSet:
     if not isinstance(spec, dict):
         raise DataError(f"{where}: declare the set's office hours with its targets, e.g. "
                         "{hours: \"9-17\", zone: America/New_York, targets: [...]} (hours: always if it never closes)")
+    pick = spec.get("pick")
+    if pick is not None and (not isinstance(pick, int) or isinstance(pick, bool) or pick < 0):
+        raise DataError(f"{where}: pick is how many of the targets not marked always to call at random (0 or more)")
     rules = {"name": name, "title": str(spec.get("name") or "").strip()[:120], **_hours(where, spec),
-             **_constituents(f"{where}.constituents", spec.get("constituents"))}
+             **_constituents(f"{where}.constituents", spec.get("constituents")), "pick": pick}
     targets = [_custom_target(f"{where}.targets[{position}]", name, position, item)
                for position, item in enumerate(spec.get("targets") or [])]
     return CustomSet(name, rules, targets)
@@ -117,7 +120,7 @@ def _custom_target(where: str, set_name: str, position: int, item: Any) -> dict[
         raise DataError(f"{where}: {exc}") from None
     return {"set_name": set_name, "position": position, "name": str(item["name"])[:120],
             "title": str(item.get("title") or "")[:60], "phone": phone, "note": str(item.get("note") or "")[:400],
-            "verified_on": _verified(where, item.get("verified"))}
+            "verified_on": _verified(where, item.get("verified")), "always": bool(item.get("always", False))}
 
 
 def _verified(where: str, value: Any) -> date | None:
@@ -174,8 +177,8 @@ def _import_targets(session: Session, custom_set: CustomSet, summary: Summary) -
     items = custom_set.targets
     rows = session.scalars(
         select(CustomTarget).where(CustomTarget.set_name == custom_set.name).order_by(CustomTarget.position)).all()
-    current = [{"name": r.name, "title": r.title, "phone": r.phone, "note": r.note} for r in rows]
-    wanted = [{k: i[k] for k in ("name", "title", "phone", "note")} for i in items]
+    current = [{"name": r.name, "title": r.title, "phone": r.phone, "note": r.note, "always": r.always} for r in rows]
+    wanted = [{k: i[k] for k in ("name", "title", "phone", "note", "always")} for i in items]
     summary.loaded += len(items)
     if current == wanted:  # the same targets: keep them (and the console's verifications)
         dated = [(i, r) for i, r in zip(items, rows) if i["verified_on"] not in (None, r.verified_on)]

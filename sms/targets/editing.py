@@ -21,7 +21,7 @@ from sms.calls import sessions
 from sms.messaging import catalogue
 from sms.settings import Settings
 from sms.store import Demand
-from sms.targets import lookup, terms
+from sms.targets import kinds, lookup, state_lookup, targeting, terms
 from sms.targets.importer import e164
 from sms.targets.models import CustomTarget, DistrictOffice, Legislator, ZipDistrict
 
@@ -132,8 +132,8 @@ def sets(session: Session) -> list[TargetSet]:
     """Every custom set that has targets or is named by a demand (an empty one calls no one)."""
     used: dict[str, list[str]] = {}
     for keyword, spec in session.execute(select(Demand.keyword, Demand.targets).order_by(Demand.position)):
-        if (spec or "").startswith("custom:"):
-            used.setdefault(spec.split(":", 1)[1], []).append(keyword)
+        for name in kinds.custom_sets(kinds.of(spec or "")):
+            used.setdefault(name, []).append(keyword)
     rows: dict[str, list[CustomTarget]] = {}
     for row in session.scalars(select(CustomTarget).order_by(CustomTarget.set_name, CustomTarget.position)):
         rows.setdefault(row.set_name, []).append(row)
@@ -185,6 +185,9 @@ class Lookup:
     plans: list[tuple[list[str], sessions.Plan]]  # (demand keywords that call the same offices, plan)
     split_rule: str
     ended: dict[str, date] = field(default_factory=dict)  # planned members whose term ended (CALL_ENDED_TERMS=dial)
+    levels: list[tuple[str, list[lookup.Target]]] = field(default_factory=list)
+    """Every level's offices for the ZIP, whatever the demands call: (label, offices), several for a split ZIP."""
+    state_districts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chamber → the ZIP's districts
 
 
 def preview(session: Session, settings: Settings, zip_code: str, keyword: str = "",
@@ -197,12 +200,25 @@ def preview(session: Session, settings: Settings, zip_code: str, keyword: str = 
     state = seats[0][0] if seats else None
     grouped: dict[Any, tuple[list[str], sessions.Plan]] = {}
     for demand in catalogue.current(session).demands:
-        if (keyword and demand.keyword != keyword) or (place is None and not demand.targets.startswith("custom:")):
+        if (keyword and demand.keyword != keyword) or (place is None and kinds.only_custom(demand.targets) is None):
             continue
         plan = sessions.plan(session, settings, demand, state, seats, now, zip_code=zip_code)
         key = (tuple(t.ref for t in plan.targets), tuple(plan.notes), plan.outside)
         grouped.setdefault(key, ([], plan))[0].append(demand.keyword)
     plans = list(grouped.values())
     ended = lookup.ended_terms(session, [t for _, plan in plans for t in plan.targets], now)
+    state_place = state_lookup.place_of(session, zip_code, state)
     return Lookup(zip_code, place, [lookup.district_label(*s) for s in seats], plans,
-                  settings.call_split_districts, ended)
+                  settings.call_split_districts, ended, every_level(session, zip_code, state, seats),
+                  state_place.districts if state_place else {})
+
+
+def every_level(session: Session, zip_code: str, state: str | None,
+                seats: list[tuple[str, int]]) -> list[tuple[str, list[lookup.Target]]]:
+    """Each target kind's offices for a texter from ``zip_code`` (every candidate of a split ZIP)."""
+    where = targeting.Where(zip_code, state, seats)
+    out = []
+    for kind in kinds.ATOMIC:
+        found = targeting.for_demand(session, kind, (), where)
+        out.append((kinds.LABELS[kind], found))
+    return out

@@ -91,6 +91,17 @@ def place_of(session: Session, zip_code: str, state: str | None = None) -> State
     """The state districts of ``zip_code`` (in ``state`` if it straddles a state line), or None if unknown."""
     if not lookup.valid_zip(zip_code):
         return None
+    memo = session.info.setdefault(_PLACES, {})  # one query per ZIP per session (each chamber asks)
+    key = (zip_code, state, lookup.data_version(session, VERSION))
+    if key not in memo:
+        memo[key] = _place(session, zip_code, state)
+    return memo[key]
+
+
+_PLACES = "actionline.state_places"
+
+
+def _place(session: Session, zip_code: str, state: str | None) -> StatePlace | None:
     rows = session.connection().execute(_PLACE_QUERY, {"zip": zip_code}).all()
     if not rows:
         return None

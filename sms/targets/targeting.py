@@ -82,7 +82,10 @@ def _state(session: Session, where: Where) -> str | None:
     if where.state:
         return where.state
     place = lookup.place_of(session, where.zip or "")
-    return place.states[0] if place is not None else None
+    if place is not None:
+        return place.states[0]
+    state_place = state_lookup.place_of(session, where.zip or "")
+    return state_place.state if state_place is not None else None
 
 
 def city_of(session: Session, zip_code: str | None, state: str | None) -> str | None:

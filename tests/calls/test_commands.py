@@ -251,7 +251,7 @@ def test_place_job_runs_once(phone, svc, transport) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(("env", "message"), [
-    ({"CALL_SPLIT_DISTRICTS": "some"}, "CALL_SPLIT_DISTRICTS must be ask or all"),
+    ({"CALL_SPLIT_DISTRICTS": "some"}, "CALL_SPLIT_DISTRICTS must be ask, address or all"),
     ({"CALL_ALLOWED_COUNTRIES": "USA"}, "CALL_ALLOWED_COUNTRIES must be ISO country codes"),
     ({"CALL_LIMIT_PER_DAY": "five"}, "CALL_LIMIT_PER_DAY must be a whole number"),
 ])

@@ -396,3 +396,34 @@ def test_a_demand_side_by_side_in_spanish_and_a_texters_language(page, svc):
     page.click("#language-form button")
     assert page.locator("#subscriber-language").inner_text() == "English"
     shot(page, "conversation-language")
+
+
+def test_the_demand_editor_offers_the_target_kinds_in_order_and_the_lookup_shows_every_level(page, svc):
+    from sms.store import Demand
+    from tests.support.states import seed_states
+
+    with svc.db.session() as session:
+        seed_states(session, ("KY",))
+    log_in(page)
+    page.goto("/console/demands/CHOKEHOLD")
+    first = page.locator("#target-kinds select").nth(0)
+    offered = first.locator("option").all_inner_texts()
+    for label in ("State legislators (senator and representative)", "Governor", "State attorney general",
+                  "Mayor (when the texter's city has one)", "U.S. senators"):
+        assert label in offered
+    first.select_option("governor")
+    page.locator("#target-kinds select").nth(1).select_option("state-upper")
+    page.locator("#target-kinds select").nth(2).select_option("")
+    page.locator("#target-kinds select").nth(3).select_option("")
+    shot(page, "demand-target-kinds")
+    page.click("#demand-form button[type=submit]")
+    assert "Saved CHOKEHOLD" in page.locator(".flash.ok").inner_text()
+    with svc.db.session() as session:
+        demand = session.get(Demand, "CHOKEHOLD")
+        assert (demand.targets, demand.target_order) == ("governor,state-upper", ["governor", "state-upper"])
+    assert page.locator("#target-kinds select").nth(0).input_value() == "governor"
+    page.goto("/console/targets?zip=40601")
+    levels = page.locator("#lookup-levels").inner_text()
+    assert "Gov. Andy Beshear" in levels and "State Sen. Aaron Reed" in levels
+    assert "senate 7 or 12 or 20" in page.locator("#state-districts").inner_text()
+    shot(page, "targets-every-level")

@@ -80,7 +80,7 @@ class Stance(Base):
 
     __tablename__ = "stances"
 
-    bioguide: Mapped[str] = mapped_column(String(7), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(40), primary_key=True)  # or an Open States person id
     demand: Mapped[str] = mapped_column(String(40), primary_key=True)
     stance: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -207,8 +207,8 @@ def stored(chosen: list[lookup.Target], thanked: frozenset[str] = frozenset()) -
 
 
 def member_ref(target: lookup.Target) -> str:
-    """The bioguide behind a target (a district office id starts with its member's)."""
-    return target.ref.split("-", 1)[0] if target.kind == "office" else target.ref
+    """The person behind a target: a bioguide (a district office's member's) or an Open States person id."""
+    return target.member
 
 
 def enqueue_place(services: Services, session_id: int, at: datetime | None = None) -> None:

@@ -25,6 +25,8 @@ COLUMNS = ("bioguide_id", "demand", "stance")
 THANK_SCRIPT = ("Hi, I'm a constituent from {zip}. I'm calling to thank {target} for supporting this: "
                 "please keep standing with us.")
 _BIOGUIDE = re.compile(r"^[A-Z]\d{6}$")
+_PERSON = re.compile(r"^(?:OCD-PERSON/)?([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})$")
+"""An Open States person (a state legislator, governor, attorney general, mayor): ``ocd-person/<uuid>``."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,11 @@ def read(path: Path, known_demands: set[str]) -> list[tuple[str, str, str]]:
             bioguide = (row["bioguide_id"] or "").strip().upper()
             demand = (row["demand"] or "").strip().upper()
             stance = (row["stance"] or "").strip().lower()
-            if not _BIOGUIDE.match(bioguide):
-                errors.append(f"line {line}: bad bioguide_id {bioguide!r}")
+            person = _PERSON.match(bioguide)
+            bioguide = person.group(1).lower() if person else bioguide
+            if not person and not _BIOGUIDE.match(bioguide):
+                errors.append(f"line {line}: bad bioguide_id {bioguide!r} (a bioguide, or an Open States "
+                              "ocd-person/<id> for a state official)")
             elif demand not in known_demands:
                 errors.append(f"line {line}: unknown demand {demand!r}")
             elif stance not in STANCES:
@@ -99,19 +104,20 @@ def set_policy(session: Session, demand: str, supporters: str, thank_script: str
 
 
 def screen(session: Session, demand: str, chosen: list[Target]) -> Screened:
-    """Apply the demand's supporter policy to ``chosen`` (custom targets have no stance)."""
+    """Apply the demand's supporter policy to ``chosen`` (custom targets have no stance; members of Congress and
+    state officials do, by bioguide or Open States person id)."""
     policy = policy_of(session, demand)
-    refs = [t.ref for t in chosen if t.kind in ("house", "senate")]
+    refs = [t.member for t in chosen if t.kind not in ("custom", "office")]
     if policy.supporters == "call" or not refs:
         return Screened(chosen, frozenset(), [])
     supporters = set(session.scalars(select(Stance.bioguide).where(
         Stance.demand == demand, Stance.bioguide.in_(refs), Stance.stance == "supports")))
     if not supporters:
         return Screened(chosen, frozenset(), [])
-    names = [t.label for t in chosen if t.ref in supporters]
+    names = [t.label for t in chosen if t.member in supporters]
     if policy.supporters == "skip":
         note = f"skipping {', '.join(names)}: already {'support' if len(names) > 1 else 'supports'} {demand}"
-        return Screened([t for t in chosen if t.ref not in supporters], frozenset(), [note])
+        return Screened([t for t in chosen if t.member not in supporters], frozenset(), [note])
     note = f"{', '.join(names)} already {'support' if len(names) > 1 else 'supports'} {demand}: please thank them"
     return Screened(chosen, frozenset(supporters), [note])
 

@@ -74,6 +74,15 @@ class Target:
         return self.name if self.kind == "custom" else f"{self.title} {self.name}".strip()
 
     @property
+    def member(self) -> str:
+        """The person behind the office: a bioguide, or an Open States person id (stances are theirs)."""
+        if self.kind == "office":  # a district office id starts with its member's bioguide
+            return self.ref.split("-", 1)[0]
+        if self.kind not in ("house", "senate", "custom") and ":" in self.ref:
+            return self.ref.split(":", 1)[0]
+        return self.ref
+
+    @property
     def spoken(self) -> str:
         """Spoken form: ``Representative Jerrold Nadler``."""
         if self.kind == "custom":

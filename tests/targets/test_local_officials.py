@@ -89,3 +89,14 @@ def test_the_console_upload_loads_a_csv_or_shows_each_bad_line(console, svc) -> 
     assert "Jefferson Commonwealth" in page
     with svc.db.session() as session:
         assert session.scalar(select(func.count()).select_from(CustomTarget)) == 3
+
+
+def test_a_citys_uploaded_zips_let_the_mayor_kind_find_the_texters_mayor(svc, states_db) -> None:  # noqa: ANN001
+    upload = local_officials.read("set,name,phone,state,city,zips\n"
+                                  "metro_council,Louisville Metro Council,502-574-1100,KY,Louisville,40202 40203\n")
+    with svc.db.session() as session:
+        local_officials.load(session, upload)
+        assert targeting.city_of(session, "40202", "KY") == "Louisville"
+        mayor = targeting.for_demand(session, "mayor", (), targeting.Where("40202", "KY"))
+        assert [t.label for t in mayor] == ["Mayor Craig Greenberg"]
+        assert targeting.for_demand(session, "mayor", (), targeting.Where("40601", "KY")) == []

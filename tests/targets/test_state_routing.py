@@ -145,3 +145,46 @@ def test_a_custom_set_can_call_some_always_and_k_at_random(states_db) -> None:  
                  for seed in range(20)}
     assert all(p[0] == "Member 0" and len(p) == 2 for p in picks)
     assert len({p[1] for p in picks}) > 1
+
+
+def test_each_level_keeps_its_office_hours_and_state_capitols_their_own_zone(svc) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from sms.calls import office_hours
+
+    tune(svc, call_office_hours={"congress": (9, 17, "America/New_York")})
+    with svc.db.session() as session:
+        schedule = office_hours.schedule_of(session, svc.settings, "house,state-upper,mayor")
+    rep = Target("house", "P000617", "Rep.", "Ayanna Pressley", "+12022255111", "MA", 7)
+    austin = Target("state-upper", "x:state-upper", "State Sen.", "A", "+15124630101", "TX", None, "14")
+    boise = Target("state-lower", "y:state-lower", "State Rep.", "B", "+12083321000", "ID", None, "8")
+    mayor = Target("mayor", "z:mayor", "Mayor", "C", "+15125550100", "TX")
+    assert schedule.of(rep) == (9, 17, "America/New_York")
+    assert schedule.of(austin) == (9, 17, "America/Chicago")
+    assert schedule.of(boise) == (9, 17, "America/Boise")  # Idaho's capitol is Mountain, not Pacific
+    assert schedule.of(mayor) == (9, 17, "America/Chicago")
+    at_9_30_eastern = datetime(2026, 12, 2, 14, 30, tzinfo=UTC)  # a Wednesday: 8:30 in Austin
+    assert office_hours.is_open(schedule.of(rep), at_9_30_eastern)
+    assert not office_hours.is_open(schedule.of(austin), at_9_30_eastern)
+    tune(svc, call_office_hours={"congress": (9, 17, "America/New_York"), "state": (8, 12, "America/New_York")})
+    with svc.db.session() as session:
+        schedule = office_hours.schedule_of(session, svc.settings, "state")
+    assert schedule.of(austin) == (8, 12, "America/Chicago")  # the state entry, in the capitol's zone
+
+
+def test_stances_screen_state_officials_by_their_open_states_id(states_db, tmp_path) -> None:  # noqa: ANN001
+    from sms.calls import stances
+
+    path = tmp_path / "stances.csv"
+    path.write_text("bioguide_id,demand,stance\nocd-person/e46eb488-2e34-4f33-840f-917496473c64,CHOKEHOLD,supports\n")
+    with states_db.db.session() as session:
+        rows = stances.read(path, {"CHOKEHOLD"})
+        assert rows == [("e46eb488-2e34-4f33-840f-917496473c64", "CHOKEHOLD", "supports")]
+        stances.import_rows(session, rows)
+        reed = targeting.for_demand(session, "state-upper", (), targeting.Where("40601", None, [], "7"))
+        assert [t.member for t in reed] == ["e46eb488-2e34-4f33-840f-917496473c64"]
+        stances.set_policy(session, "CHOKEHOLD", "thank")
+        assert stances.screen(session, "CHOKEHOLD", reed).thanked == {"e46eb488-2e34-4f33-840f-917496473c64"}
+        stances.set_policy(session, "CHOKEHOLD", "skip")
+        skipped = stances.screen(session, "CHOKEHOLD", reed)
+        assert skipped.targets == [] and skipped.notes == ["skipping State Sen. Aaron Reed: already supports CHOKEHOLD"]

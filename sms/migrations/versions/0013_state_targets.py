@@ -61,6 +61,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("always", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("custom_target_sets") as batch:
         batch.add_column(sa.Column("pick", sa.Integer(), nullable=True))
+    # Stances of state officials too: an Open States person id (36 characters) where a bioguide was.
+    with op.batch_alter_table("stances") as batch:
+        batch.alter_column("bioguide", existing_type=sa.String(length=7), type_=sa.String(length=40))
     # The texter's state districts once known (chosen, or found from an address that is then forgotten).
     with op.batch_alter_table("subscribers") as batch:
         batch.add_column(sa.Column("state_upper", sa.String(length=20), nullable=True))
@@ -68,6 +71,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM stances WHERE length(bioguide) > 7")
+    with op.batch_alter_table("stances") as batch:
+        batch.alter_column("bioguide", existing_type=sa.String(length=40), type_=sa.String(length=7))
     with op.batch_alter_table("subscribers") as batch:
         batch.drop_column("state_lower")
         batch.drop_column("state_upper")

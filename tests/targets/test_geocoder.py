@@ -55,7 +55,8 @@ class FakeCensus:
                 url = urlsplit(self.path)
                 fake.queries.append({"path": [url.path], **parse_qs(url.query)})
                 if fake.mode == "timeout":
-                    time.sleep(1.5)
+                    time.sleep(1.5)  # past the 0.5 s deadline: the client has gone, nothing is sent
+                    return
                 if fake.mode == "500":
                     self.send_response(500)
                     self.end_headers()

@@ -12,7 +12,7 @@ from alembic import op
 from sms.store import UTCDateTime
 
 revision = "0013_state_targets"
-down_revision = "0009_mentions"
+down_revision = "0014_web_actions"
 branch_labels = None
 depends_on = None
 

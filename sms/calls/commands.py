@@ -146,7 +146,7 @@ def _geocoder(turn: Turn) -> geocoder.Geocoder | None:
 def ask_address(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = ()) -> None:
     """A split ZIP: ask the street address, to find the district exactly (then forgotten)."""
     turn.ask("call_address", demand=demand.keyword, everyone=list(everyone))
-    turn.say(ASK_ADDRESS)
+    turn.say(turn.t(ASK_ADDRESS))
 
 
 @words.answer("call_address")
@@ -160,7 +160,7 @@ def answer_address(turn: Turn) -> bool:
         return False
     everyone = tuple(data.get("everyone") or ())
     turn.ask(None)
-    if turn.key in ("SKIP", "NO", "LIST"):
+    if turn.key in ("SKIP", "NO", "LIST", "SALTAR", "LISTA"):
         proceed(turn, demand, everyone, asked_address=True)
         return True
     address = turn.body
@@ -169,9 +169,9 @@ def answer_address(turn: Turn) -> bool:
     geo = _geocoder(turn)
     try:
         found = geo.districts(f"{address}, {turn.subscriber.zip or ''}") if geo is not None else None
-        sorry = "" if found is not None else "We couldn't find that address."
+        sorry = "" if found is not None else turn.t("We couldn't find that address.")
     except geocoder.Unavailable:
-        sorry = "We couldn't look up addresses just now."
+        sorry = turn.t("We couldn't look up addresses just now.")
     if found is not None:
         keep_districts(turn, found)
     if sorry:
@@ -201,6 +201,7 @@ def keep_districts(turn: Turn, found: geocoder.Districts) -> None:
 
 CHAMBER_WORDS = {"state-upper": ("state senate", "state senator"),
                  "state-lower": ("state house", "state representative")}
+"""Each state chamber's words in the district question (English sources: ``turn.t`` translates them)."""
 
 
 def ask_state_district(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], kind: str,
@@ -211,15 +212,17 @@ def ask_state_district(turn: Turn, demand: DemandView, seats: list[tuple[str, in
     turn.ask("call_state_district", demand=demand.keyword, kind=kind, state=state, districts=list(districts),
              everyone=list(everyone))
     names = [" / ".join(t.name for t in state_lookup.legislators(turn.session, kind, state or "", (d,))) or
-             f"district {d}" for d in districts]
-    chamber, member = CHAMBER_WORDS[kind]
-    lead = f"ZIP {sub.zip} spans {len(districts)} {chamber} districts. Who is your {member}? Reply "
+             turn.t("district {district}", district=d) for d in districts]
+    chamber, member = (turn.t(words_) for words_ in CHAMBER_WORDS[kind])
+    lead = turn.t("ZIP {zip} spans {count} {chamber} districts. Who is your {member}? Reply", zip=sub.zip,
+                  count=len(districts), chamber=chamber, member=member) + " "
+    every, district = turn.t(", or ALL to call every one."), turn.t("district {district}")
 
     def text(named: bool) -> str:
-        return lead + ", ".join(f"{i} {names[i - 1] if named else 'district ' + d}"
-                                for i, d in enumerate(districts, 1)) + ", or ALL to call every one."
+        return lead + ", ".join(f"{i} {names[i - 1] if named else district.format(district=d)}"
+                                for i, d in enumerate(districts, 1)) + every
 
-    turn.say(turn.fit(text(True), text(False), f"{lead}1-{len(districts)}, or ALL to call every one."))
+    turn.say(turn.fit(text(True), text(False), f"{lead}1-{len(districts)}{every}"))
 
 
 @words.answer("call_state_district")
@@ -231,14 +234,15 @@ def answer_state_district(turn: Turn) -> bool:
     if demand is None or not districts or kind not in CHAMBER_WORDS:
         return False
     everyone = tuple(data.get("everyone") or ())
-    if turn.key in ("ALL", "BOTH", "EVERYONE"):
+    if turn.key in ("ALL", "BOTH", "EVERYONE", "TODOS", "TODAS", "AMBOS"):
         turn.ask(None)
         proceed(turn, demand, (*everyone, kind))
         return True
     if not turn.key.isdigit() or len(turn.key) > MENU_DIGITS:
         return False
     if not 1 <= int(turn.key) <= len(districts):
-        turn.say(f"Reply 1-{len(districts)} for your {CHAMBER_WORDS[kind][1]}, or ALL to call every one.")
+        turn.say(turn.t("Reply 1-{count} for your {member}, or ALL to call every one.", count=len(districts),
+                        member=turn.t(CHAMBER_WORDS[kind][1])))
         return True
     chosen = districts[int(turn.key) - 1]
     if kind == "state-upper":

@@ -114,6 +114,19 @@ def test_a_split_state_zip_asks_which_legislator_and_remembers_it(states_db, pho
         assert (subscribers.find(session, phone.number).state_upper is not None) == (answer == "1")
 
 
+def test_a_spanish_texter_is_asked_the_state_district_question_in_spanish(states_db, phone) -> None:  # noqa: ANN001
+    _set_targets(states_db, "CHOKEHOLD", "state-upper")
+    phone.text("ESPAÑOL")
+    phone.text("CP 40601")
+    question = phone.text("LLAMAR CHOKEHOLD")[0]
+    assert question.startswith("El código postal 40601 abarca 3 distritos (Senado estatal). "
+                               "¿Quién es tu senador(a) estatal? Responde 1 ")
+    assert question.endswith(", o TODOS para llamar a cada uno.")
+    assert phone.text("9")[0] == "Responde 1-3 para tu senador(a) estatal, o TODOS para llamar a cada uno."
+    phone.text("TODOS")
+    assert len(_called(states_db)) == 3
+
+
 def test_call_all_calls_every_state_candidate_without_asking(states_db, phone) -> None:  # noqa: ANN001
     tune(states_db, call_split_state_districts="all")
     _set_targets(states_db, "CHOKEHOLD", "state-lower,governor")

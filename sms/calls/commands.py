@@ -298,7 +298,8 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate
     if office_hours.closed_now(schedule, plan.targets, now):
         zone = compliance.subscriber_zone(sub)
         run_at, night = office_hours.callback_time(turn.settings, schedule, plan.targets, zone, now)
-        return later.offer(turn, demand.keyword, run_at, office_hours.spoken_time(run_at, zone, now), night)
+        when = office_hours.spoken_time(run_at, zone, now, turn.language)
+        return later.offer(turn, demand.keyword, run_at, when, night)
     open_call(turn, demand, plan)
 
 

@@ -89,7 +89,7 @@ def schedule(turn: Turn, demand: str, wanted: datetime, now: datetime | None = N
     if night:
         moved = turn.t(" (when the offices open: they're open only during your night)")
     turn.say(turn.t("OK: we'll call you about {keyword} at {time}{moved}. Reply CANCEL CALL to cancel.",
-                    keyword=demand, time=office_hours.spoken_time(run_at, zone, now), moved=moved))
+                    keyword=demand, time=office_hours.spoken_time(run_at, zone, now, turn.language), moved=moved))
 
 
 def _hours_and_targets(session: Session, settings: Settings, demand: DemandView | None,

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sms.calls.models import ScheduledCall
-from sms.messaging import compliance
+from sms.messaging import compliance, languages
 from sms.settings import Settings
 from sms.store import utcnow
 from sms.targets import kinds, lookup, state_lookup
@@ -194,8 +194,12 @@ def parse_when(text: str, caller_zone: ZoneInfo, now: datetime) -> datetime | No
     return at.astimezone(now.tzinfo)
 
 
-def spoken_time(when: datetime, zone: ZoneInfo, now: datetime) -> str:
-    """``9am ET`` / ``tomorrow 9:30am CT`` / ``Mon 9am ET`` for a text."""
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+"""Day names in a spoken time (English sources: a language file translates each, and ``tomorrow``)."""
+
+
+def spoken_time(when: datetime, zone: ZoneInfo, now: datetime, language: str | None = None) -> str:
+    """``9am ET`` / ``tomorrow 9:30am CT`` / ``Mon 9am ET`` for a text, its words in ``language``."""
     local, today = when.astimezone(zone), now.astimezone(zone).date()
     clock = local.strftime("%I:%M%p").lstrip("0").replace(":00", "").lower()
     abbr = {"EST": "ET", "EDT": "ET", "CST": "CT", "CDT": "CT", "MST": "MT", "MDT": "MT", "PST": "PT",
@@ -203,9 +207,9 @@ def spoken_time(when: datetime, zone: ZoneInfo, now: datetime) -> str:
     if local.date() == today:
         day = ""
     elif local.date() == today + timedelta(days=1):
-        day = "tomorrow "
+        day = languages.translate(language, "tomorrow") + " "
     else:
-        day = local.strftime("%a ")
+        day = languages.translate(language, WEEKDAYS[local.weekday()]) + " "
     return f"{day}{clock} {abbr}".strip()
 
 

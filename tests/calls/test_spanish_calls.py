@@ -123,3 +123,20 @@ def test_every_spanish_system_text_fits_the_spanish_budget() -> None:
     too_long = [source for source, text in languages.get("es").texts.items()
                 if not budget.allows(limit, encoding.gsm_safe(_filled(text)))]
     assert too_long == []
+
+
+def test_a_call_back_offered_and_booked_in_spanish_says_when_in_spanish(hablante, svc, monkeypatch) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from sms.calls import office_hours
+    from tests.support.calls import tune
+
+    tune(svc, call_office_hours={"congress": (9, 17, "America/New_York")}, quiet_hours=(9, 20))
+    monkeypatch.setattr(office_hours, "clock", lambda: datetime(2026, 11, 28, 15, 0, tzinfo=UTC))  # a Saturday
+    hablante.text("CP 10001")
+    hablante.text("LLAMAR ESTRANGULAMIENTO")
+    (offer,) = hablante.text("2")
+    assert offer == "Las oficinas están cerradas ahora. Responde SI para una llamada: lun 9am ET."
+    assert office_hours.spoken_time(datetime(2026, 11, 29, 14, 0, tzinfo=UTC), office_hours.ZoneInfo(
+        "America/New_York"), datetime(2026, 11, 28, 15, 0, tzinfo=UTC), "es") == "mañana 9am ET"
+    assert hablante.text("SI") == ["Listo: te llamaremos entonces. Responde CANCELAR LLAMADA para cancelarla."]

@@ -253,7 +253,7 @@ class StateCount:
     def line(self, state: str) -> str:
         why = "; ".join(f"{n} {reason}" for reason, n in self.not_joined.most_common(3))
         joined = f", {sum(self.not_joined.values())} not joined ({why})" if self.not_joined else ""
-        return f"{state}: {self.loaded} loaded, {self.changed} changed, {self.rejected} rejected{joined}"
+        return f"{state}: {self.loaded} loaded, {self.changed} new or changed, {self.rejected} rejected{joined}"
 
 
 @dataclass

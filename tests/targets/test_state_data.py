@@ -25,8 +25,8 @@ def test_the_shipped_state_data_imports_with_its_counts_joins_and_named_district
     result = runner.invoke(args=["import-state-legislators"])
     assert result.exit_code == 0, result.output
     assert "7835 rows loaded: 7835 added" in result.output
-    assert "NH: 415 loaded, 415 changed, 0 rejected, 57 not joined (57 floterial districts" in result.output
-    assert "ME: 191 loaded, 191 changed, 0 rejected, 2 not joined (2 tribal seats" in result.output
+    assert "NH: 415 loaded, 415 new or changed, 0 rejected, 57 not joined (57 floterial districts" in result.output
+    assert "ME: 191 loaded, 191 new or changed, 0 rejected, 2 not joined (2 tribal seats" in result.output
     assert "PR: 81 loaded" in result.output and "no districts loaded for this state and chamber" in result.output
     with svc.db.session() as session:
         legislators = StateOfficial.role.in_(("state-upper", "state-lower"))
@@ -113,8 +113,8 @@ def test_an_import_without_districts_or_with_a_bad_row_or_truncated_is_refused_a
         assert _count(session) == 142
     skipped = runner.invoke(args=["import-state-legislators", str(tmp_path / "bad.csv"), "--skip-bad"])
     assert skipped.exit_code == 0, skipped.output
-    assert "KY: 140 loaded, 2 changed, 1 rejected" in skipped.output
-    assert "?: 0 loaded, 0 changed, 1 rejected" in skipped.output
+    assert "KY: 140 loaded, 2 new or changed, 1 rejected" in skipped.output
+    assert "?: 0 loaded, 0 new or changed, 1 rejected" in skipped.output
 
 
 def test_a_malformed_district_map_is_refused(svc, runner, tmp_path) -> None:  # noqa: ANN001

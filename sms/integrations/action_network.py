@@ -9,6 +9,8 @@ people by phone number, so one endpoint creates and updates.
 - ``subscriber.joined`` / ``subscriber.opted_in``: the number with its SMS status ``subscribed``,
   the ZIP as postal code and the subscriber's keywords as ``add_tags``;
 - ``subscriber.opted_out``: the number's status ``unsubscribed`` (delivered from the high queue);
+- ``subscriber.language_changed``: the texter's language as OSDI's ``languages_spoken`` (ISO 639-1,
+  also sent on join when the texter has one);
 - ``interest.added``: the keyword as a tag; ``call.completed``: ``CALL_TAG`` for the demand.
 
 Action Network only applies tags that already exist there. Answers: 2xx delivered; 429 retried
@@ -29,7 +31,8 @@ from sms.settings import Settings
 from sms.store import Interest, Subscriber
 
 NAME = "action-network"
-TYPES = ("subscriber.joined", "subscriber.opted_in", "subscriber.opted_out", "interest.added", "call.completed")
+TYPES = ("subscriber.joined", "subscriber.opted_in", "subscriber.opted_out", "subscriber.language_changed",
+         "interest.added", "call.completed")
 """The events Action Network hears."""
 CALL_TAG = "Action Line call: {demand}"
 """The tag recorded for a completed call about ``demand`` (create it in Action Network to keep it)."""
@@ -51,6 +54,8 @@ def ensure(session: Session, settings: Settings) -> Destination | None:
         destination.status, destination.status_reason = "active", None
     if destination.url != settings.action_network_api_url:
         destination.url = settings.action_network_api_url
+    if list(destination.events or []) != list(TYPES):  # ours to manage: a new version may hear more
+        destination.events = list(TYPES)
     return destination
 
 
@@ -65,10 +70,16 @@ def request(session: Session, settings: Settings, event: Event, subscriber: Subs
         number["status"] = "subscribed"
         if subscriber.zip:
             person["postal_addresses"] = [{"postal_code": subscriber.zip, "country": "US"}]
+        if subscriber.language:
+            person["languages_spoken"] = [subscriber.language]
         tags = list(session.scalars(select(Interest.keyword).where(Interest.subscriber_id == subscriber.id)
                                     .order_by(Interest.first_at, Interest.id)))
     elif event.type == "subscriber.opted_out":
         number["status"] = "unsubscribed"
+    elif event.type == "subscriber.language_changed":
+        if not subscriber.language:
+            return None
+        person["languages_spoken"] = [subscriber.language]
     elif event.type == "interest.added":
         tags = [event.data["keyword"]] if (event.data or {}).get("keyword") else []
     elif event.type == "call.completed":

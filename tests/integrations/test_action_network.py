@@ -49,6 +49,19 @@ def test_join_posts_the_person_with_status_postal_code_and_keyword_tags(client, 
     assert interest["add_tags"] == ["CHOKEHOLD"] and "status" not in interest["person"]["phone_numbers"][0]
 
 
+@pytest.mark.usefixtures("targets_db")
+def test_the_texters_language_is_languages_spoken_on_join_and_when_it_changes(client, svc, synced):
+    alice = Phone(client, ALICE)
+    alice.text("hola")  # a first text in Spanish: the texter's language is es
+    alice.text("ENGLISH")
+    assert delivery.deliver_now(svc) == {"delivered": 3}
+    assert synced.problems == []
+    joined, spanish, english = synced.people
+    assert joined["person"]["languages_spoken"] == ["en"]  # built when delivered, from the texter as they are now
+    assert [p["person"]["languages_spoken"] for p in (spanish, english)] == [["en"], ["en"]]
+    assert "status" not in english["person"]["phone_numbers"][0]
+
+
 def test_an_opt_out_reaches_action_network_promptly_from_the_high_queue(client, svc, synced, redis, monkeypatch):
     monkeypatch.setattr(delivery.defaults, "EVENT_SETTLE_SECONDS", 0)
     alice = Phone(client, ALICE)

@@ -7,31 +7,16 @@ request-level tests already cover both databases, and these are the slow ones.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import ROOT
 from tests.support.broadcasts import add_people
+from tests.support.browser import chromium, free_port, live_server, screenshot
 from tests.support.console import PASSWORD, make_organizer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ARTIFACTS = str(ROOT / "test-artifacts")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-extensions", "--disable-sync", "--disable-component-update", "--no-first-run",
-                 "--disable-default-apps", "--mute-audio"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -41,7 +26,7 @@ def database_url(database_urls: dict[str, str]) -> str:
 
 @pytest.fixture
 def port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -51,23 +36,14 @@ def config(config: dict[str, Any], port: int) -> dict[str, Any]:
 
 @pytest.fixture
 def live_url(app, port: int) -> Iterator[str]:  # noqa: ANN001
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(5)
+    with live_server(app, port) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -95,8 +71,7 @@ def page(browser: Any, live_url: str, svc: Any, context_options: dict[str, Any])
 
 
 def shot(page: Any, name: str) -> None:
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"console-{name}.png"), full_page=True)
+    screenshot(page, f"console-{name}")
 
 
 def log_in(page: Any) -> None:

@@ -8,33 +8,20 @@ the script is shown. The same without JavaScript, an unlisted origin refused, an
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import ROOT
+from tests.support.browser import chromium, free_port, live_server, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("targets_db")]
-ARTIFACTS = str(ROOT / "test-artifacts")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-extensions", "--disable-sync", "--disable-component-update", "--no-first-run",
-                 "--disable-default-apps", "--mute-audio"]
 PHONE = "+16175550123"
 ORGANIZER_HOST = "127.0.0.2"  # another origin on this machine: the whole of 127/8 is loopback
 
-
-def _free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -44,12 +31,12 @@ def database_url(database_urls: dict[str, str]) -> str:
 
 @pytest.fixture
 def port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
 def organizer_port() -> int:
-    return _free_port(ORGANIZER_HOST)
+    return free_port(ORGANIZER_HOST)
 
 
 @pytest.fixture
@@ -60,12 +47,8 @@ def config(config: dict[str, Any], port: int, organizer_port: int) -> dict[str, 
 
 @pytest.fixture
 def live_url(app, port: int) -> Iterator[str]:  # noqa: ANN001
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(5)
+    with live_server(app, port) as url:
+        yield url
 
 
 def organizer_site(host: str, port: int, service: str) -> tuple[ThreadingHTTPServer, str]:
@@ -107,13 +90,8 @@ def organizer(live_url: str, organizer_port: int) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -132,8 +110,7 @@ def watch(page: Any) -> list[str]:
 
 
 def shot(page: Any, name: str) -> None:
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"web-{name}.png"), full_page=True)
+    screenshot(page, f"web-{name}")
 
 
 def test_the_widget_on_another_sites_page_places_the_call_and_shows_the_script(context, organizer, transport,
@@ -189,7 +166,7 @@ def test_the_iframe_fallback_loads_on_a_listed_site(context, organizer) -> None:
 
 
 def test_a_site_not_listed_gets_no_form_and_cannot_ask_for_calls(context, live_url, transport) -> None:  # noqa: ANN001
-    server, url = organizer_site(ORGANIZER_HOST, _free_port(ORGANIZER_HOST), live_url)
+    server, url = organizer_site(ORGANIZER_HOST, free_port(ORGANIZER_HOST), live_url)
     try:
         page = context.new_page()
         page.goto(url)

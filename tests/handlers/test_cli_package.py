@@ -17,6 +17,7 @@ EVERY_COMMAND = {
     "create-organizer", "simulate", "simulate-call", "call-block", "call-unblock", "offices-saturation",
     "call-stats", "call-policy", "segment", "broadcast", "remind", "data-status", "refresh-congress",
     "webhooks", "events", "settings", "retire-demand", "remove-zip-map", "languages",
+    "import-state-districts", "import-state-legislators",
 }
 
 
@@ -49,7 +50,7 @@ def walk(group: click.Group, prefix: str = ""):  # noqa: ANN201
 
 def test_make_db_runs_the_data_commands():
     assert makefile_db_commands() == ["init-db", "import-catalogue", "import-legislators", "import-zips",
-                                      "import-targets"]
+                                      "import-state-districts", "import-state-legislators", "import-targets"]
 
 
 @pytest.mark.parametrize("name", sorted({*makefile_db_commands(), "create-organizer", "simulate"}

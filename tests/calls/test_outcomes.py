@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sms.calls import outcomes
 from sms.calls.models import CallLeg, CallSession, Stance
 from sms.store import Message
-from tests.support.calls import Caller, dialed, path_of, spoken, tune
+from tests.support.calls import Caller, answer_call_back, dialed, path_of, spoken, tune
 
 pytestmark = pytest.mark.usefixtures("targets_db")
 GILLIBRAND, SCHUMER = "G000555", "S000148"
@@ -20,10 +20,7 @@ def call_through(phone, run_jobs, transport, statuses: list[str]) -> Caller:  # 
     phone.text("CALL CHOKEHOLD")
     phone.text("2")
     run_jobs()
-    placed = transport.calls[-1]
-    caller = Caller(phone.client, phone.number, placed["sid"])
-    caller.post(path_of(placed["url"]))
-    caller.post("/voice/connect", Digits="1")
+    caller, _ = answer_call_back(phone.client, phone.number, transport)
     for position, status in enumerate(statuses):
         if position:
             caller.post(f"/voice/next?leg={position}")

@@ -17,7 +17,7 @@ from sms.messaging import compliance, subscribers
 from sms.store import Subscriber
 from tests.conftest import signed_post
 from tests.support.broadcasts import add_people, new_broadcast
-from tests.support.calls import Caller, path_of, tune
+from tests.support.calls import answer_call_back, tune
 
 SATURDAY_10AM_ET = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 
@@ -92,10 +92,7 @@ def test_a_call_writes_completed_once_and_the_callers_report(phone, svc, run_job
     phone.text("CALL CHOKEHOLD")
     phone.text("2")
     run_jobs()
-    placed = transport.calls[-1]
-    caller = Caller(phone.client, phone.number, placed["sid"])
-    caller.post(path_of(placed["url"]))
-    caller.post("/voice/connect", Digits="1")
+    caller, _ = answer_call_back(phone.client, phone.number, transport)
     caller.post("/voice/dialed?leg=0", DialCallStatus="completed", DialCallDuration="60")
     caller.post("/voice/next?leg=1", Digits="*")
     caller.post("/voice/next?leg=2", Digits="#")

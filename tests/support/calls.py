@@ -97,6 +97,26 @@ def dialed(root: ET.Element) -> list[str]:
     return [(n.text or "").strip() for n in root.findall("./Dial/Number")]
 
 
+def answer_call_back(client: Any, number: str, transport: Any) -> tuple[Caller, ET.Element]:
+    """Answer the last call-back placed and press 1: the caller, and the TwiML dialing the first office."""
+    placed = transport.calls[-1]
+    caller = Caller(client, number, placed["sid"])
+    caller.post(path_of(placed["url"]))
+    return caller, caller.post("/voice/connect", Digits="1")
+
+
+def dial_every_office(caller: Caller, root: ET.Element) -> list[str]:
+    """Let every office the call dials answer for a minute, from ``root`` on: the numbers dialed."""
+    numbers, leg = [], 0
+    while root.find("./Dial") is not None:
+        numbers += dialed(root)
+        caller.post(f"/voice/dialed?leg={leg}", DialCallStatus="completed", DialCallDuration="60",
+                    DialCallSid=f"CA{leg:032d}")
+        leg += 1
+        root = caller.post(f"/voice/next?leg={leg}")
+    return numbers
+
+
 def spoken(root: ET.Element) -> str:
     return " ".join((s.text or "") for s in root.iter("Say"))
 

@@ -20,7 +20,7 @@ import yaml
 
 from sms.targets import datasets, importer, terms
 from tests.conftest import Phone
-from tests.support.calls import Caller, dialed, legislator_rows, path_of
+from tests.support.calls import answer_call_back, dial_every_office, legislator_rows
 
 TODAY = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 NOV_1 = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)  # before the special elections
@@ -172,14 +172,4 @@ def connect(client: Any, number: str, zip_code: str, run_jobs: Any, transport: A
     assert phone.text("CALL CHOKEHOLD")[0].startswith("What's your ZIP code?")
     reply = phone.text(zip_code)[0]
     run_jobs()
-    placed = transport.calls[-1]
-    caller = Caller(client, number, placed["sid"])
-    caller.post(path_of(placed["url"]))
-    root, numbers, leg = caller.post("/voice/connect", Digits="1"), [], 0
-    while root.find("./Dial") is not None:
-        numbers += dialed(root)
-        caller.post(f"/voice/dialed?leg={leg}", DialCallStatus="completed", DialCallDuration="60",
-                    DialCallSid=f"CA{leg:032d}")
-        leg += 1
-        root = caller.post(f"/voice/next?leg={leg}")
-    return reply, numbers
+    return reply, dial_every_office(*answer_call_back(client, number, transport))

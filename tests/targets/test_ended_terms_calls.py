@@ -13,7 +13,7 @@ import pytest
 from sms.errors import ConfigError
 from sms.settings import Settings
 from tests.conftest import Phone
-from tests.support.calls import Caller, dialed, path_of, tune
+from tests.support.calls import answer_call_back, dial_every_office, tune
 from tests.targets.congress_future import (
     BEATTY,
     HUSTED_PHONE,
@@ -47,17 +47,7 @@ def call(phone: Phone, zip_code: str, run_jobs, transport) -> tuple[str, list[st
     phone.text(f"ZIP {zip_code}")
     reply = phone.text("CALL CHOKEHOLD")[0]
     run_jobs()
-    placed = transport.calls[-1]
-    caller = Caller(phone.client, phone.number, placed["sid"])
-    caller.post(path_of(placed["url"]))
-    root, numbers, leg = caller.post("/voice/connect", Digits="1"), [], 0
-    while root.find("./Dial") is not None:
-        numbers += dialed(root)
-        caller.post(f"/voice/dialed?leg={leg}", DialCallStatus="completed", DialCallDuration="60",
-                    DialCallSid=f"CA{leg:032d}")
-        leg += 1
-        root = caller.post(f"/voice/next?leg={leg}")
-    return reply, numbers
+    return reply, dial_every_office(*answer_call_back(phone.client, phone.number, transport))
 
 
 def test_by_default_an_ohio_texter_is_still_connected_to_the_ended_senators_office(

@@ -3,7 +3,8 @@
 Every test that uses ``app`` runs once per backend in ``TEST_BACKENDS``
 (default ``sqlite,postgresql``). PostgreSQL tests use a schema of their own in
 the ``test`` database, so parallel runs never see each other's rows; Redis tests
-use the database number in ``TEST_REDIS_URL`` (default 15), flushed per test.
+use the database number in ``TEST_REDIS_URL`` (default 15), flushed per test; under
+pytest-xdist (``make test`` runs ``-n auto``) worker ``gwN`` uses that number minus N.
 
 Fixtures of one area live with that area's helpers in tests/support/ and are shared
 through ``pytest_plugins`` below; tests import helpers as ``from tests.support.calls import ...``
@@ -27,6 +28,7 @@ from sqlalchemy import create_engine, text
 from sms import defaults, features, services, store
 from sms.console import simulator
 from sms.transport import MemoryTransport
+from tests.support import speed
 
 pytest_plugins = [
     "tests.support.calls",  # targets_db, offices_db
@@ -42,7 +44,25 @@ BASE_URL = "https://actionline.test"
 TOKEN = "test-auth-token"
 SERVICE_NUMBER = "+15005550006"
 PG_BASE = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url_of_this_worker(base: str) -> str:
+    """``base`` for a plain run; under pytest-xdist worker ``gwN`` uses database number ``base's - N``.
+
+    Tests flush their Redis database, so two workers must never share one.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return base
+    head, _, number = base.rpartition("/")
+    database = int(number or 0) - int(worker[2:])
+    if database < 1:  # 0 is the development database (REDIS_URL default)
+        raise pytest.UsageError(f"TEST_REDIS_URL={base}: too few Redis databases below it for worker {worker}")
+    return f"{head}/{database}"
+
+
+REDIS_URL = _redis_url_of_this_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+speed.share_url_builders()
 BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
 
 
@@ -135,10 +155,8 @@ def _reset_database(db: store.Database, catalogue_data: dict[str, Any]) -> None:
 
     from sms.messaging import catalogue
 
-    tables = [t for t in reversed(features.load_models().metadata.sorted_tables) if t.name not in CATALOGUE_TABLES]
-    with db.engine.begin() as conn:
-        for table in tables:
-            conn.execute(table.delete())
+    tables = [t.name for t in reversed(features.load_models().metadata.sorted_tables) if t.name not in CATALOGUE_TABLES]
+    _delete_rows(db, tables)
     with db.session() as session:
         version = session.get(store.CatalogueText, catalogue.VERSION_KEY)
         if version is None or _seeded_versions.get(db.url) != version.text:
@@ -149,6 +167,21 @@ def _reset_database(db: store.Database, catalogue_data: dict[str, Any]) -> None:
             session.expunge_all()
             catalogue.import_catalogue(session, copy.deepcopy(catalogue_data))
             _seeded_versions[db.url] = session.get(store.CatalogueText, catalogue.VERSION_KEY).text
+
+
+def _delete_rows(db: store.Database, tables: list[str]) -> None:
+    """Empty ``tables`` (children first) in one round trip rather than one per table."""
+    script = "".join(f'DELETE FROM "{name}";' for name in tables)
+    raw = db.engine.raw_connection()
+    try:
+        if db.engine.dialect.name == "sqlite":
+            raw.driver_connection.executescript(script)
+        else:
+            with raw.cursor() as cursor:
+                cursor.execute(script)
+            raw.commit()
+    finally:
+        raw.close()
 
 
 @pytest.fixture

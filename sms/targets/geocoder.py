@@ -4,8 +4,12 @@
 vintage=Current_Current&format=json`` answers ``result.addressMatches[]``, each with
 ``geographies``: layers named by vintage (``119th Congressional Districts``, ``2024 State
 Legislative Districts - Upper`` / ``- Lower``), each a list of areas with ``STATE`` (FIPS),
-``CD119``/``SLDU``/``SLDL`` codes, ``BASENAME`` and ``GEOID``. Layers are found by what their
-name contains, so a new vintage needs no change.
+``CD119``/``SLDU``/``SLDL`` codes, ``BASENAME`` and ``GEOID``; ``Counties`` (``STATE``, ``COUNTY``,
+``GEOID`` = both, ``BASENAME`` ``Jefferson``, ``NAME`` ``Jefferson County``) and ``Incorporated
+Places`` (``STATE``, ``PLACE``, ``GEOID`` = both, ``BASENAME``/``NAME``: ``Louisville/Jefferson County
+metro government (balance)``; absent for an address outside any city, town or village). Layers
+are found by what their name contains, so a new vintage needs no change; a missing or odd layer
+gives None for what it would have said.
 
 The address is used for this one request and forgotten: it is never logged (urllib3 logs
 request lines at DEBUG, so its connection-pool logger drops any line naming the geocoder's
@@ -47,13 +51,28 @@ logging.getLogger("urllib3.connectionpool").addFilter(_DropAddressLines())
 
 
 @dataclass(frozen=True)
+class Area:
+    """A county or an incorporated place: its Census GEOID (county 5 digits, place 7) and name."""
+
+    geoid: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Districts:
-    """What an address is in: the state (USPS), House district (0 at large), state senate and house codes."""
+    """What an address is in: the state (USPS), House district (0 at large), state senate and house codes,
+    the county and the incorporated place (None: outside any, or the layer was missing)."""
 
     state: str | None
     congress: int | None
     upper: str | None
     lower: str | None
+    county: Area | None = None
+    place: Area | None = None
+
+    @property
+    def county_fips(self) -> str | None:
+        return self.county.geoid if self.county else None
 
 
 FIPS = {"01": "AL", "02": "AK", "04": "AZ", "05": "AR", "06": "CA", "08": "CO", "09": "CT", "10": "DE", "11": "DC",
@@ -130,10 +149,14 @@ class Geocoder:
                 pass
 
 
-def _layer(geographies: dict[str, Any], *words: str) -> dict[str, Any] | None:
-    """The first area of the layer whose name has every word of ``words`` (lower case)."""
-    for name, areas in (geographies or {}).items():
-        if all(w in name.lower() for w in words) and isinstance(areas, list) and areas:
+def _layer(geographies: dict[str, Any], *words: str, last: str = "") -> dict[str, Any] | None:
+    """The first area of the layer whose name has every word of ``words`` (lower case) and, with ``last``,
+    ends with it (``counties``, not ``County Subdivisions``)."""
+    if not isinstance(geographies, dict):
+        return None
+    for name, areas in geographies.items():
+        lower = str(name).lower()
+        if all(w in lower for w in words) and lower.endswith(last) and isinstance(areas, list) and areas:
             return areas[0] if isinstance(areas[0], dict) else None
     return None
 
@@ -144,13 +167,42 @@ def parse_match(match: dict[str, Any]) -> Districts:
     cd = _layer(geos, "congressional")
     upper = _layer(geos, "legislative", "upper")
     lower = _layer(geos, "legislative", "lower")
+    county = _area(_layer(geos, "counties", last="counties"), "COUNTY", 3)
+    place = _area(_layer(geos, "incorporated places", last="places"), "PLACE", 5)
     state = next((FIPS.get(str(a.get("STATE"))) for a in (cd, upper, lower) if a), None)
+    state = state or next((FIPS.get(a.geoid[:2]) for a in (county, place) if a), None)
     congress = None
     if cd is not None:
         code = next((str(v) for k, v in cd.items() if k.startswith("CD") and str(v).isdigit()), "")
         congress = int(code) if code else None
         congress = 0 if congress in (0, 98) else congress  # 00: at large, 98: a delegate's
-    return Districts(state, congress, _code(upper, "SLDU"), _code(lower, "SLDL"))
+    return Districts(state, congress, _code(upper, "SLDU"), _code(lower, "SLDL"), county, place)
+
+
+def _area(area: dict[str, Any] | None, field: str, digits: int) -> Area | None:
+    """A county (``COUNTY``, 3 digits) or place (``PLACE``, 5) of a layer: GEOID = state FIPS + code, checked."""
+    if not area:
+        return None
+    geoid = str(area.get("GEOID") or "").strip()
+    if not (geoid.isdigit() and len(geoid) == 2 + digits):
+        state, code = str(area.get("STATE") or "").strip(), str(area.get(field) or "").strip()
+        geoid = state.zfill(2) + code.zfill(digits) if state.isdigit() and code.isdigit() else ""
+    if len(geoid) != 2 + digits or geoid[:2] not in FIPS:
+        return None
+    base = " ".join(str(area.get("BASENAME") or "").split())
+    return Area(geoid, (base or base_name(" ".join(str(area.get("NAME") or "").split())))[:100])
+
+
+LSAD = ("city and borough", "city", "town", "village", "borough", "municipality", "county", "parish", "cdp")
+"""The legal descriptions a Census NAME ends with (its BASENAME is the name without them)."""
+
+
+def base_name(name: str) -> str:
+    """A NAME without its legal description (``Kansas City city`` → ``Kansas City``), when BASENAME is missing."""
+    for lsad in LSAD:
+        if name.lower().endswith(" " + lsad) and len(name) > len(lsad) + 1:
+            return name[: -len(lsad) - 1].strip()
+    return name
 
 
 def _code(area: dict[str, Any] | None, field: str) -> str | None:

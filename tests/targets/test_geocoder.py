@@ -29,16 +29,29 @@ from tests.targets.test_state_routing import _called, _set_targets
 ADDRESS = "700 Capital Avenue Apt 9Q"
 
 
-def census_answer(congress: str, upper: str, lower: str, state: str = "21") -> dict[str, Any]:
-    """The shape of geographies/onelineaddress's JSON (trimmed to what matters)."""
+def census_answer(congress: str, upper: str, lower: str, state: str = "21",
+                  county: tuple[str, str] = ("073", "Franklin"),
+                  place: tuple[str, str, str] | None = ("28900", "Frankfort", "Frankfort city")) -> dict[str, Any]:
+    """The shape of geographies/onelineaddress's JSON (trimmed to what matters; fields as the Census names
+    them: ``Counties`` STATE/COUNTY/GEOID/BASENAME/NAME, ``Incorporated Places`` STATE/PLACE/GEOID/BASENAME/NAME,
+    no places layer for an address outside any city)."""
+    layers: dict[str, Any] = {
+        "119th Congressional Districts": [{"STATE": state, "CD119": congress, "GEOID": state + congress,
+                                           "BASENAME": str(int(congress))}],
+        "2024 State Legislative Districts - Upper": [{"STATE": state, "SLDU": upper, "BASENAME": upper}],
+        "2024 State Legislative Districts - Lower": [{"STATE": state, "SLDL": lower, "BASENAME": lower}],
+        "County Subdivisions": [{"STATE": state, "COUNTY": county[0], "COUSUB": "90000", "GEOID": "2100000000",
+                                 "NAME": "Some CCD"}],
+        "Counties": [{"STATE": state, "COUNTY": county[0], "GEOID": state + county[0], "BASENAME": county[1],
+                      "NAME": f"{county[1]} County", "LSADC": "06"}],
+        "Census Designated Places": [{"STATE": state, "PLACE": "99999", "GEOID": state + "99999",
+                                      "BASENAME": "Not A City", "NAME": "Not A City CDP"}]}
+    if place is not None:
+        layers["Incorporated Places"] = [{"STATE": state, "PLACE": place[0], "GEOID": state + place[0],
+                                          "BASENAME": place[1], "NAME": place[2], "LSADC": "25"}]
     return {"result": {"input": {"address": {"address": "..."}}, "addressMatches": [{
         "matchedAddress": "700 CAPITAL AVE, FRANKFORT, KY, 40601", "coordinates": {"x": -84.87, "y": 38.18},
-        "geographies": {
-            "119th Congressional Districts": [{"STATE": state, "CD119": congress, "GEOID": state + congress,
-                                               "BASENAME": str(int(congress))}],
-            "2024 State Legislative Districts - Upper": [{"STATE": state, "SLDU": upper, "BASENAME": upper}],
-            "2024 State Legislative Districts - Lower": [{"STATE": state, "SLDL": lower, "BASENAME": lower}],
-            "Counties": [{"STATE": state, "COUNTY": "073", "NAME": "Franklin County"}]}}]}}
+        "geographies": layers}]}}
 
 
 class FakeCensus:
@@ -158,7 +171,8 @@ def test_the_breaker_stops_asking_a_failing_geocoder(states_db, census, phone, r
     assert phone.text("CALL CHOKEHOLD")[0].startswith("ZIP 40601 spans 3 state senate districts.")  # no address
     redis.delete(geocoder.BREAKER_KEY)
     census.mode = "match"
-    assert geo.districts(ADDRESS) == geocoder.Districts("KY", 6, "007", "057")
+    assert geo.districts(ADDRESS) == geocoder.Districts("KY", 6, "007", "057", geocoder.Area("21073", "Franklin"),
+                                                        geocoder.Area("2128900", "Frankfort"))
 
 
 def test_congressional_splits_can_be_settled_by_address(states_db, census, phone) -> None:  # noqa: ANN001

@@ -33,6 +33,7 @@ from tests.support import speed
 pytest_plugins = [
     "tests.support.calls",  # targets_db, offices_db
     "tests.support.states",  # states_db
+    "tests.support.geocoder",  # census (a fake Census geocoder)
     "tests.support.console",  # console
     "tests.support.faults",  # private_redis, private_postgres
     "tests.support.integrations",  # receiver, action_network

@@ -74,6 +74,8 @@ class Subscriber(Base):
     district: Mapped[int | None] = mapped_column(Integer)
     state_upper: Mapped[str | None] = mapped_column(String(20))  # state senate district, once known
     state_lower: Mapped[str | None] = mapped_column(String(20))  # state house district, once known
+    county_fips: Mapped[str | None] = mapped_column(String(5))  # county (5-digit FIPS), once found from an address
+    place_geoid: Mapped[str | None] = mapped_column(String(7))  # incorporated place (Census GEOID), likewise
     timezone: Mapped[str | None] = mapped_column(String(40))
     first_name: Mapped[str | None] = mapped_column(String(60))
     language: Mapped[str | None] = mapped_column(String(8))  # None: the default language (sms.messaging.languages)

@@ -21,7 +21,7 @@ from sms.messaging import budget, compliance, languages, subscribers
 from sms.messaging.catalogue import DemandView, fold, keyword_key
 from sms.messaging.conversation import MENU_DIGITS, Turn, Words
 from sms.store import Subscriber
-from sms.targets import geocoder, kinds, lookup, state_lookup, targeting
+from sms.targets import geocoder, kinds, lookup, places, state_lookup, targeting
 
 ASK_ZIP = "What's your ZIP code? Reply with 5 digits so we can connect you to your own lawmakers."
 ASK_DEMAND = "Which issue do you want to call about? Reply a keyword like CHOKEHOLD, or MENU for the list."
@@ -109,6 +109,13 @@ def proceed(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = (), aske
         if rules is not None and rules.limited and not sub.zip:  # only constituents: where are they?
             turn.ask("call_zip", demand=demand.keyword)
             return turn.say(turn.t("What's your ZIP code? {refusal}. Reply with 5 digits.", refusal=rules.refusal))
+        if not sub.zip and targeting.has_local(turn.session, only):  # a county's or city's: which one?
+            turn.ask("call_zip", demand=demand.keyword)
+            return turn.say(turn.t(ASK_ZIP))
+        where = targeting.Where(sub.zip, sub.state, [], *sessions.districts_of(sub))
+        if not asked_address and _may_ask_address(turn) and \
+                targeting.by_address(turn.session, demand.targets, demand.target_order, where):
+            return ask_address(turn, demand, everyone)
         return start(turn, demand, [])
     seats = sessions.seats_of(turn.session, sub)
     if not seats:
@@ -119,8 +126,9 @@ def proceed(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = (), aske
     where = targeting.Where(sub.zip, seats[0][0], seats, *sessions.districts_of(sub))
     pending = [k for k in targeting.split_kinds(turn.session, demand.targets, demand.target_order, where)
                if k not in everyone]
-    wants_address = (house_split and house_rule == "address") or (bool(pending) and state_rule == "address")
-    if wants_address and not asked_address and _geocoder(turn) is not None and not _geocoder(turn).open:
+    wants_address = (house_split and house_rule == "address") or (bool(pending) and state_rule == "address") \
+        or bool(targeting.by_address(turn.session, demand.targets, demand.target_order, where))
+    if wants_address and not asked_address and _may_ask_address(turn):
         return ask_address(turn, demand, everyone)
     if house_split and house_rule in ("ask", "address"):
         return ask_district(turn, demand, seats)
@@ -143,8 +151,15 @@ def _geocoder(turn: Turn) -> geocoder.Geocoder | None:
     return turn.session.info["geocoder"]
 
 
+def _may_ask_address(turn: Turn) -> bool:
+    """The geocoder is on and its breaker closed: an address can be looked up now."""
+    geo = _geocoder(turn)
+    return geo is not None and not geo.open
+
+
 def ask_address(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = ()) -> None:
-    """A split ZIP: ask the street address, to find the district exactly (then forgotten)."""
+    """A split ZIP, or a mayor or county/city official the ZIP does not settle: ask the street address, to find
+    the district, county and place exactly (then forgotten)."""
     turn.ask("call_address", demand=demand.keyword, everyone=list(everyone))
     turn.say(turn.t(ASK_ADDRESS))
 
@@ -188,8 +203,12 @@ def forget_address(turn: Turn) -> None:
 
 
 def keep_districts(turn: Turn, found: geocoder.Districts) -> None:
-    """Keep the district ids the address is in, where they are candidates of the texter's ZIP."""
+    """Keep the district ids the address is in, where they are candidates of the texter's ZIP, and its county
+    and place GEOIDs when the address is in the texter's state (their names go to ``census_areas``)."""
     sub = turn.subscriber
+    if found.county is not None and found.state == sub.state:
+        sub.county_fips, sub.place_geoid = found.county.geoid, found.place.geoid if found.place else None
+        places.remember(turn.session, found.county, found.place)
     place = state_lookup.place_of(turn.session, sub.zip or "", found.state)
     if place is not None and found.state == place.state:
         sub.state_upper = geocoder.key_in(found.upper, place.districts.get("upper", ())) or sub.state_upper
@@ -283,6 +302,8 @@ def start(turn: Turn, demand: DemandView, seats: list[tuple[str, int]], delegate
                          districts=sessions.districts_of(sub))
     if plan.outside:
         return offer_instead(turn, demand, plan)
+    for line, values in plan.gaps:  # a mayor or a county's official not found: that call is skipped
+        turn.say(turn.t(line, **values))
     if plan.no_senators and plan.targets and not delegate_ok:
         return offer_delegate(turn, demand, seats, plan)
     if not plan.targets:
@@ -416,8 +437,8 @@ def set_zip(turn: Turn, zip_code: str) -> lookup.Place | None:
 
 
 def remember_place(sub: Subscriber, place: lookup.Place) -> None:
-    if sub.zip != place.zip:  # state districts chosen for another ZIP no longer hold
-        sub.state_upper = sub.state_lower = None
+    if sub.zip != place.zip:  # state districts, county and place found for another ZIP no longer hold
+        sub.state_upper = sub.state_lower = sub.county_fips = sub.place_geoid = None
     sub.zip, sub.state = place.zip, place.states[0]
     sub.district = None if place.split else place.districts[0][1]
     sub.timezone = lookup.timezone_of(sub.state) or sub.timezone

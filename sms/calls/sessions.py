@@ -62,11 +62,13 @@ class Plan:
     """The demand (calling Congress) offered to a caller the local set takes no call from, if any."""
     no_senators: str = ""
     """DC or the territory whose delegate stands in for the senators of a Senate-only demand."""
+    gaps: tuple[tuple[str, dict[str, str]], ...] = ()
+    """A mayor or a county's/city's official not found for this caller: (English line, values) to tell them."""
 
 
-def districts_of(subscriber: Subscriber) -> tuple[str | None, str | None]:
-    """The texter's state senate and house districts, when known."""
-    return subscriber.state_upper, subscriber.state_lower
+def districts_of(subscriber: Subscriber) -> tuple[str | None, str | None, str | None, str | None]:
+    """The texter's state senate and house districts, county FIPS and place GEOID, when known."""
+    return subscriber.state_upper, subscriber.state_lower, subscriber.county_fips, subscriber.place_geoid
 
 
 def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
@@ -79,12 +81,13 @@ def seats_of(session: Session, subscriber: Subscriber) -> list[tuple[str, int]]:
 
 def plan(session: Session, settings: Settings, demand: DemandView, state: str | None,
          seats: list[tuple[str, int]], now: datetime | None = None, zip_code: str | None = None,
-         districts: tuple[str | None, str | None] = (None, None)) -> Plan:
+         districts: tuple[str | None, ...] = (None, None)) -> Plan:
     """The targets for ``demand``, every level in its order (``sms.targets.targeting``); vacant seats
     and offices at their daily cap are left out, and so are members whose term has ended when
     CALL_ENDED_TERMS is skip (each with a note). A local set that takes calls only from its
     constituents plans no one for others (``outside`` says why). ``districts``: the texter's state
-    senate and house districts when known (chosen, or found from their address)."""
+    senate and house districts, county FIPS and place GEOID when known (chosen, or found from their
+    address); ``gaps`` says which mayor or county/city official was not found (skipped, never guessed)."""
     only = kinds.only_custom(demand.targets)
     if only is not None:
         refused = _outside(session, only, zip_code, state)
@@ -106,7 +109,8 @@ def plan(session: Session, settings: Settings, demand: DemandView, state: str | 
         notes += [f"{t.label} has had all the calls we can send today" for t in full]
         chosen = [t for t in chosen if t not in full]
     stand_in = congress and lookup.delegate_instead(tuple(k for k in found if k in kinds.CONGRESS), state)
-    return Plan(chosen, notes, screened.thanked, no_senators=lookup.PLACE_NAMES[state] if stand_in else "")
+    return Plan(chosen, notes, screened.thanked, no_senators=lookup.PLACE_NAMES[state] if stand_in else "",
+                gaps=tuple(targeting.gaps(session, demand.targets, demand.target_order, where)))
 
 
 def _outside(session: Session, set_name: str, zip_code: str | None, state: str | None) -> Plan | None:

@@ -124,6 +124,7 @@ def erase(session: Session, subscriber: Subscriber) -> None:
     session.execute(update(Message).where(Message.subscriber_id == sid).values(body=None))
     subscriber.zip = subscriber.state = subscriber.timezone = subscriber.first_name = None
     subscriber.district = subscriber.state_upper = subscriber.state_lower = None
+    subscriber.county_fips = subscriber.place_geoid = None
     subscriber.last_demand = None
     for eraser in ERASERS:
         eraser(session, sid)

@@ -7,12 +7,13 @@ random) and ``note``. Every line is checked and every problem reported with its 
 a file with any problem loads nothing. A set in the file is replaced by the file's rows (other
 sets stay), so the upload is idempotent.
 
-Action Line ships no ZIP → county or ZIP → city map (none is in the public data it uses), so
-a county's or a city's official needs the ``zips`` they serve: they are what a texter is
-matched by (``sms.targets.targeting.admits``); ``county_fips`` and ``city`` are kept to name
-the area (and a city's ZIPs let ``mayor`` find the texter's city). A state-wide official
-(``state`` only) serves every texter of that state. A demand calling ``custom:da`` then calls
-"the DA for the texter's county".
+Action Line ships no ZIP → county or ZIP → city map (none is in the public data it uses): a
+county's or a city's official is matched (``sms.targets.targeting.admits``) by the texter's
+county FIPS or incorporated place, found from their street address by the Census geocoder
+(CALL asks it when the ZIP does not settle it), or else by the ``zips`` uploaded with them
+(optional; a city's ZIPs also let ``mayor`` find the texter's city without the address). A
+state-wide official (``state`` only) serves every texter of that state. A demand calling
+``custom:da`` then calls "the DA for the texter's county".
 """
 
 from __future__ import annotations
@@ -100,9 +101,6 @@ def _record(row: dict[str, str]) -> dict[str, Any]:
     bad = [z for z in zips if not _ZIP.match(z)]
     if bad:
         wrong.append(f"zips {', '.join(bad[:3])} {'is' if len(bad) == 1 else 'are'} not 5 digits")
-    if (county or row.get("city")) and not zips:
-        wrong.append("a county's or city's official needs the zips they serve (Action Line has no ZIP to county "
-                     "or city map)")
     if wrong:
         raise ValueError("; ".join(wrong))
     area = {k: v for k, v in (("states", [state] if state else []), ("counties", [county] if county else []),

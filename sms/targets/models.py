@@ -142,7 +142,8 @@ class CustomTarget(Base):
 
     area: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     """Who a local official serves: ``{"states": [...], "counties": [...], "cities": [...], "zips": [...]}``;
-    None: everyone. ``zips`` decides when given (no ZIP → county or city map is shipped)."""
+    None: everyone. A county's or city's official: the texter's county/place from their address decides, else
+    ``zips`` (no ZIP → county or city map is shipped)."""
     always: Mapped[bool] = mapped_column(Boolean, default=False)  # called every time when the set picks k at random
 
 
@@ -190,6 +191,20 @@ class StateZip(Base):
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
     chamber: Mapped[str] = mapped_column(String(5), primary_key=True)
     district: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class CensusArea(Base):
+    """A county or incorporated place the geocoder named (public Census facts: GEOID, state, name).
+
+    A texter keeps only the GEOID (``subscribers.county_fips`` / ``place_geoid``); the name is
+    looked up here to match a mayor's or a local official's city on later calls."""
+
+    __tablename__ = "census_areas"
+
+    geoid: Mapped[str] = mapped_column(String(7), primary_key=True)  # county: 5 digits, place: 7
+    kind: Mapped[str] = mapped_column(String(6))  # county | place
+    state: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(100))
 
 
 class StateOfficial(Base):

@@ -4,8 +4,14 @@ Congress comes from ``lookup`` (ZIP → House seat(s), senators; DC and the terr
 for a Senate-only demand), the state level from ``state_lookup`` (ZIP → state districts, or the
 texter's known districts; the governor and attorney general by state; the mayor by city), and
 custom sets from ``lookup.custom``, keeping only the local officials whose area holds the
-texter (``area``: states, ZIPs; a county's or city's officials by the ZIP list uploaded with
-them) and, for a set that picks, its ``always`` targets plus k of the rest at random.
+texter (``area``: states, ZIPs, counties, cities) and, for a set that picks, its ``always``
+targets plus k of the rest at random.
+
+A county's or a city's official (and a mayor) is found from the texter's county and place, once
+their street address has given them (``Where.county``/``place``, Census GEOIDs), else from the
+ZIPs an organizer uploaded with them: no ZIP → county or city map is shipped. ``by_address``
+names the kinds a texter's ZIP does not settle (CALL then asks the street address), ``gaps``
+the lines a texter is told for a kind that found nobody (that call is skipped, never guessed).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms.targets import kinds, lookup, state_lookup
+from sms.targets import geocoder, kinds, lookup, places, state_lookup
 from sms.targets.models import CustomTarget, CustomTargetSet
 
 
@@ -30,6 +36,13 @@ class Where:
     seats: list[tuple[str, int]] = field(default_factory=list)
     upper: str | None = None  # the texter's state senate district, once known
     lower: str | None = None
+    county: str | None = None  # the texter's county (5-digit FIPS), once found from their address
+    place: str | None = None  # their incorporated place (GEOID); None with a county: outside any city
+
+    @property
+    def located(self) -> bool:
+        """True once the address gave the county (and the place, if any): a county or city official is exact."""
+        return self.county is not None
 
     def chosen(self, kind: str) -> str | None:
         return self.upper if kind == "state-upper" else self.lower if kind == "state-lower" else None
@@ -69,8 +82,7 @@ def for_demand(session: Session, targets: str, order: Any, where: Where,
         elif kind in ("governor", "attorney-general"):
             out += state_lookup.statewide(session, kind, _state(session, where))
         elif kind == "mayor":
-            state = _state(session, where)
-            out += state_lookup.mayor(session, state, city_of(session, where.zip, state))
+            out += mayors(session, where)
         elif kind.startswith("custom:"):
             out += custom(session, kind.split(":", 1)[1], where, rng)
     return list(dict.fromkeys(out))
@@ -100,21 +112,53 @@ def city_of(session: Session, zip_code: str | None, state: str | None) -> str | 
     return None
 
 
-def admits(area: dict[str, Any] | None, where: Where) -> bool:
-    """True if a local official serving ``area`` serves the texter (no area: everyone)."""
+def mayors(session: Session, where: Where) -> list[lookup.Target]:
+    """The texter's mayor: by the place their address is in (exact), else by a city's uploaded ZIPs."""
+    state = _state(session, where)
+    if not where.located:
+        return state_lookup.mayor(session, state, city_of(session, where.zip, state))
+    name = _place_name(session, where, state)
+    if name is None and state == "HI":  # Hawaii has no incorporated places: its mayors are its counties'
+        name = places.name_of(session, where.county)
+    return [t for (st, city), found in sorted(state_lookup.directory(session).mayors.items())
+            if st == state and places.same(city, name) for t in found]
+
+
+def _place_name(session: Session, where: Where, state: str | None) -> str | None:
+    """The name of the texter's place, if it is in their state."""
+    if not where.place or geocoder.FIPS.get(where.place[:2]) != state:
+        return None
+    return places.name_of(session, where.place)
+
+
+def _local(area: dict[str, Any] | None) -> bool:
+    """A county's or a city's official (as opposed to a state's, a ZIP list's, or everyone's)."""
+    return bool(area and (area.get("counties") or area.get("cities")))
+
+
+def admits(area: dict[str, Any] | None, where: Where, place_name: str | None = None) -> bool:
+    """True if a local official serving ``area`` serves the texter (no area: everyone). A county's or city's
+    official: by the texter's county or place once their address gave it, else by the ZIPs uploaded."""
     if not area:
         return True
+    states = area.get("states") or ()
+    in_state = where.state in states or any(s in states for s, _ in where.seats)
+    if _local(area) and where.located:
+        if states and not in_state:
+            return False
+        if area.get("counties"):
+            return where.county in area["counties"]
+        return any(places.same(city, place_name) for city in area.get("cities") or ())
     zips = area.get("zips") or ()
     if zips:
         return bool(where.zip) and where.zip in zips
-    states = area.get("states") or ()
-    return bool(states) and (where.state in states or any(s in states for s, _ in where.seats))
+    return bool(states) and not _local(area) and in_state
 
 
 def custom(session: Session, set_name: str, where: Where, rng: random.Random | None = None) -> list[lookup.Target]:
     """A set's targets that serve the texter; with ``pick``, its ``always`` ones plus ``pick`` of the rest."""
-    rows = [r for r in session.scalars(select(CustomTarget).where(CustomTarget.set_name == set_name)
-                                       .order_by(CustomTarget.position)) if admits(r.area, where)]
+    name = _place_name(session, where, _state(session, where)) if where.located else None
+    rows = [r for r in _rows(session, set_name) if admits(r.area, where, name)]
     pick = session.scalar(select(CustomTargetSet.pick).where(CustomTargetSet.name == set_name))
     if pick is not None and pick >= 0:
         always = [r for r in rows if r.always]
@@ -122,3 +166,56 @@ def custom(session: Session, set_name: str, where: Where, rng: random.Random | N
         chosen = {r.id for r in (rng or random.SystemRandom()).sample(rest, min(pick, len(rest)))}
         rows = always + [r for r in rest if r.id in chosen]
     return [lookup.Target("custom", str(r.id), r.title, r.name, r.phone) for r in rows]
+
+
+def _rows(session: Session, set_name: str) -> list[CustomTarget]:
+    return list(session.scalars(select(CustomTarget).where(CustomTarget.set_name == set_name)
+                                .order_by(CustomTarget.position)))
+
+
+def _local_rows(session: Session, set_name: str, where: Where) -> list[CustomTarget]:
+    """A set's county or city officials who could serve the texter's state."""
+    state = _state(session, where)
+    return [r for r in _rows(session, set_name) if _local(r.area)
+            and (not (r.area or {}).get("states") or state in (r.area or {})["states"])]
+
+
+def by_address(session: Session, targets: str, order: Any, where: Where) -> list[str]:
+    """The mayor and custom kinds of a demand whose office the texter's ZIP does not settle: no uploaded ZIP
+    list holds it, the address has not been found yet, and there is someone to find (a mayor in the state's data,
+    a county's or city's official)."""
+    if where.located:
+        return []
+    out = []
+    state = _state(session, where)
+    for kind in kinds.of(targets, order):
+        if kind == "mayor" and not city_of(session, where.zip, state) and \
+                any(st == state for st, _ in state_lookup.directory(session).mayors):
+            out.append(kind)
+        elif kind.startswith("custom:"):
+            local = _local_rows(session, kind.split(":", 1)[1], where)
+            if local and not any(where.zip in ((r.area or {}).get("zips") or ()) for r in local):
+                out.append(kind)
+    return out
+
+
+def gaps(session: Session, targets: str, order: Any, where: Where) -> list[tuple[str, dict[str, str]]]:
+    """What to tell the texter of each mayor or county/city official kind that found nobody for them:
+    (English source, values), for ``turn.t``. That call is skipped; the others go on."""
+    out: list[tuple[str, dict[str, str]]] = []
+    for kind in kinds.of(targets, order):
+        if kind == "mayor" and not mayors(session, where):
+            out.append(("We couldn't find your city's mayor, so we'll skip that call.", {}))
+        elif kind.startswith("custom:"):
+            local = _local_rows(session, kind.split(":", 1)[1], where)
+            name = _place_name(session, where, _state(session, where)) if where.located else None
+            if local and not any(admits(r.area, where, name) for r in local):
+                area = "county" if any((r.area or {}).get("counties") for r in local) else "city"
+                title = local[0].title or local[0].name
+                out.append((f"We couldn't find your {area}'s {{title}}, so we'll skip that call.", {"title": title}))
+    return out
+
+
+def has_local(session: Session, set_name: str) -> bool:
+    """True if the set has county or city officials (which one calls depends on where the texter is)."""
+    return any(_local(r.area) for r in _rows(session, set_name))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -188,6 +188,8 @@ class Lookup:
     levels: list[tuple[str, list[lookup.Target]]] = field(default_factory=list)
     """Every level's offices for the ZIP, whatever the demands call: (label, offices), several for a split ZIP."""
     state_districts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chamber → the ZIP's districts
+    by_address: dict[str, str] = field(default_factory=dict)
+    """Level label → why its office depends on the texter's street address (the ZIP does not settle it)."""
 
 
 def preview(session: Session, settings: Settings, zip_code: str, keyword: str = "",
@@ -203,6 +205,10 @@ def preview(session: Session, settings: Settings, zip_code: str, keyword: str = 
         if (keyword and demand.keyword != keyword) or (place is None and kinds.only_custom(demand.targets) is None):
             continue
         plan = sessions.plan(session, settings, demand, state, seats, now, zip_code=zip_code)
+        pending = targeting.by_address(session, demand.targets, demand.target_order,
+                                       targeting.Where(zip_code, state, seats))
+        if pending:
+            plan = replace(plan, notes=[*plan.notes, f"{kinds.label(pending)}: {address_note(settings)}"])
         key = (tuple(t.ref for t in plan.targets), tuple(plan.notes), plan.outside)
         grouped.setdefault(key, ([], plan))[0].append(demand.keyword)
     plans = list(grouped.values())
@@ -210,7 +216,22 @@ def preview(session: Session, settings: Settings, zip_code: str, keyword: str = 
     state_place = state_lookup.place_of(session, zip_code, state)
     return Lookup(zip_code, place, [lookup.district_label(*s) for s in seats], plans,
                   settings.call_split_districts, ended, every_level(session, zip_code, state, seats),
-                  state_place.districts if state_place else {})
+                  state_place.districts if state_place else {}, by_address(session, settings, zip_code, state, seats))
+
+
+def address_note(settings: Settings) -> str:
+    """What CALL does for an office the ZIP does not settle (a mayor, a county's or city's official)."""
+    if settings.geocoder_url:
+        return ("depends on the texter's street address: CALL asks it (the Census geocoder gives the county and "
+                "city; if it fails, that office is skipped)")
+    return "depends on the texter's street address, and the geocoder is off (GEOCODER_URL): skipped"
+
+
+def by_address(session: Session, settings: Settings, zip_code: str, state: str | None,
+               seats: list[tuple[str, int]]) -> dict[str, str]:
+    """The levels (of ``every_level``) whose office for ``zip_code`` depends on the street address."""
+    where = targeting.Where(zip_code, state, seats)
+    return {kinds.LABELS[k]: address_note(settings) for k in targeting.by_address(session, "mayor", (), where)}
 
 
 def every_level(session: Session, zip_code: str, state: str | None,

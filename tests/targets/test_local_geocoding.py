@@ -214,3 +214,19 @@ def test_delete_erases_the_county_and_place(states_db, census, phone) -> None:  
         subscribers.erase(session, sub)
         session.commit()
         assert (sub.county_fips, sub.place_geoid) == (None, None)
+
+
+# --- the console ----------------------------------------------------------------------------------------------
+
+
+def test_who_would_this_zip_call_says_when_the_answer_depends_on_the_address(states_db, census, console) -> None:  # noqa: ANN001
+    _load(states_db, DAS)
+    _set_targets(states_db, "NOKNOCK", "custom:da, governor")
+    page = console.get("/console/targets?zip=40202&demand=NOKNOCK").get_data(as_text=True)
+    assert "the da set: depends on the texter&#39;s street address: CALL asks it" in page
+    every = console.get("/console/targets?zip=40202").get_data(as_text=True)
+    assert ('Mayor (when the texter&#39;s city has one)</td><td data-label="Offices"><span class="meta by-address">'
+            "(depends on the texter&#39;s street address") in every
+    tune(states_db, geocoder_url="")
+    off = console.get("/console/targets?zip=40202&demand=NOKNOCK").get_data(as_text=True)
+    assert "the geocoder is off (GEOCODER_URL): skipped" in off

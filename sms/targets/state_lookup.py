@@ -130,10 +130,6 @@ def statewide(session: Session, kind: str, state: str | None) -> list[lookup.Tar
     return list(directory(session).statewide.get((state or "", kind), [])) if state else []
 
 
-def mayor(session: Session, state: str | None, city: str | None) -> list[lookup.Target]:
-    return list(directory(session).mayors.get((state or "", (city or "").lower()), [])) if state and city else []
-
-
 def zone_of(state: str | None) -> str | None:
     """The zone a state office keeps its hours in: its capitol's."""
     return CAPITAL_ZONES.get(state or "") or lookup.timezone_of(state)

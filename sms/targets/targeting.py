@@ -116,12 +116,19 @@ def mayors(session: Session, where: Where) -> list[lookup.Target]:
     """The texter's mayor: by the place their address is in (exact), else by a city's uploaded ZIPs."""
     state = _state(session, where)
     if not where.located:
-        return state_lookup.mayor(session, state, city_of(session, where.zip, state))
+        return _mayors_of(session, state, city_of(session, where.zip, state))
     name = _place_name(session, where, state)
     if name is None and state == "HI":  # Hawaii has no incorporated places: its mayors are its counties'
         name = places.name_of(session, where.county)
-    return [t for (st, city), found in sorted(state_lookup.directory(session).mayors.items())
-            if st == state and places.same(city, name) for t in found]
+    return _mayors_of(session, state, name)
+
+
+def _mayors_of(session: Session, state: str | None, city: str | None) -> list[lookup.Target]:
+    """The mayors of ``city`` (a Census or an organizer's name, folded) in ``state``."""
+    if not state or not city:
+        return []
+    return [t for (st, name), found in sorted(state_lookup.directory(session).mayors.items())
+            if st == state and places.same(name, city) for t in found]
 
 
 def _place_name(session: Session, where: Where, state: str | None) -> str | None:

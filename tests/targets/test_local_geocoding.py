@@ -10,6 +10,7 @@ skipped, the others go on; nobody wrong is called. The address is kept nowhere.
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sms.calls import commands
 from sms.messaging import subscribers
 from sms.store import Message
-from sms.targets import geocoder, local_officials, places, targeting
+from sms.targets import geocoder, local_officials, places, state_lookup, states, targeting
 from sms.targets.models import CensusArea
 from tests.support.calls import tune
 from tests.support.geocoder import ADDRESS, census_answer, stored_text
@@ -97,6 +98,29 @@ def test_the_mayor_of_the_place_the_address_is_in(states_db, state, zip_code, co
         assert [t.label for t in targeting.for_demand(session, "mayor", (), where)] == mayor
         gaps = targeting.gaps(session, "mayor", (), where)
         assert gaps == ([] if mayor else [(MAYOR_MISSING, {})])
+
+
+@pytest.mark.parametrize(("state", "county", "place", "mayor"), [
+    ("TN", ("47037", "Davidson"), ("4752006", "Nashville-Davidson metropolitan government (balance)"),
+     ["Mayor Freddie O'Connell"]),
+    ("IN", ("18097", "Marion"), ("1836003", "Indianapolis city (balance)"), ["Mayor Joe Hogsett"]),
+    ("MO", ("29510", "St. Louis"), ("2965000", "St. Louis"), ["Mayor Cara Spencer"]),  # Open States: Saint Louis
+    ("MO", ("29095", "Jackson"), ("2938000", "Kansas City"), ["Mayor Quinton Lucas"]),
+    ("MO", ("29189", "St. Louis"), None, []),  # unincorporated St. Louis County: not the city's mayor
+    ("HI", ("15003", "Honolulu"), None, ["Mayor Rick Blangiardi"]),  # no incorporated places: the county's mayor
+    ("HI", ("15007", "Kauaʻi"), None, ["Mayor Derek S.K. Kawakami"]),
+    ("KY", ("21111", "Jefferson"), ("2148006", LOUISVILLE[1]), ["Mayor Craig Greenberg"]),
+])
+def test_real_cities_of_the_shipped_mayors(states_db, state, county, place, mayor) -> None:  # noqa: ANN001
+    rows = [(where, row) for where, row in states.read_officials(states.OFFICIALS_CSV, date(2026, 8, 5))
+            if row["role"] == "mayor" and row["state"] in ("TN", "IN", "MO", "HI", "KY")]
+    with states_db.db.session() as session:
+        states.import_officials(session, rows, force=True)
+        state_lookup.forget_directory()
+        places.remember(session, geocoder.Area(*county), geocoder.Area(*place) if place else None)
+        where = targeting.Where("00000", state, [], None, None, county[0], place[0] if place else None)
+        assert [t.label for t in targeting.mayors(session, where)] == mayor
+    state_lookup.forget_directory()
 
 
 # --- the address step for local officials ---------------------------------------------------------------------

@@ -254,3 +254,16 @@ def test_who_would_this_zip_call_says_when_the_answer_depends_on_the_address(sta
     tune(states_db, geocoder_url="")
     off = console.get("/console/targets?zip=40202&demand=NOKNOCK").get_data(as_text=True)
     assert "the geocoder is off (GEOCODER_URL): skipped" in off
+
+
+def test_a_spanish_texter_is_told_in_spanish(states_db, census, phone) -> None:  # noqa: ANN001
+    tune(states_db, geocoder_url="")
+    _load(states_db, DAS)
+    _set_targets(states_db, "NOKNOCK", "custom:da, mayor, governor")
+    phone.text("ESPAÑOL")
+    phone.text("CP 40202")
+    replies = phone.text("LLAMAR NOKNOCK")
+    assert replies[:2] == [
+        "No encontramos a Commonwealth's Attorney de tu condado, así que omitiremos esa llamada.",
+        "No encontramos a la alcaldía de tu ciudad, así que omitiremos esa llamada."]
+    assert _called(states_db) == ["Gov. Andy Beshear"]

@@ -206,6 +206,8 @@ GEOCODER_TIMEOUT_MAX = 8.0
 GEOCODER_BREAKER_FAILURES = 3
 """Failures in a row after which the geocoder is not asked for GEOCODER_BREAKER_SECONDS (texters are asked names)."""
 GEOCODER_BREAKER_SECONDS = 300
+UNKEPT_MARK_SECONDS = 30 * 60
+"""How long after the street address is asked the spool keeps a texter's texts without their words (Redis mark)."""
 
 CONGRESS_DATA_TIMEOUT = 30.0
 """Seconds a refresh waits to connect to, and between bytes from, the data's server (CONGRESS_DATA_TIMEOUT)."""

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from sms import defaults
 from sms.calls import later, office_hours, routing, sessions, stances
 from sms.errors import InvalidZip, SmsError
-from sms.messaging import budget, compliance, languages, subscribers
+from sms.messaging import budget, compliance, languages, subscribers, unkept
 from sms.messaging.catalogue import DemandView, fold, keyword_key
 from sms.messaging.conversation import MENU_DIGITS, Turn, Words
 from sms.store import Subscriber
@@ -140,7 +140,10 @@ def proceed(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = (), aske
 ASK_ADDRESS = ("What's your street address? We use it once to find your district and don't keep it. "
                "(Or reply SKIP to choose from a list.)")
 ADDRESS_KEPT_AS = "[street address: used once to find the district, not kept]"
-"""What the inbound row of an address reply holds instead of the address (redacted in the same transaction)."""
+"""What the inbound row of an address reply holds instead of the address (decided at receipt: ``unkept``)."""
+ADDRESS_QUESTION = "call_address"
+ADDRESS_LOST = "Your address reached us while we were offline, so we did not keep it."
+"""Said when the address arrives as ADDRESS_KEPT_AS (kept without its words in the spool), before asking again."""
 
 
 def _geocoder(turn: Turn) -> geocoder.Geocoder | None:
@@ -160,13 +163,25 @@ def _may_ask_address(turn: Turn) -> bool:
 def ask_address(turn: Turn, demand: DemandView, everyone: tuple[str, ...] = ()) -> None:
     """A split ZIP, or a mayor or county/city official the ZIP does not settle: ask the street address, to find
     the district, county and place exactly (then forgotten)."""
-    turn.ask("call_address", demand=demand.keyword, everyone=list(everyone))
+    turn.ask(ADDRESS_QUESTION, demand=demand.keyword, everyone=list(everyone))
     turn.say(turn.t(ASK_ADDRESS))
+    _mark_asked(turn, asked=True)
 
 
-@words.answer("call_address")
+def _mark_asked(turn: Turn, asked: bool) -> None:
+    """Tell the spool (Redis) that this texter's next text may be their address, or no longer is."""
+    if turn.services is None:
+        return
+    redis, phone = turn.services.redis, turn.subscriber.phone
+    if asked:
+        turn.after_commit.append(lambda: unkept.mark(redis, phone, ADDRESS_QUESTION))
+    else:
+        turn.after_commit.append(lambda: unkept.unmark(redis, phone))
+
+
+@words.answer(ADDRESS_QUESTION, kept_as=ADDRESS_KEPT_AS)
 def answer_address(turn: Turn) -> bool:
-    """The texter's address: redact its inbound row, ask the geocoder (bounded time), keep only district ids.
+    """The texter's address (its inbound row was written without it): ask the geocoder, keep only district ids.
 
     No match, or the geocoder failing or its breaker open: the texter is asked their member's name."""
     data = turn.conversation.data or {}
@@ -174,7 +189,12 @@ def answer_address(turn: Turn) -> bool:
     if demand is None:
         return False
     everyone = tuple(data.get("everyone") or ())
+    if turn.body == ADDRESS_KEPT_AS:  # spooled while the database was down: its words were not kept
+        turn.say(turn.t(ADDRESS_LOST))
+        ask_address(turn, demand, everyone)
+        return True
     turn.ask(None)
+    _mark_asked(turn, asked=False)
     if turn.key in ("SKIP", "NO", "LIST", "SALTAR", "LISTA"):
         proceed(turn, demand, everyone, asked_address=True)
         return True
@@ -196,7 +216,7 @@ def answer_address(turn: Turn) -> bool:
 
 
 def forget_address(turn: Turn) -> None:
-    """The address is not kept: the inbound row's body is replaced before the turn commits."""
+    """The address is not kept: only this turn had it (its inbound row was written with ADDRESS_KEPT_AS)."""
     if turn.inbound is not None:
         turn.inbound.body = ADDRESS_KEPT_AS
     turn.body = turn.text = ADDRESS_KEPT_AS

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sms import defaults, ratelimit
-from sms.messaging import budget, compliance, intent, languages, outbound, subscribers
+from sms.messaging import budget, compliance, intent, languages, outbound, subscribers, unkept
 from sms.messaging.catalogue import (
     ENDED_TEXT,
     CampaignView,
@@ -59,6 +59,8 @@ class Words:
     commands: dict[str, CommandHandler] = field(default_factory=dict)
     answers: dict[str, AnswerHandler] = field(default_factory=dict)
     phrases: list[tuple[re.Pattern[str], PhraseHandler]] = field(default_factory=list)
+    unkept: dict[str, str] = field(default_factory=dict)
+    """Questions whose answers are never stored → what their inbound rows hold (``sms.messaging.unkept``)."""
 
     def command(self, *words: str) -> Callable[[CommandHandler], CommandHandler]:
         """Handle texts whose first word is one of ``words``; the handler gets the rest."""
@@ -70,11 +72,16 @@ class Words:
 
         return decorate
 
-    def answer(self, pending: str) -> Callable[[AnswerHandler], AnswerHandler]:
-        """Handle replies to the question ``pending``; the handler returns False to pass."""
+    def answer(self, pending: str, kept_as: str | None = None) -> Callable[[AnswerHandler], AnswerHandler]:
+        """Handle replies to the question ``pending``; the handler returns False to pass.
+
+        ``kept_as``: the reply is never stored, its inbound row holds this text instead.
+        """
 
         def decorate(fn: AnswerHandler) -> AnswerHandler:
             self.answers[pending] = fn
+            if kept_as is not None:
+                self.unkept[pending] = kept_as
             return fn
 
         return decorate
@@ -101,6 +108,7 @@ def install(tables: Iterable[Words]) -> None:
     commands: dict[str, CommandHandler] = {}
     answers: dict[str, AnswerHandler] = {}
     phrases: list[tuple[re.Pattern[str], PhraseHandler]] = []
+    private: dict[str, str] = {}
     for table in tables:
         clash = (commands.keys() & table.commands.keys()) | (answers.keys() & table.answers.keys())
         if clash:
@@ -108,11 +116,14 @@ def install(tables: Iterable[Words]) -> None:
         commands.update(table.commands)
         answers.update(table.answers)
         phrases += table.phrases
+        private.update(table.unkept)
     COMMANDS.clear()
     COMMANDS.update(commands)
     ANSWERS.clear()
     ANSWERS.update(answers)
     PHRASES[:] = phrases
+    unkept.UNKEPT.clear()
+    unkept.UNKEPT.update(private)
 
 
 @dataclass

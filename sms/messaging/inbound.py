@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from sms import ratelimit
 from sms.errors import InvalidNumber
-from sms.messaging import budget, catalogue, compliance, conversation, encoding, languages, subscribers
+from sms.messaging import budget, catalogue, compliance, conversation, encoding, languages, subscribers, unkept
 from sms.services import Services
 from sms.store import CatalogueText, Conversation, Message, Subscriber, utcnow
 
@@ -141,7 +141,8 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
         snapshot = catalogue.current(session, known.catalogue_version)
     snapshot = snapshot.localized(subscriber.language)
     inbound = Message(
-        subscriber_id=subscriber.id, direction="in", kind="inbound", phone=phone, body=sms.body,
+        subscriber_id=subscriber.id, direction="in", kind="inbound", phone=phone,
+        body=unkept.stored_body(state.pending, sms.body),  # an address is never written, even by a crashed turn
         media_count=sms.media_count, twilio_sid=sms.sid, status="received",
     )
     session.add(inbound)

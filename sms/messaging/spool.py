@@ -9,6 +9,8 @@ reply as an outbound text instead of TwiML. Replies go out at once (they answer 
 texter's own text, as TwiML would have) but never to a number that has opted out by then:
 Twilio already confirmed a STOP itself, and a later STOP in the spool is replayed in order.
 Only if Redis is down as well does the webhook answer 503, so Twilio's fallback URL applies.
+A texter just asked their street address has a mark in Redis (``sms.messaging.unkept``): their text
+is kept without its words, and the replayed turn asks again.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from sms.messaging import compliance, inbound, outbound
+from sms.errors import InvalidNumber
+from sms.messaging import compliance, inbound, outbound, subscribers, unkept
 from sms.services import Services
-from sms.store import Message, utcnow
+from sms.store import Conversation, Message, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 KEY = "al:spool:inbound"
@@ -37,8 +40,8 @@ DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeo
 
 
 def keep(redis: Redis, sms: inbound.InboundSms) -> None:
-    """Append ``sms`` to the spool (raises RedisError if Redis is down too)."""
-    redis.rpush(KEY, json.dumps(dataclasses.asdict(sms)))
+    """Append ``sms`` to the spool (raises RedisError if Redis is down too); an address without its words."""
+    redis.rpush(KEY, json.dumps(dataclasses.asdict(_unkept_removed(sms, _marked(redis, sms.phone)))))
     log.warning("database unreachable: inbound %s kept in the spool to answer later", sms.sid)
 
 
@@ -61,10 +64,43 @@ def replay(services: Services, limit: int = 1000) -> dict[str, int]:
             break
         except Exception:
             log.exception("spooled inbound could not be replayed; moved to %s", DEAD)
-            services.redis.rpush(DEAD, raw)
+            services.redis.rpush(DEAD, _set_aside(services, raw))
             counts["dead"] += 1
         services.redis.lrem(KEY, 1, raw)
     return counts
+
+
+def _marked(redis: Redis, raw_phone: str) -> str | None:
+    try:
+        return unkept.marked(redis, subscribers.normalise_phone(raw_phone))
+    except InvalidNumber:
+        return None
+
+
+def _unkept_removed(sms: inbound.InboundSms, pending: str | None) -> inbound.InboundSms:
+    body = unkept.spooled_body(pending, sms.body)
+    return sms if body == sms.body else dataclasses.replace(sms, body=body)
+
+
+def _set_aside(services: Services, raw: bytes) -> str | bytes:
+    """A kept text that could not be replayed, without its words if it answers the address question.
+
+    The mark may have expired by now: the texter's pending question is read from the database too.
+    """
+    try:
+        sms = inbound.InboundSms(**json.loads(raw))
+        phone = subscribers.normalise_phone(sms.phone)
+    except (TypeError, ValueError, InvalidNumber):
+        return raw
+    pending = _marked(services.redis, phone)
+    if pending is None:
+        try:
+            with services.db.session() as session:
+                pending = session.scalar(select(Conversation.pending).join(
+                    Subscriber, Subscriber.id == Conversation.subscriber_id).where(Subscriber.phone == phone))
+        except DATABASE_DOWN:
+            return raw
+    return json.dumps(dataclasses.asdict(_unkept_removed(sms, pending)))
 
 
 def answer(services: Services, sms: inbound.InboundSms) -> None:

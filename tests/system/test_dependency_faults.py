@@ -12,6 +12,7 @@ backend), PostgreSQL faults on the private PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import xml.etree.ElementTree as ET
@@ -24,6 +25,7 @@ from redis import Redis
 from sqlalchemy import select, text
 
 from sms import cron, services, store
+from sms.calls import commands
 from sms.calls.models import CallSession
 from sms.console import simulator
 from sms.messaging import catalogue, encoding, inbound, spool, subscribers
@@ -32,6 +34,7 @@ from sms.targets import importer
 from tests.conftest import BASE_URL, SERVICE_NUMBER, TOKEN, Phone, _reset_database, signed_post
 from tests.support.broadcasts import broadcast_status, start_broadcast, statuses
 from tests.support.calls import Caller, dialed, legislator_rows, legs, path_of, zip_rows
+from tests.support.census import FakeCensus, stored_text
 from tests.support.faults import Workers, wait_for
 
 slow = pytest.mark.slow
@@ -309,6 +312,31 @@ def test_texts_while_postgres_is_down_are_kept_and_answered_by_text_once(pg_app,
 
 def outbox_texts(svc: Any) -> list[tuple[str, str]]:
     return [(item.to, item.body or "") for item in outbox(svc)]
+
+
+@slow
+def test_an_address_texted_while_postgres_is_down_is_spooled_without_it(pg_app, private_postgres):
+    svc = pg_app.extensions["actionline"]
+    census = FakeCensus()
+    threading.Thread(target=census.server.serve_forever, daemon=True).start()
+    svc.settings = dataclasses.replace(svc.settings, geocoder_url=census.url, call_split_districts="address")
+    phone = Phone(pg_app.test_client(), TEXTER)
+    try:
+        phone.text("ZIP 10001")
+        assert phone.text("CALL CHOKEHOLD") == [commands.ASK_ADDRESS]
+        private_postgres.stop()
+        try:
+            assert phone.text("350 5th Ave") == []  # kept in the spool, without its words
+            assert [json.loads(raw)["body"] for raw in svc.redis.lrange(spool.KEY, 0, -1)] == [commands.ADDRESS_KEPT_AS]
+        finally:
+            private_postgres.start()
+        assert spool.replay(svc) == {"replayed": 1, "dead": 0}
+        assert [body for _, body in outbox_texts(svc)] == [commands.ADDRESS_LOST, commands.ASK_ADDRESS]
+        assert census.queries == []
+        assert "5th Ave" not in stored_text(svc)
+    finally:
+        census.server.shutdown()
+        census.server.server_close()
 
 
 @slow

@@ -49,6 +49,10 @@ class Change:
     def empty(self) -> bool:
         return not (self.joined or self.left or self.members_changed or self.offices_total)
 
+    def counts(self) -> tuple[int, int, int, int]:
+        """Members in, out, changed, and district offices changed (the refresh log's columns)."""
+        return len(self.joined), len(self.left), self.members_changed, self.offices_total
+
     def summary(self) -> str:
         """One line: ``3 members in, 3 out, 1 phone changed, 0 moved, 470 other changes; district offices: ...``."""
         if self.empty:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from sms import defaults
 from sms.errors import DataError
-from sms.targets import lookup, terms
+from sms.targets import lookup, refresh_log, terms
 from sms.targets.models import Dataset, Refresh
 
 MANIFEST = defaults.DATA_DIR / "congress" / "datasets.yaml"
@@ -298,11 +298,9 @@ def _refresh_summary(row: Refresh | None) -> dict[str, Any] | None:
             "outcome": row.outcome, "message": row.message}
 
 
-def refreshes(session: Session) -> tuple[Refresh | None, Refresh | None]:
-    """The last refresh (or rollback) attempted, and the last one applied."""
-    last = session.scalar(select(Refresh).order_by(Refresh.id.desc()).limit(1))
-    applied = session.scalar(select(Refresh).where(Refresh.outcome == "applied").order_by(Refresh.id.desc()).limit(1))
-    return last, applied
+def refreshes(session: Session, kind: str = "congress") -> tuple[Refresh | None, Refresh | None]:
+    """The last refresh (or rollback) of ``kind`` attempted, and the last one applied."""
+    return refresh_log.latest(session, kind)
 
 
 def report(session: Session, policy: str = defaults.CALL_ENDED_TERMS, now: datetime | None = None) -> Report:

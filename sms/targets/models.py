@@ -100,23 +100,25 @@ class DataVersion(Base):
 
 
 class Refresh(Base):
-    """One run of ``flask refresh-congress`` or the daily job: its outcome, what changed, the data it replaced.
+    """One run of ``flask refresh-congress``, ``flask refresh-states`` or a daily job: its outcome, what changed,
+    the data it replaced.
 
-    ``snapshot`` holds the members and district offices (and their dataset records) as they
-    were before an applied refresh, so ``--rollback`` can put them back; only the newest few
-    are kept.
+    ``snapshot`` holds the data as it was before an applied refresh (Congress: the members and
+    district offices; states: the state officials; with their dataset records), so ``--rollback``
+    can put it back; only the newest few of each kind are kept.
     """
 
     __tablename__ = "data_refreshes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="congress", server_default="congress")  # | states
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     trigger: Mapped[str] = mapped_column(String(10))  # cli | cron
     action: Mapped[str] = mapped_column(String(10))  # refresh | rollback
     source: Mapped[str] = mapped_column(String(300), default="")  # URL base or directory
     outcome: Mapped[str] = mapped_column(String(10))  # applied | unchanged | refused | failed
     message: Mapped[str] = mapped_column(Text, default="")  # why it was refused or failed, or what changed
-    members_in: Mapped[int] = mapped_column(Integer, default=0)
+    members_in: Mapped[int] = mapped_column(Integer, default=0)  # states: officials added, removed, changed
     members_out: Mapped[int] = mapped_column(Integer, default=0)
     members_changed: Mapped[int] = mapped_column(Integer, default=0)
     offices_changed: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,32 +17,35 @@ The transaction begins by moving the data version, whose row lock (PostgreSQL) o
 (SQLite) makes two refreshes take turns; the check reads the data inside it. A refused or
 failed refresh changes nothing and is logged with why (``data_refreshes``); a dry run writes
 nothing. ``rollback`` restores the data of before the last applied refresh (again: the one before).
+The steps every refresh shares (the run's end, the log, snapshots, rollback) are in
+``sms.targets.refresh_log``; its rows here are of kind ``congress``.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sms import defaults
-from sms.errors import DataError, FetchError
+from sms.errors import DataError
 from sms.services import Services
-from sms.targets import changes, datasets, importer, lookup, seats, terms, upstream
+from sms.targets import changes, datasets, importer, lookup, refresh_log, seats, terms, upstream
 from sms.targets.models import Dataset, DistrictOffice, Legislator, Refresh
 
 log = logging.getLogger(__name__)
 Records = changes.Records
+KIND = "congress"
+"""The refresh log rows (``data_refreshes.kind``) of Congress's data."""
+Outcome = refresh_log.Outcome
 
 
 @dataclass
-class Plan:
+class Plan(refresh_log.Refusals):
     """A refresh read and checked: the data offered, what it changes and why it may not be applied."""
 
     files: upstream.Files
@@ -55,53 +58,25 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     force: bool = False
 
-    @property
-    def refused(self) -> list[str]:
-        return self.wrong + ([] if self.force else [f"{why} (--force applies it anyway)" for why in self.unusual])
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one run did: its plan (None if the files could not be read), its log row (None for a dry run)."""
-
-    plan: Plan | None
-    logged: Refresh | None
-    error: str = ""
-
-    @property
-    def outcome(self) -> str:
-        """applied, unchanged, refused, failed or dry-run."""
-        if self.logged is not None:
-            return self.logged.outcome
-        return "failed" if self.plan is None else "dry-run"
-
 
 def run(svc: Services, trigger: str, source: Path | None = None, dry_run: bool = False,
         force: bool = False) -> Outcome:
     """Fetch (or read ``source``), check, and apply unless refused or ``dry_run``; log the outcome."""
     settings = svc.settings
-    where = str(source) if source else settings.congress_data_url
-    with tempfile.TemporaryDirectory(prefix="congress-") as tmp, svc.db.session() as session:
-        try:
-            files = upstream.local(source) if source else upstream.fetch(
-                settings.congress_data_url, Path(tmp), settings.congress_data_timeout)
-            members, offices, notes = read(files)
-        except DataError as exc:
-            outcome = "failed" if isinstance(exc, FetchError) else "refused"
-            return Outcome(None, None if dry_run else _log(session, trigger, where, outcome, str(exc)), str(exc))
-        if not dry_run:
-            lookup.bump_version(session)  # the data's lock: a refresh running elsewhere finishes first
+
+    def load(_session: Session, tmp: Path) -> tuple[upstream.Files, Records, Records, list[str]]:
+        files = upstream.local(source) if source else upstream.fetch(
+            settings.congress_data_url, tmp, settings.congress_data_timeout)
+        return (files, *read(files))
+
+    def checked(session: Session, offered: tuple[upstream.Files, Records, Records, list[str]]) -> Plan:
+        files, members, offices, notes = offered
         plan = check(session, files, members, offices, settings.data_refresh_max_drop, force)
         plan.notes += notes
-        if dry_run or plan.refused or plan.change.empty:
-            session.rollback()
-        if dry_run:
-            return Outcome(plan, None)
-        if plan.refused:
-            return Outcome(plan, _log(session, trigger, where, "refused", "; ".join(plan.refused)))
-        if plan.change.empty:
-            return Outcome(plan, _log(session, trigger, where, "unchanged", "no change"))
-        return Outcome(plan, apply(session, plan, trigger, where))
+        return plan
+
+    where = str(source) if source else settings.congress_data_url
+    return refresh_log.run(svc, KIND, lookup.VERSION, trigger, where, dry_run, load, checked, apply)
 
 
 def read(files: upstream.Files) -> tuple[Records, Records, list[str]]:
@@ -155,8 +130,9 @@ def apply(session: Session, plan: Plan, trigger: str, where: str) -> Refresh:
     importer.sync(session, Legislator, plan.members, importer.Summary(), commit=False)
     importer.sync(session, DistrictOffice, plan.offices, importer.Summary(), commit=False)
     _record(session, plan)
-    row = _log(session, trigger, where, "applied", plan.change.summary(), plan.change, snapshot, commit=False)
-    _prune_snapshots(session)
+    row = refresh_log.log_run(session, KIND, trigger, where, "applied", plan.change.summary(), plan.change, snapshot,
+                              commit=False)
+    refresh_log.prune_snapshots(session, KIND)
     session.commit()
     lookup.forget_directory()
     log.info("congress data refreshed from %s: %s", where, plan.change.summary())
@@ -177,38 +153,29 @@ def _record(session: Session, plan: Plan) -> None:
 
 def rollback(svc: Services, trigger: str) -> Refresh:
     """Restore the members and offices of before the last applied refresh not rolled back; DataError if none."""
-    with svc.db.session() as session:
-        lookup.bump_version(session)
-        target = last_undoable(session)
-        if target is None or not target.snapshot:
-            raise DataError("Nothing to roll back: no applied refresh has its replaced data kept "
-                            f"(the newest {defaults.REFRESH_SNAPSHOTS_KEPT} are).")
-        snap = target.snapshot
-        members = {r["bioguide"]: _dated(r) for r in snap["legislators"]}
-        offices = {r["id"]: r for r in snap["offices"]}
-        old_members, old_offices = current(session)
-        change = changes.diff(old_members, members, old_offices, offices)
-        importer.sync(session, Legislator, members, importer.Summary(), commit=False)
-        importer.sync(session, DistrictOffice, offices, importer.Summary(), commit=False)
-        for kind, data in (snap.get("datasets") or {}).items():
-            datasets.record(session, datasets.Origin(
-                kind, data["source"], data["upstream"], _day(data["upstream_date"]), data["congress"],
-                data["sha256"]), data["rows"])
-        target.rolled_back_at = terms.clock()
-        message = (f"restored the data of before refresh #{target.id} ({target.at:%Y-%m-%d %H:%M} UTC): "
-                   f"{change.summary()}")
-        row = _log(session, trigger, f"refresh #{target.id}", "applied", message, change, action="rollback",
-                   commit=False)
-        session.commit()
+    row = refresh_log.undo(svc, KIND, lookup.VERSION, trigger, _restore)
     lookup.forget_directory()
     return row
 
 
+def _restore(session: Session, snap: dict[str, Any]) -> changes.Change:
+    """Make the members, offices and their dataset records those of ``snap``; what that changes."""
+    members = {r["bioguide"]: _dated(r) for r in snap["legislators"]}
+    offices = {r["id"]: r for r in snap["offices"]}
+    old_members, old_offices = current(session)
+    change = changes.diff(old_members, members, old_offices, offices)
+    importer.sync(session, Legislator, members, importer.Summary(), commit=False)
+    importer.sync(session, DistrictOffice, offices, importer.Summary(), commit=False)
+    for kind, data in (snap.get("datasets") or {}).items():
+        datasets.record(session, datasets.Origin(
+            kind, data["source"], data["upstream"], _day(data["upstream_date"]), data["congress"],
+            data["sha256"]), data["rows"])
+    return change
+
+
 def last_undoable(session: Session) -> Refresh | None:
     """The applied refresh ``rollback`` would undo (its replaced data kept, not rolled back yet)."""
-    return session.scalar(select(Refresh).where(
-        Refresh.action == "refresh", Refresh.outcome == "applied", Refresh.rolled_back_at.is_(None),
-        Refresh.snapshot.is_not(None)).order_by(Refresh.id.desc()).limit(1))
+    return refresh_log.last_undoable(session, KIND)
 
 
 def zip_maps_since(session: Session, refresh: Refresh) -> list[Dataset]:
@@ -236,34 +203,9 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _prune_snapshots(session: Session) -> None:
-    """Keep the replaced data of the newest REFRESH_SNAPSHOTS_KEPT applied refreshes only."""
-    ids = session.scalars(select(Refresh.id).where(Refresh.snapshot.is_not(None)).order_by(Refresh.id.desc())).all()
-    if len(ids) > defaults.REFRESH_SNAPSHOTS_KEPT:
-        session.execute(update(Refresh).where(Refresh.id.in_(ids[defaults.REFRESH_SNAPSHOTS_KEPT:]))
-                        .values(snapshot=None))
-
-
-def _log(session: Session, trigger: str, where: str, outcome: str, message: str,
-         change: changes.Change | None = None, snapshot: dict[str, Any] | None = None, action: str = "refresh",
-         commit: bool = True) -> Refresh:
-    """Add a refresh log row (and commit, unless it is part of the caller's transaction)."""
-    change = change or changes.Change()
-    row = Refresh(at=terms.clock(), trigger=trigger, action=action, source=where[:300], outcome=outcome,
-                  message=message, members_in=len(change.joined), members_out=len(change.left),
-                  members_changed=change.members_changed, offices_changed=change.offices_total, snapshot=snapshot)
-    session.add(row)
-    if commit:
-        session.commit()
-    if outcome in ("refused", "failed"):
-        log.warning("congress data refresh (%s) %s, nothing was changed: %s", trigger, outcome, message)
-    return row
-
-
 def due(session: Session) -> bool:
     """True unless the daily job ran less than DATA_REFRESH_EVERY_HOURS ago."""
-    last = session.scalar(select(Refresh.at).where(Refresh.trigger == "cron").order_by(Refresh.id.desc()).limit(1))
-    return last is None or terms.clock() - last >= timedelta(hours=defaults.DATA_REFRESH_EVERY_HOURS)
+    return refresh_log.due(session, KIND)
 
 
 def scheduled(svc: Services) -> dict[str, int]:

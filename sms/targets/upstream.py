@@ -62,13 +62,13 @@ def fetch(base_url: str, into: Path, timeout: float = defaults.CONGRESS_DATA_TIM
     urls = base + MEMBERS[0], base + OFFICES[0]
     with requests.Session() as http:
         http.headers["User-Agent"] = USER_AGENT
-        day = _download(http, urls[0], into / MEMBERS[0], timeout, max_bytes)
-        _download(http, urls[1], into / OFFICES[0], timeout, max_bytes)
+        day = download(http, urls[0], into / MEMBERS[0], timeout, max_bytes)
+        download(http, urls[1], into / OFFICES[0], timeout, max_bytes)
     return Files(into / MEMBERS[0], into / OFFICES[0], base_url, *urls, day)
 
 
-def _download(http: requests.Session, url: str, path: Path, timeout: float, max_bytes: int) -> date | None:
-    """Stream ``url`` into ``path``; return its Last-Modified date."""
+def download(http: requests.Session, url: str, path: Path, timeout: float, max_bytes: int) -> date | None:
+    """Stream ``url`` into ``path``; return its Last-Modified date (also for ``sms.targets.state_refresh``)."""
     try:
         with http.get(url, timeout=(timeout, timeout), stream=True) as response:
             refuse_answer(url, response)

@@ -1,9 +1,10 @@
-"""A local HTTP server playing congress-legislators' published files, for the refresh tests.
+"""A local HTTP server playing congress-legislators' (or Open States') published files, for the refresh tests.
 
 A real server on 127.0.0.1 (``http.server`` in a thread), so a refresh goes through the real
 HTTP client (requests, its timeouts and errors) and never reaches the internet. Tests publish
 files, make one answer an error or never answer (until the test ends).
-A pytest plugin (``pytest_plugins`` in tests/conftest.py): the ``upstream`` fixture.
+A pytest plugin (``pytest_plugins`` in tests/conftest.py): the ``upstream`` fixture
+(congress-legislators' site) and ``openstates`` (``data.openstates.org/people/current/``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Upstream:
     """What the server answers, by file name."""
 
     url: str  # the base, like CONGRESS_DATA_URL
+    prefix: str = "/congress-legislators/"  # the path every file is under
     files: dict[str, bytes] = field(default_factory=dict)
     errors: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
     stalled: set[str] = field(default_factory=set)
@@ -57,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
         if name in upstream.errors:
             status, headers = upstream.errors[name]
             self._answer(status, b"error\n", headers)
-        elif name in upstream.files and self.path.startswith("/congress-legislators/"):
+        elif name in upstream.files and self.path.startswith(upstream.prefix):
             self._answer(200, upstream.files[name], {"Last-Modified": LAST_MODIFIED})
         else:
             self._answer(404, b"not found\n", {})
@@ -78,11 +80,10 @@ class _Server(ThreadingHTTPServer):
     upstream: Upstream
 
 
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    """A server on a free local port; ``upstream.url`` is its CONGRESS_DATA_URL."""
+def _serve(prefix: str) -> Iterator[Upstream]:
+    """A server on a free local port serving files under ``prefix``."""
     server = _Server(("127.0.0.1", 0), _Handler)
-    server.upstream = Upstream(f"http://127.0.0.1:{server.server_port}/congress-legislators/")
+    server.upstream = Upstream(f"http://127.0.0.1:{server.server_port}{prefix}", prefix)
     thread = threading.Thread(target=server.serve_forever, name="upstream", daemon=True)
     thread.start()
     yield server.upstream
@@ -90,3 +91,15 @@ def upstream() -> Iterator[Upstream]:
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    """congress-legislators' site; ``upstream.url`` is its CONGRESS_DATA_URL."""
+    yield from _serve("/congress-legislators/")
+
+
+@pytest.fixture
+def openstates() -> Iterator[Upstream]:
+    """Open States' per-state legislator CSVs; ``openstates.url`` is its STATE_DATA_URL."""
+    yield from _serve("/people/current/")

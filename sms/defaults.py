@@ -212,6 +212,9 @@ UNKEPT_MARK_SECONDS = 30 * 60
 CONGRESS_DATA_TIMEOUT = 30.0
 """Seconds a refresh waits to connect to, and between bytes from, the data's server (CONGRESS_DATA_TIMEOUT)."""
 
+STATE_DATA_URL = "https://data.openstates.org/people/current/"
+"""Where ``flask refresh-states`` fetches Open States' per-state legislator CSVs, ``<st>.csv`` (STATE_DATA_URL)."""
+
 CONGRESS_DATA_MAX_BYTES = 50 * 1024 * 1024
 """A fetched file larger than this is refused (upstream's members YAML is about 1 MB)."""
 

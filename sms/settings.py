@@ -82,6 +82,8 @@ class Settings:
     geocoder_url: str = defaults.GEOCODER_URL  # "" = off
     geocoder_timeout: float = defaults.GEOCODER_TIMEOUT
     data_refresh_max_drop: int = defaults.DATA_REFRESH_MAX_DROP
+    state_data_refresh: str = "off"
+    state_data_url: str = defaults.STATE_DATA_URL
     targets_verified_since: date | None = None
     """Custom-target phones not verified on or after this day are flagged (None: only never-verified ones)."""
     # -- running beyond one machine (see README "Running in production") --
@@ -212,7 +214,7 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
 
 
 def _data_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
-    """DATA_REFRESH and CONGRESS_DATA_* (see sms.targets.refresh)."""
+    """DATA_REFRESH, CONGRESS_DATA_* and STATE_DATA_* (see sms.targets.refresh, sms.targets.state_refresh)."""
     refresh = get("DATA_REFRESH", "off").lower()
     if refresh not in ("off", "daily"):
         raise ConfigError(f"DATA_REFRESH must be off or daily, not {refresh!r}")
@@ -235,7 +237,14 @@ def _data_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
     if timeout > defaults.GEOCODER_TIMEOUT_MAX:
         raise ConfigError(f"GEOCODER_TIMEOUT must be at most {defaults.GEOCODER_TIMEOUT_MAX:g} seconds (the texter's "
                           f"reply waits on it, and Twilio gives up after 15), not {timeout:g}")
+    state_refresh = get("STATE_DATA_REFRESH", "off").lower()
+    if state_refresh not in ("off", "daily"):
+        raise ConfigError(f"STATE_DATA_REFRESH must be off or daily, not {state_refresh!r}")
+    state_url = get("STATE_DATA_URL", defaults.STATE_DATA_URL)
+    if not state_url.startswith(("http://", "https://")):
+        raise ConfigError(f"STATE_DATA_URL must start with http:// or https://, not {state_url!r}")
     return {"data_refresh": refresh, "congress_data_url": url, "data_refresh_max_drop": max_drop,
+            "state_data_refresh": state_refresh, "state_data_url": state_url,
             "targets_verified_since": verified_since,
             "congress_data_timeout": _positive(env, "CONGRESS_DATA_TIMEOUT", defaults.CONGRESS_DATA_TIMEOUT),
             "geocoder_url": geocoder.rstrip("/"), "geocoder_timeout": timeout}

@@ -50,6 +50,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Congress data", (("DATA_REFRESH", "data_refresh"), ("CONGRESS_DATA_URL", "congress_data_url"),
                        ("CONGRESS_DATA_TIMEOUT", "congress_data_timeout"),
                        ("DATA_REFRESH_MAX_DROP", "data_refresh_max_drop"),
+                       ("STATE_DATA_REFRESH", "state_data_refresh"), ("STATE_DATA_URL", "state_data_url"),
                        ("TARGETS_VERIFIED_SINCE", "targets_verified_since"), ("GEOCODER_URL", "geocoder_url"),
                        ("GEOCODER_TIMEOUT", "geocoder_timeout"))),
     ("Integrations", (("ACTION_NETWORK_API_KEY", "action_network_api_key"),

@@ -3,7 +3,8 @@
 The schedule lives in this process, not in Redis, so it survives a Redis flush:
 the next tick enqueues the sweeper again and the sweeper rebuilds the queues
 from SQL. ``schedule`` adds the jobs a setting turns on (the daily Congress data
-refresh, ``DATA_REFRESH=daily``) to the sweepers that always run.
+refresh, ``DATA_REFRESH=daily``; the state officials', ``STATE_DATA_REFRESH=daily``) to the sweepers
+that always run.
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ PERIODIC: list[tuple[str, int]] = [
 """(job function's dotted path, interval in seconds) pairs enqueued on the ``default`` queue."""
 DATA_REFRESH_JOB = ("sms.tasks.refresh_congress", 24 * 3600)
 """The daily Congress data refresh: scheduled only with DATA_REFRESH=daily (off by default)."""
+STATE_REFRESH_JOB = ("sms.tasks.refresh_states", 24 * 3600)
+"""The daily state officials refresh: scheduled only with STATE_DATA_REFRESH=daily (off by default)."""
 LOCK_SECONDS = 180
 """A sweeper's lock outlives a worker killed mid-sweep by at most this (RQ's default job timeout)."""
 
 
 def schedule(settings: Settings) -> list[tuple[str, int]]:
-    """The periodic jobs this worker runs: the sweepers, and the refresh when DATA_REFRESH=daily."""
-    return PERIODIC + ([DATA_REFRESH_JOB] if settings.data_refresh == "daily" else [])
+    """The periodic jobs this worker runs: the sweepers, and the refreshes set to daily."""
+    return (PERIODIC + ([DATA_REFRESH_JOB] if settings.data_refresh == "daily" else [])
+            + ([STATE_REFRESH_JOB] if settings.state_data_refresh == "daily" else []))
 
 
 def tick(redis: Redis, now: float, last: dict[str, int], jobs: list[tuple[str, int]] | None = None) -> int:

@@ -13,7 +13,7 @@ from sms.calls import later, sessions
 from sms.integrations import delivery, pruning
 from sms.messaging import outbound, retention, spool
 from sms.services import current
-from sms.targets import refresh
+from sms.targets import refresh, state_refresh
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,11 @@ def replay_spool() -> dict[str, int]:
 def refresh_congress() -> dict[str, int]:
     """Refresh the Congress members and offices from upstream, checked first (daily with DATA_REFRESH=daily)."""
     return refresh.scheduled(current())
+
+
+def refresh_states() -> dict[str, int]:
+    """Refresh the state officials from upstream, checked first (daily with STATE_DATA_REFRESH=daily)."""
+    return state_refresh.scheduled(current())
 
 
 def route_events() -> dict[str, int]:

@@ -35,7 +35,7 @@ AREAS = (
     ("Set up and Congress data", ("init-db", "import-catalogue", "import-legislators", "import-zips",
                                   "import-state-districts", "import-state-legislators",
                                   "import-targets", "import-stances", "retire-demand", "data-status",
-                                  "refresh-congress", "remove-zip-map")),
+                                  "refresh-congress", "refresh-states", "remove-zip-map")),
     ("Broadcasts and reminders", ("segment", "broadcast", "remind")),
     ("Calls", ("call-block", "call-unblock", "call-policy", "call-stats", "offices-saturation")),
     ("Try it", ("simulate", "simulate-call")),

@@ -62,7 +62,8 @@ def describe(plan: refresh.Plan) -> list[str]:
             + [f"  note: {note}" for note in plan.notes])
 
 
-def verdict(done: refresh.Outcome) -> str:
+def verdict(done: refresh.Outcome, command: str = "flask refresh-congress") -> str:
+    """The run's last line: dry run, unchanged or applied (a refused or failed run exits with its reasons)."""
     if done.outcome == "dry-run":
         return "Dry run: nothing was changed." + (" It would be refused: " + "; ".join(done.plan.refused)
                                                   if done.plan is not None and done.plan.refused else "")
@@ -70,7 +71,7 @@ def verdict(done: refresh.Outcome) -> str:
         return "Unchanged: the data loaded is already this."
     number = done.logged.id if done.logged is not None else "?"
     return (f"Applied (refresh #{number}): every web process and worker uses it from its next lookup; "
-            "flask refresh-congress --rollback puts the previous data back.")
+            f"{command} --rollback puts the previous data back.")
 
 
 LISTED = 10
@@ -176,15 +177,21 @@ def _terms(found: datasets.Report) -> str:
 
 
 def _refreshes(found: datasets.Report) -> list[str]:
-    """The last refresh, and the last applied one if that was not it."""
+    """The last refresh of Congress's data and of the state officials', and the last applied if that was not it."""
+    return (_refresh_lines("", found.refresh, found.applied, "flask refresh-congress; DATA_REFRESH=daily")
+            + _refresh_lines("State officials: ", found.state_refresh, found.state_applied,
+                             "flask refresh-states; STATE_DATA_REFRESH=daily"))
+
+
+def _refresh_lines(what: str, last: Refresh | None, applied: Refresh | None, how: str) -> list[str]:
     def line(label: str, row: Refresh) -> str:
-        return f"{label}: {row.action} {row.outcome} {row.at:%Y-%m-%d %H:%M} UTC ({row.trigger}) from {row.source}: " \
-               f"{row.message}"
-    if found.refresh is None:
-        return ["Refreshes: none yet (flask refresh-congress; DATA_REFRESH=daily runs it every day)."]
-    lines = [line("Last refresh", found.refresh)]
-    if found.refresh_failed:
+        return f"{what}{label}: {row.action} {row.outcome} {row.at:%Y-%m-%d %H:%M} UTC ({row.trigger}) from " \
+               f"{row.source}: {row.message}"
+    if last is None:
+        return [f"{what}Refreshes: none yet ({how} runs it every day)."]
+    lines = [line("Last refresh", last)]
+    if last.outcome in ("refused", "failed"):
         lines.append("  The data is as it was before it.")
-    if found.applied is not None and found.applied is not found.refresh:
-        lines.append(line("Last applied", found.applied))
+    if applied is not None and applied is not last:
+        lines.append(line("Last applied", applied))
     return lines

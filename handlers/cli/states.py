@@ -1,4 +1,7 @@
-"""State data: ``flask import-state-districts`` and ``flask import-state-legislators`` (``make db``)."""
+"""State data: ``flask import-state-districts`` and ``flask import-state-legislators`` (``make db``), and
+``flask refresh-states`` (fetch, check, print what changes per state, apply in one transaction unless
+``--dry-run`` or refused; ``--rollback``; ``sms.targets.state_refresh``). A refused or failed refresh exits 1,
+says why and changes nothing."""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ from pathlib import Path
 
 import click
 
+from handlers.cli import congress
 from handlers.cli.base import Commands
 from handlers.context import services
 from sms.errors import DataError
-from sms.targets import datasets, state_lookup, states, terms
+from sms.targets import datasets, state_lookup, state_refresh, states, terms
 
 commands = Commands()
 PATH = click.Path(path_type=Path)
@@ -85,3 +89,42 @@ def import_state_legislators(path: Path | None, skip_bad: bool, source: str, ups
         raise click.ClickException(f"{exc} (nothing was changed)") from exc
     state_lookup.forget_directory()
     _echo("State officials", summary, every_state)
+
+
+@commands.command("refresh-states")
+@click.option("--source", default=None, help="A directory (an Open States people checkout, state-officials.csv or "
+              "Open States' <st>.csv files), a .csv file, or a URL, instead of STATE_DATA_URL.")
+@click.option("--dry-run", is_flag=True, help="Check and print what would change per state; write nothing.")
+@click.option("--force", is_flag=True, help="Apply even if a state loses many legislators, a chamber has more "
+              "members than seats, or an office has two holders (a row that does not read is refused anyway).")
+@click.option("--rollback", is_flag=True, help="Put back the state officials of before the last applied refresh.")
+def refresh_states(source: str | None, dry_run: bool, force: bool, rollback: bool) -> None:
+    """Refresh state legislators (and, from a full source, governors, AGs and mayors) from upstream, checked first."""
+    svc = services()
+    if rollback:
+        if source or dry_run or force:
+            raise click.UsageError("--rollback takes no other option.")
+        try:
+            row = state_refresh.rollback(svc, "cli")
+        except DataError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Rolled back (#{row.id}): {row.message}.")
+        return
+    click.echo(f"State officials from {source or svc.settings.state_data_url}")
+    done = state_refresh.run(svc, "cli", source, dry_run, force)
+    if done.plan is None:
+        raise click.ClickException(f"{done.error} (nothing was changed)")
+    for line in _describe(done.plan):
+        click.echo(line)
+    if done.outcome == "refused":
+        raise click.ClickException("refused, nothing was changed: " + "; ".join(done.plan.refused))
+    click.echo(congress.verdict(done, "flask refresh-states"))
+
+
+def _describe(plan: state_refresh.Plan) -> list[str]:
+    offer = plan.offer
+    covers = "every role" if offer.complete else f"legislators of {len(offer.states or ())} states (governors, " \
+        "attorneys general and mayors are left as loaded)"
+    return ([f"New data: {len(plan.records):,} officials, {covers}.", f"Changes: {plan.change.summary()}."]
+            + plan.change.lines() + [f"  note: {note}" for note in plan.notes])
+

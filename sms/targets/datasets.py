@@ -170,6 +170,8 @@ class Report:
     upcoming: list[Dataset] = field(default_factory=list)  # ZIP maps loaded ahead of their effective day
     refresh: Refresh | None = None  # the last refresh or rollback attempted
     applied: Refresh | None = None  # the last one that changed the data
+    state_refresh: Refresh | None = None  # the last refresh or rollback of the state officials
+    state_applied: Refresh | None = None
 
     @property
     def refresh_failed(self) -> bool:
@@ -200,7 +202,7 @@ class Report:
     def actions(self) -> list[str]:
         """What to run, most urgent first (one line each)."""
         out = [line for line in (self._refresh_action(), self._members_action(), self._zips_action(),
-                                 self._state_action()) if line]
+                                 self._state_refresh_action(), self._state_action()) if line]
         return out or [f"Nothing to do: no term in the data ends within {terms.SOON.days} days and the ZIP map "
                        "describes the sitting Congress."]
 
@@ -238,13 +240,22 @@ class Report:
                     f"relationship file (docs/congress-data.md), then {ZIPS_COMMAND.format(congress=wanted)}.")
         return ""
 
+    def _state_refresh_action(self) -> str:
+        last = self.state_refresh
+        if last is None or last.outcome not in _PAST:
+            return ""
+        return (f"The last refresh of the state officials ({last.trigger}, {last.at:%Y-%m-%d %H:%M} UTC) "
+                f"{_PAST[last.outcome]} and changed nothing: {last.message}. Fix the cause, then run "
+                "flask refresh-states (--dry-run shows what it would change).")
+
     def _state_action(self) -> str:
         officials = self.datasets.get("state-officials")  # not loaded: only demands calling states need it
         day = officials.upstream_date if officials is not None else None
         if day is not None and (self.now.date() - day).days > STATE_STALE_DAYS:
             return (f"Refresh the state officials (the data is of {day.isoformat()}; elections change legislatures): "
-                    "download github.com/openstates/people, then flask import-state-legislators PATH/TO/people "
-                    "--upstream COMMIT.")
+                    "flask refresh-states (Open States' legislator CSVs), or download github.com/openstates/people "
+                    "for governors, attorneys general and mayors too, then flask refresh-states --source "
+                    "PATH/TO/people.")
         return ""
 
     def warnings(self) -> list[str]:
@@ -278,6 +289,7 @@ class Report:
             "datasets": {kind: _summary(self.datasets.get(kind)) for kind in KINDS + STATE_KINDS},
             "zip_maps_ahead": [_summary(m) for m in self.upcoming],
             "last_refresh": _refresh_summary(self.refresh),
+            "last_state_refresh": _refresh_summary(self.state_refresh),
             "action": " ".join(self.actions()),
         }
 
@@ -320,4 +332,5 @@ def report(session: Session, policy: str = defaults.CALL_ENDED_TERMS, now: datet
     by_end = lambda h: (h.end, h.seat, h.label)  # noqa: E731
     upcoming = [m for m in zip_maps(session) if not terms.has_begun(m.effective or lookup.EARLIEST, now)]
     return Report(now, latest(session, now), len(found.members()), sorted(ended, key=by_end),
-                  sorted(ending, key=by_end), undated, policy, upcoming, *refreshes(session))
+                  sorted(ending, key=by_end), undated, policy, upcoming, *refreshes(session),
+                  *refreshes(session, "states"))

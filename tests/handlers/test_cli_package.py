@@ -17,7 +17,7 @@ EVERY_COMMAND = {
     "create-organizer", "simulate", "simulate-call", "call-block", "call-unblock", "offices-saturation",
     "call-stats", "call-policy", "segment", "broadcast", "remind", "data-status", "refresh-congress",
     "webhooks", "events", "settings", "retire-demand", "remove-zip-map", "languages",
-    "import-state-districts", "import-state-legislators",
+    "import-state-districts", "import-state-legislators", "refresh-states",
 }
 
 

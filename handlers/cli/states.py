@@ -123,7 +123,7 @@ def refresh_states(source: str | None, dry_run: bool, force: bool, rollback: boo
 
 def _describe(plan: state_refresh.Plan) -> list[str]:
     offer = plan.offer
-    covers = "every role" if offer.complete else f"legislators of {len(offer.states or ())} states (governors, " \
+    covers = "every role" if offer.complete else f"legislators of {offer.covered()} (governors, " \
         "attorneys general and mayors are left as loaded)"
     return ([f"New data: {len(plan.records):,} officials, {covers}.", f"Changes: {plan.change.summary()}."]
             + plan.change.lines() + [f"  note: {note}" for note in plan.notes])

@@ -62,7 +62,12 @@ class Offer:
         """Where the data came from, as the import record keeps it."""
         if self.complete:
             return self.source
-        return f"{self.source} (legislators of {len(self.states or ())} states; the others as loaded)"
+        return f"{self.source} (legislators of {self.covered()}; the others as loaded)"
+
+    def covered(self) -> str:
+        """``5 states``, ``KY``: whose legislators the offer has."""
+        found = sorted(self.states or ())
+        return found[0] if len(found) == 1 else f"{len(found)} states"
 
 
 def loaded_states(session: Session) -> list[str]:

@@ -279,6 +279,26 @@ def test_an_upstream_that_fails_changes_nothing_and_names_the_url(
     assert reason in result.output
     assert snapshot(published) == before  # MA's change, fetched before, is not applied either
     assert refreshes(published) == [("states", "cli", "refresh", "failed")]
+    status = runner.invoke(args=["data-status"]).output
+    assert "State officials: Last refresh: refresh failed " in status and "  The data is as it was before it." in status
+    assert "The last refresh of the state officials (cli, " in status and "failed and changed nothing: " in status
+
+
+def test_a_directory_of_open_states_csvs_refreshes_the_legislators_of_those_states_only(
+    published, runner, tmp_path
+) -> None:  # noqa: ANN001
+    (tmp_path / "ky.csv").write_text(as_csv(changed_ky()), encoding="utf-8")
+    (tmp_path / "notes.csv").write_text("not a state\n", encoding="utf-8")  # not <st>.csv: not read
+    before = snapshot(published)["officials"]
+    result = runner.invoke(args=["refresh-states", "--source", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("New data: 138 officials, legislators of KY (governors, ")
+    after = snapshot(published)["officials"]
+    assert {k for k in before.keys() ^ after.keys()} == {
+        f"{NEWCOMER}:state-upper",
+        next(k for k, v in before.items() if v[0] == "Jimmy Higdon"),
+    }
+    assert sum(1 for k in after if before.get(k) != after[k]) == 2  # the newcomer and Candy Massaroni's phone
 
 
 def test_a_complete_source_refreshes_every_role_and_a_state_missing_from_it_is_refused(

@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from sms import cron, tasks
@@ -353,3 +354,29 @@ def test_state_refresh_settings() -> None:
     ):
         with pytest.raises(ConfigError, match=message):
             Settings.from_mapping({**base, key: value})
+
+
+def test_an_open_states_checkout_is_read_like_the_import_and_a_state_it_lacks_is_refused(
+    published, runner, tmp_path
+) -> None:  # noqa: ANN001
+    people = tmp_path / "data" / "ne" / "legislature"
+    people.mkdir(parents=True)
+    for row in shipped("NE"):
+        person = {
+            "id": row["id"],
+            "name": row["name"],
+            "party": [{"name": row["current_party"]}],
+            "roles": [{"type": "legislature", "district": row["current_district"]}],
+            "offices": [{"classification": "capitol", "voice": row["capitol_voice"]}],
+        }
+        (people / f"{row['id'].removeprefix('ocd-person/')}.yml").write_text(yaml.safe_dump(person), encoding="utf-8")
+    before = snapshot(published)
+    result = runner.invoke(args=["refresh-states", "--source", str(tmp_path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "New data: 49 officials, every role." in result.output
+    refused = result.output.splitlines()[-1]
+    assert refused.startswith("Dry run: nothing was changed. It would be refused: ")
+    for state, loaded in (("KY", 138), ("MA", 198), ("NH", 415), ("TX", 181)):
+        assert f"{state}: the legislators would drop from {loaded} to 0 (100%" in refused
+    assert "NE: the legislators" not in refused  # all 49 are in the checkout
+    assert snapshot(published) == before and refreshes(published) == []

@@ -126,7 +126,10 @@ def test_a_refresh_from_upstream_connects_texters_to_the_new_members_and_a_rollb
 
     undo = runner.invoke(args=["refresh-congress", "--rollback"])
     assert undo.exit_code == 0, undo.output
-    assert undo.output.startswith("Rolled back (#2): restored the data of before refresh #1 (2027-01-04 15:00 UTC): "
+    with congress.db.session() as session:  # ids, not 1 and 2: PostgreSQL's run on across tests
+        applied = session.scalar(select(Refresh.id).where(Refresh.action == "refresh"))
+    assert undo.output.startswith(f"Rolled back (#{applied + 1}): restored the data of before refresh #{applied} "
+                                  "(2027-01-04 15:00 UTC): "
                                   "4 members in, 3 out, 1 phone changed")
     assert connect(client, "+16175550204", "01060", run_jobs, transport) == (
         f"Calling you now to connect you with {BOSTON_BEFORE}.", [MCGOVERN, MARKEY, WARREN])

@@ -1,7 +1,7 @@
 """the texter's county and incorporated place (GEOIDs found from an address, never the address); their names
 
 Revision ID: 0017e_local_areas
-Revises: 0013_state_targets
+Revises: 0017d_refresh_kind
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017e_local_areas"
-down_revision = "0013_state_targets"
+down_revision = "0017d_refresh_kind"
 branch_labels = None
 depends_on = None
 

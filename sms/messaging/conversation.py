@@ -145,6 +145,8 @@ class Turn:
     replies: list[str] = field(default_factory=list)
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
     services: Any = None
+    _classified: tuple[str, Any, intent.Verdict] | None = field(default=None, repr=False, compare=False)
+    """The last ``intent.classify`` of this turn: (body, the catalogue's causes, verdict)."""
 
     def __post_init__(self) -> None:
         self.text = normalise(self.body)
@@ -153,6 +155,16 @@ class Turn:
 
     def say(self, text: str) -> None:
         self.replies.append(text)
+
+    def classify(self) -> intent.Verdict:
+        """``intent.classify`` of this text against the catalogue's causes, once per body and catalogue.
+
+        A new texter's text is classified to decide the opt-in and again to answer it.
+        """
+        causes = self.catalogue.causes
+        if self._classified is None or self._classified[0] != self.body or self._classified[1] is not causes:
+            self._classified = (self.body, causes, intent.classify(self.body, causes))
+        return self._classified[2]
 
     @property
     def language(self) -> str:
@@ -239,7 +251,7 @@ def opts_out(turn: Turn) -> bool:
     """Whether this text revokes consent (so a first text that does never signs the number up)."""
     if turn.opt_out_type:
         return turn.opt_out_type == "STOP"
-    return turn.key in compliance.STOP_WORDS or intent.classify(turn.body, turn.catalogue.causes).opt_out
+    return turn.key in compliance.STOP_WORDS or turn.classify().opt_out
 
 
 def honour_opt_out(turn: Turn) -> bool:
@@ -250,7 +262,7 @@ def honour_opt_out(turn: Turn) -> bool:
     if turn.opt_out_type:
         _twilio_keyword(turn)
         return True
-    turn.verdict = intent.classify(turn.body, turn.catalogue.causes)
+    turn.verdict = turn.classify()
     if turn.key in compliance.STOP_WORDS or turn.verdict.opt_out:  # a STOP word alone, whatever the rules say
         _stop(turn)
         return True

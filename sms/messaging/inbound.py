@@ -125,7 +125,7 @@ def _load(session: Session, phone: str, sid: str) -> _Known:
         state = session.get(Conversation, subscriber.id) if subscriber else None
         return _Known(subscriber, state, None, _replies_to(session, sid) is not None)
     version, subscriber, state, duplicate = row
-    # A new number has no messages yet: its duplicate check is the unique SID at the flush.
+    # A new number has no messages yet: its duplicate check is the unique SID at the inbound insert.
     return _Known(subscriber, state, version or "", bool(duplicate) and subscriber is not None)
 
 

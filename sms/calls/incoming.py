@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from sms.calls import sessions, voice
 from sms.calls.commands import remember_place
 from sms.calls.models import CallSession
-from sms.calls.voice import Flow, by_sid, call_sid, current
+from sms.calls.voice import Flow, call_sid, current
 from sms.errors import SmsError
 from sms.messaging import catalogue, languages, subscribers
 from sms.store import Subscriber, utcnow
@@ -23,7 +23,7 @@ from sms.targets import lookup
 def incoming(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
     """Someone dialed the service: known ZIP → the featured demand; else ask for a ZIP."""
     sid = call_sid(form)
-    call = flow.bind(by_sid(flow.session, form))
+    call = flow.find(form)
     if call is not None:
         return current(flow, call) if call.status == "confirmed" else _resume_callin(flow, call)
     if not sid:  # every call Twilio sends has a CallSid: without one there is no call to keep a session for
@@ -62,7 +62,7 @@ def ask_zip(flow: Flow, lead: str) -> str:
 
 
 def zip_entered(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    call = flow.bind(by_sid(flow.session, form))
+    call = flow.find(form)
     if call is None or call.status != "answered":
         return flow.goodbye("Goodbye.") if call is None else current(flow, call)
     if call.seats:
@@ -91,7 +91,7 @@ def ask_district(flow: Flow, call: CallSession) -> str:
 
 
 def district_chosen(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    call = flow.bind(by_sid(flow.session, form))
+    call = flow.find(form)
     if call is None or call.status != "answered":
         return flow.goodbye("Goodbye.") if call is None else current(flow, call)
     digits = (form.get("Digits") or "").strip()

@@ -110,9 +110,11 @@ def record(redis: Redis, ref: str, leg_id: int, outcome: str, at: datetime | Non
     """
     at = at or utcnow()
     key = KEY.format(ref=ref)
-    try:
-        redis.zadd(key, {f"{leg_id}:{outcome}": at.timestamp()})
-        redis.expire(key, defaults.SATURATION_WINDOW_SECONDS * 2)
+    try:  # one round trip for both (a dialed step is on the call's hot path)
+        pipe = redis.pipeline(transaction=False)
+        pipe.zadd(key, {f"{leg_id}:{outcome}": at.timestamp()})
+        pipe.expire(key, defaults.SATURATION_WINDOW_SECONDS * 2)
+        pipe.execute()
     except RedisError as exc:
         log.warning("saturation not recorded for %s: %s", ref, exc)
 

@@ -12,6 +12,7 @@ again, so an office is never dialed twice and no target is skipped by accident.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,12 +42,27 @@ class Flow:
         self.vr = VoiceResponse()
         self.language: str | None = None
         """The caller's language (None: the default), once the call is known (``bind``)."""
+        self._languages: dict[int, str | None] = {}
+        """Subscriber id → language, read once per request (the steps bind the call several times)."""
 
     def bind(self, call: CallSession | None) -> CallSession | None:
         """Speak ``call``'s caller's language from now on (their subscriber row's)."""
         if call is not None and call.subscriber_id is not None:
-            subscriber = self.session.get(Subscriber, call.subscriber_id)
-            self.language = subscriber.language if subscriber is not None else None
+            if call.subscriber_id not in self._languages:
+                self._languages[call.subscriber_id] = self.session.scalar(LANGUAGE, {"id": call.subscriber_id})
+            self.language = self._languages[call.subscriber_id]
+        return call
+
+    def find(self, form: Mapping[str, str]) -> CallSession | None:
+        """The session holding the request's CallSid, bound (its caller's language read in the same query)."""
+        sid = call_sid(form)
+        row = self.session.execute(BY_SID_SPOKEN, {"sid": sid}).first() if sid else None
+        return self.bind(self.known(*row)) if row is not None else None
+
+    def known(self, call: CallSession, language: str | None) -> CallSession:
+        """``call``, its caller's ``language`` read along with it (so ``bind`` needs no query)."""
+        if call.subscriber_id is not None:
+            self._languages[call.subscriber_id] = language
         return call
 
     def say(self, text: str, into: Any = None, **values: Any) -> None:
@@ -80,9 +96,21 @@ class Flow:
         return self.services.url(path)
 
     def goodbye(self, text: str, **values: Any) -> str:
+        """Say ``text`` and hang up; said alone (a constant reply), rendered once per voice and text."""
+        if not values and not self.vr.verbs:
+            return _goodbye_alone(self.voice(), languages.translate(self.language, text))
         self.say(text, **values)
         self.vr.hangup()
         return str(self.vr)
+
+
+@functools.lru_cache(maxsize=256)
+def _goodbye_alone(voice: tuple[str, str], spoken: str) -> str:
+    """The TwiML of ``spoken`` said in ``voice`` (name, language), then a hang-up: the same for every caller."""
+    vr = VoiceResponse()
+    vr.say(spoken, voice=voice[0], language=voice[1])
+    vr.hangup()
+    return str(vr)
 
 
 SID_LENGTH = 64
@@ -97,9 +125,12 @@ def call_sid(form: Mapping[str, str]) -> str:
 # Built once (every step reads a session and its legs): building a statement and its cache key
 # costs more per request than running it.
 BY_SID = select(CallSession).where(CallSession.call_sid == bindparam("sid"))
-ANSWERING = select(CallSession).where(or_(CallSession.token == bindparam("token"),
-                                         CallSession.call_sid == bindparam("sid")))
-"""The session the answer URL names, and any session already holding the CallSid: one round trip."""
+_SPOKEN = select(CallSession, Subscriber.language).outerjoin(Subscriber, Subscriber.id == CallSession.subscriber_id)
+BY_SID_SPOKEN = _SPOKEN.where(CallSession.call_sid == bindparam("sid"))
+"""The session holding a CallSid and its caller's language: one round trip for both."""
+ANSWERING = _SPOKEN.where(or_(CallSession.token == bindparam("token"), CallSession.call_sid == bindparam("sid")))
+"""The session the answer URL names, and any session already holding the CallSid (with their language)."""
+LANGUAGE = select(Subscriber.language).where(Subscriber.id == bindparam("id"))
 LEG = select(CallLeg).where(CallLeg.session_id == bindparam("session_id"), CallLeg.position == bindparam("position"),
                             CallLeg.attempt == 1)
 
@@ -115,14 +146,16 @@ def answer(flow: Flow, form: Mapping[str, str], token: str) -> str:
     A CallSid already bound to another session (a replayed or forged webhook) answers nothing here.
     """
     sid = call_sid(form)
-    found = flow.session.scalars(ANSWERING, {"token": token, "sid": sid}).all() if token and sid else []
+    found = [flow.known(*row) for row in flow.session.execute(ANSWERING, {"token": token, "sid": sid})] \
+        if token and sid else []
     call = next((c for c in found if c.token == token), None)
     if call is None or (call.call_sid and call.call_sid != sid) or any(c is not call for c in found):
         return flow.goodbye("Sorry, this call has expired. Goodbye.")
     flow.bind(call)
     late = sessions.placed_after_all(call)  # our request timed out, yet Twilio placed the call
+    allowed = compliance.may_message(flow.session, call.phone)  # before any change: no flush of its own
     call.call_sid = sid
-    if not compliance.may_message(flow.session, call.phone):
+    if not allowed:
         call.status = "canceled"
         return flow.goodbye("Goodbye.")
     if call.status == "confirmed":
@@ -151,7 +184,7 @@ def intro(flow: Flow, call: CallSession) -> str:
 
 
 def connect(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
-    call = flow.bind(by_sid(flow.session, form))
+    call = flow.find(form)
     if call is None:
         return flow.goodbye("Sorry, we lost track of this call. Goodbye.")
     digits = (form.get("Digits") or "").strip()
@@ -202,10 +235,8 @@ def current(flow: Flow, call: CallSession) -> str:
     if position >= len(call.targets):
         return finish(flow, call)
     leg = _leg(flow.session, call, position)
-    if leg is not None and leg.outcome == "dialing":
-        return dial(flow, call, position)
-    if position == 0:
-        return dial(flow, call, 0)
+    if (leg is not None and leg.outcome == "dialing") or position == 0:
+        return dial(flow, call, position, leg)
     return between(flow, call, position)
 
 
@@ -213,11 +244,10 @@ def _leg(session: Session, call: CallSession, position: int) -> CallLeg | None:
     return session.scalar(LEG, {"session_id": call.id, "position": position})
 
 
-def dial(flow: Flow, call: CallSession, position: int) -> str:
-    """Connect the caller to target ``position`` (recording the leg once)."""
+def dial(flow: Flow, call: CallSession, position: int, leg: CallLeg | None) -> str:
+    """Connect the caller to target ``position`` (recording its ``leg`` unless there is one: the caller read it)."""
     target = call.targets[position]
     spoken = lookup.Target.of(target).spoken
-    leg = _leg(flow.session, call, position)
     if leg is None:
         flow.session.add(CallLeg(session_id=call.id, position=position, kind=target["kind"], ref=target["ref"],
                                  label=lookup.Target.of(target).label, number=target["phone"]))
@@ -250,11 +280,11 @@ def between(flow: Flow, call: CallSession, position: int) -> str:
 
 
 def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
-    call = flow.bind(by_sid(flow.session, form))
+    call = flow.find(form)
     if call is None or call.status != "confirmed":
         return flow.goodbye("This call has ended. Goodbye.")
     position = _position(arg)
-    if position != call.position or _leg(flow.session, call, position) is not None:
+    if position != call.position or (leg := _leg(flow.session, call, position)) is not None:
         return current(flow, call)  # a repeated request: answer with where the call is now
     digits = (form.get("Digits") or "").strip()
     if digits == "#":
@@ -266,12 +296,12 @@ def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
                                  outcome="skipped", ended_at=utcnow()))
         call.position = position + 1
         return current(flow, call)
-    return dial(flow, call, position)
+    return dial(flow, call, position, leg)
 
 
 def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     """The Dial to target ``leg`` ended: record it once, move on once."""
-    call = flow.bind(by_sid(flow.session, form))
+    call = flow.find(form)
     if call is None:
         return flow.goodbye("Goodbye.")
     position = _position(arg)
@@ -296,7 +326,7 @@ def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
         flow.say("That line was busy. Let's try {spoken}." if busy else "That line didn't answer. Let's try {spoken}.",
                  spoken=lookup.Target.of(fresh).spoken)
         if flow.settings.call_busy_fallback == "auto":
-            return dial(flow, call, call.position)
+            return dial(flow, call, call.position, None)
     return current(flow, call)
 
 

@@ -26,8 +26,15 @@ def run(module: str, workers: str, threads: str, database_url: str = "") -> list
     env = {**os.environ, "BENCH_WORKERS": workers, "BENCH_THREADS": threads, "PYTHONUNBUFFERED": "1"}
     if database_url:
         env["BENCH_DATABASE_URL"] = database_url
-    done = subprocess.run([sys.executable, "-m", f"benchmarks.{module}"], cwd=ROOT, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
     return done.stdout.splitlines()
 
 
@@ -42,8 +49,9 @@ def main(argv: list[str]) -> None:
             else:
                 lines = run(module, workers, threads)
             print(f"=== {setting} {module} {backend} (load average {load:.1f} at start)", flush=True)
-            print("\n".join(line for line in lines if "req/s" in line or "ratios" in line or "Error" in line),
-                  flush=True)
+            print(
+                "\n".join(line for line in lines if "req/s" in line or "ratios" in line or "Error" in line), flush=True
+            )
 
 
 if __name__ == "__main__":

@@ -31,15 +31,27 @@ BASE = "http://127.0.0.1:5000"
 def app_for(db_url: str) -> Any:
     from app import create_app
 
-    return create_app({
-        "DATABASE_URL": db_url, "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
-        "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_PHONE_NUMBER": bench_voice.SERVICE, "PUBLIC_BASE_URL": BASE,
-        "QUIET_HOURS": "off", "CALL_OFFICE_HOURS": "off", "FOLLOWUP_DELAY_SECONDS": "86400",
-    })
+    return create_app(
+        {
+            "DATABASE_URL": db_url,
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_PHONE_NUMBER": bench_voice.SERVICE,
+            "PUBLIC_BASE_URL": BASE,
+            "QUIET_HOURS": "off",
+            "CALL_OFFICE_HOURS": "off",
+            "FOLLOWUP_DELAY_SECONDS": "86400",
+        }
+    )
 
 
-def measure(app: Any, workload: bench_voice.Workload, requests: int, top: int, sql: bool = False,
-            ) -> tuple[float, float]:
+def measure(
+    app: Any,
+    workload: bench_voice.Workload,
+    requests: int,
+    top: int,
+    sql: bool = False,
+) -> tuple[float, float]:
     """Python calls and SQL statements per request over ``requests`` requests (after a warm-up of 12)."""
     client = app.test_client()
     engine = app.extensions["actionline"].db.engine

@@ -34,8 +34,8 @@ from sms.targets import importer
 from tests.conftest import BASE_URL, SERVICE_NUMBER, TOKEN, Phone, _reset_database, signed_post
 from tests.support.broadcasts import broadcast_status, start_broadcast, statuses
 from tests.support.calls import Caller, dialed, legislator_rows, legs, path_of, zip_rows
-from tests.support.geocoder import FakeCensus, stored_text
 from tests.support.faults import Workers, wait_for
+from tests.support.geocoder import FakeCensus, stored_text
 
 slow = pytest.mark.slow
 RECIPIENTS = 40

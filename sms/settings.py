@@ -213,14 +213,25 @@ def _call_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
     }
 
 
+def _schedule(name: str, value: str) -> str:
+    """A data refresh's schedule: off or daily."""
+    value = value.lower()
+    if value not in ("off", "daily"):
+        raise ConfigError(f"{name} must be off or daily, not {value!r}")
+    return value
+
+
+def _http_url(name: str, value: str) -> str:
+    """A data source's URL: http:// or https://."""
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https://, not {value!r}")
+    return value
+
+
 def _data_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[str, object]:
     """DATA_REFRESH, CONGRESS_DATA_* and STATE_DATA_* (see sms.targets.refresh, sms.targets.state_refresh)."""
-    refresh = get("DATA_REFRESH", "off").lower()
-    if refresh not in ("off", "daily"):
-        raise ConfigError(f"DATA_REFRESH must be off or daily, not {refresh!r}")
-    url = get("CONGRESS_DATA_URL", defaults.CONGRESS_DATA_URL)
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"CONGRESS_DATA_URL must start with http:// or https://, not {url!r}")
+    refresh = _schedule("DATA_REFRESH", get("DATA_REFRESH", "off"))
+    url = _http_url("CONGRESS_DATA_URL", get("CONGRESS_DATA_URL", defaults.CONGRESS_DATA_URL))
     max_drop = _int(env, "DATA_REFRESH_MAX_DROP", defaults.DATA_REFRESH_MAX_DROP)
     if max_drop > 100:
         raise ConfigError(f"DATA_REFRESH_MAX_DROP is a percentage (0-100), not {max_drop}")
@@ -237,12 +248,8 @@ def _data_settings(env: Mapping[str, object], get: Callable[..., str]) -> dict[s
     if timeout > defaults.GEOCODER_TIMEOUT_MAX:
         raise ConfigError(f"GEOCODER_TIMEOUT must be at most {defaults.GEOCODER_TIMEOUT_MAX:g} seconds (the texter's "
                           f"reply waits on it, and Twilio gives up after 15), not {timeout:g}")
-    state_refresh = get("STATE_DATA_REFRESH", "off").lower()
-    if state_refresh not in ("off", "daily"):
-        raise ConfigError(f"STATE_DATA_REFRESH must be off or daily, not {state_refresh!r}")
-    state_url = get("STATE_DATA_URL", defaults.STATE_DATA_URL)
-    if not state_url.startswith(("http://", "https://")):
-        raise ConfigError(f"STATE_DATA_URL must start with http:// or https://, not {state_url!r}")
+    state_refresh = _schedule("STATE_DATA_REFRESH", get("STATE_DATA_REFRESH", "off"))
+    state_url = _http_url("STATE_DATA_URL", get("STATE_DATA_URL", defaults.STATE_DATA_URL))
     return {"data_refresh": refresh, "congress_data_url": url, "data_refresh_max_drop": max_drop,
             "state_data_refresh": state_refresh, "state_data_url": state_url,
             "targets_verified_since": verified_since,

@@ -48,7 +48,7 @@ chromium: ## install Debian's chromium if it is missing (root, or passwordless s
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium </dev/null >/dev/null; }
 
 test: setup redis chromium ## set up and run the whole test suite
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist worksteal
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check .

@@ -238,3 +238,25 @@ def run_jobs(svc: services.Services):  # noqa: ANN201
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+WHOLE_SYSTEM_MODULES = frozenset({
+    "tests/system/test_load.py", "tests/system/test_dependency_faults.py", "tests/system/test_broadcast_faults.py",
+    "tests/system/test_event_faults.py", "tests/system/test_multiprocess.py", "tests/system/test_worker_replay.py",
+    "tests/test_production_config.py",
+})
+"""Tests that run real servers and workers (gunicorn, worker.py, redis-server, PostgreSQL) and wait on them."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) the whole-system tests take turns on one worker.
+
+    Two of them at once (the load test's 200 texts/s beside a broadcast that must resume after a
+    fault) starve each other's worker processes on a small machine; the other tests run beside them.
+    """
+    missing = sorted(m for m in WHOLE_SYSTEM_MODULES if not (ROOT / m).exists())
+    if missing:
+        raise pytest.UsageError(f"WHOLE_SYSTEM_MODULES names files that do not exist: {', '.join(missing)}")
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in WHOLE_SYSTEM_MODULES:
+            item.add_marker(pytest.mark.xdist_group("whole-system"))

@@ -138,7 +138,7 @@ def test_no_answer_is_retried_and_a_day_of_failures_is_given_up(client, svc, rec
     alice = Phone(client, ALICE)
     alice.text("MENU")
     alice.text("STOP")
-    receiver.delay = 1.0  # longer than the client waits
+    receiver.delay, receiver.status = 1.0, 503  # longer than the client waits (and no delivery, however late)
     now = utcnow()
     assert delivery.deliver_now(svc, now) == {"retry": 1}
     first = rows(svc, destination_id)[0]

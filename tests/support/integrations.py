@@ -84,14 +84,19 @@ class Receiver(_Server):
         return f"http://127.0.0.1:{self.port}/hook"
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        if self.delay:
-            time.sleep(self.delay)
-        if not webhooks.verify(self.secret, headers.get(webhooks.SIGNATURE_HEADER, ""), body):
-            with self.lock:
+        """Answer as set when the request arrived, after ``delay``: what a slow answer does never depends on
+        what the test changes while it sleeps (on a busy machine that may be before or after it wakes)."""
+        with self.lock:
+            delay = self.delay
+            signed = webhooks.verify(self.secret, headers.get(webhooks.SIGNATURE_HEADER, ""), body)
+            if not signed:
                 self.bad_signatures += 1
+            status = (self.script.pop(0) if self.script else self.status) if signed else 401
+        if delay:
+            time.sleep(delay)
+        if not signed:
             return 401, {}, b"bad signature"
         with self.lock:
-            status = self.script.pop(0) if self.script else self.status
             if 200 <= status < 300:
                 self.events.append(json.loads(body))
                 self.headers.append(headers)

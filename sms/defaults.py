@@ -72,6 +72,11 @@ SWEEP_INTERVAL_SECONDS = 30
 SWEEP_GRACE_SECONDS = 60
 """A due message is only re-enqueued once it has waited this long past its time."""
 
+SCHEDULE_AHEAD_SECONDS = 2 * SWEEP_INTERVAL_SECONDS
+"""A follow-up or LATER text due further ahead than this gets no RQ job when it is planned: the sweeper
+enqueues it when it comes this close. Redis then holds no job per texter for a day (a broadcast's
+replies plan tens of thousands), and the webhook that planned it skips the enqueue."""
+
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 """How long Redis remembers a job's idempotency key (SQL stays the source of truth)."""
 

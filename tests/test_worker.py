@@ -9,7 +9,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from sms import cron, tasks
+from sms import cron, defaults, tasks
 from sms.errors import TransportError
 from sms.messaging import outbound
 from sms.store import ConsentEvent, Message, Subscriber, utcnow
@@ -26,14 +26,46 @@ def known(phone):
     return phone
 
 
-def test_first_keyword_plans_one_durable_followup_and_schedules_it(known, svc):
+def scheduled_jobs(svc) -> list[str]:
+    return ScheduledJobRegistry("default", connection=svc.redis).get_job_ids()
+
+
+def test_first_keyword_plans_one_durable_followup_that_the_sweeper_schedules_when_near(known, svc):
     known.text("CHOKEHOLD")
     known.text("DEFUND")
     (message,) = followups(svc)
     assert message.status == "scheduled" and message.phone == "+16175550123"
     assert "CHOKEHOLD" in message.body and "STOP" in message.body
     assert timedelta(minutes=59) < message.send_at - utcnow() <= timedelta(hours=1)
-    assert f"deliver-{message.id}" in ScheduledJobRegistry("default", connection=svc.redis).get_job_ids()
+    assert scheduled_jobs(svc) == []  # an hour ahead: the row is the promise, Redis holds no job yet
+    assert outbound.sweep(svc, now=message.send_at - timedelta(minutes=10))["ahead"] == 0
+    near = message.send_at - timedelta(seconds=defaults.SCHEDULE_AHEAD_SECONDS - 1)
+    assert outbound.sweep(svc, now=near)["ahead"] == 1
+    assert scheduled_jobs(svc) == [f"deliver-{message.id}"]
+    assert outbound.sweep(svc, now=near)["ahead"] == 1  # enqueued again: the job id keeps it one job
+    assert scheduled_jobs(svc) == [f"deliver-{message.id}"]
+    assert outbound.sweep(svc, now=message.send_at)["ahead"] == 0  # due: the requeue after the grace's
+
+
+@pytest.fixture
+def soon(config):
+    config["FOLLOWUP_DELAY_SECONDS"] = str(defaults.SCHEDULE_AHEAD_SECONDS // 2)
+
+
+def test_a_followup_due_within_the_sweepers_window_is_scheduled_at_once(soon, known, svc):
+    known.text("CHOKEHOLD")
+    (message,) = followups(svc)
+    assert scheduled_jobs(svc) == [f"deliver-{message.id}"]
+
+
+def test_later_is_left_to_the_sweeper_until_near(known, svc):
+    known.text("CHOKEHOLD")
+    known.text("LATER")
+    with svc.db.session() as session:
+        later = session.scalars(select(Message).where(Message.kind == "later")).one()
+    assert f"deliver-{later.id}" not in scheduled_jobs(svc)
+    outbound.sweep(svc, now=later.send_at - timedelta(seconds=1))
+    assert f"deliver-{later.id}" in scheduled_jobs(svc)
 
 
 @pytest.fixture

@@ -489,4 +489,4 @@ def schedule_followup(turn: Turn, demand: DemandView) -> None:
     body = turn.text_of("followup", title=demand.title, keyword=demand.keyword)
     send_at = utcnow() + timedelta(seconds=turn.settings.followup_delay_seconds)
     message = outbound.plan(turn.session, turn.subscriber.id, turn.subscriber.phone, "followup", body, send_at)
-    turn.after_commit.append(lambda: outbound.enqueue_delivery(turn.services, message.id, send_at))
+    turn.after_commit.append(lambda: outbound.enqueue_when_near(turn.services, message.id, send_at))

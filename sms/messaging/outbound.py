@@ -42,6 +42,16 @@ def plan(session: Session, subscriber_id: int | None, phone: str, kind: str, bod
     return message
 
 
+SWEPT_AHEAD = ("followup", "later")
+"""Kinds of text planned far ahead, left to ``sweep`` until they are SCHEDULE_AHEAD_SECONDS from due."""
+
+
+def enqueue_when_near(services: Services, message_id: int, at: datetime) -> None:
+    """Enqueue a text of a SWEPT_AHEAD kind if it is due soon; a later one is enqueued by ``sweep``."""
+    if at - utcnow() <= timedelta(seconds=defaults.SCHEDULE_AHEAD_SECONDS):
+        enqueue_delivery(services, message_id, at)
+
+
 def enqueue_delivery(services: Services, message_id: int, at: datetime | None = None) -> None:
     """Nudge a worker to deliver ``message_id`` (at ``at``); the job id makes repeats harmless."""
 
@@ -128,11 +138,20 @@ def _failed(services: Services, session: Session, message: Message, exc: Transpo
 
 
 def sweep(services: Services, now: datetime | None = None) -> dict[str, int]:
-    """Re-enqueue due messages Redis forgot and settle sends whose outcome was lost."""
+    """Enqueue the texts planned far ahead that are now near, re-enqueue due messages Redis forgot
+    and settle sends whose outcome was lost."""
     now = now or utcnow()
-    counts = {"requeued": 0, "settled": 0, "reset": 0, "unknown": 0}
+    counts = {"ahead": 0, "requeued": 0, "settled": 0, "reset": 0, "unknown": 0}
     grace = now - timedelta(seconds=defaults.SWEEP_GRACE_SECONDS)
     with services.db.session() as session:
+        near = session.execute(
+            select(Message.id, Message.send_at).where(
+                Message.status == "scheduled", Message.kind.in_(SWEPT_AHEAD), Message.send_at > now,
+                Message.send_at <= now + timedelta(seconds=defaults.SCHEDULE_AHEAD_SECONDS)).limit(5000)
+        ).all()
+        for message_id, send_at in near:  # due within the window, possibly enqueued already: the job id dedupes
+            enqueue_delivery(services, message_id, send_at)
+            counts["ahead"] += 1
         due = session.scalars(
             select(Message.id).where(Message.status == "scheduled", Message.send_at <= grace).limit(5000)
         ).all()

@@ -42,7 +42,7 @@ def later(turn: Turn, _rest: str = "", now: datetime | None = None) -> None:
     body = turn.text_of("followup", title=demand.title, keyword=demand.keyword)
     message = outbound.plan(turn.session, turn.subscriber.id, turn.subscriber.phone, "later", body, send_at)
     if turn.services is not None:
-        turn.after_commit.append(lambda: outbound.enqueue_delivery(turn.services, message.id, send_at))
+        turn.after_commit.append(lambda: outbound.enqueue_when_near(turn.services, message.id, send_at))
     local = send_at.astimezone(compliance.subscriber_zone(turn.subscriber))
     turn.say(turn.t("OK, we'll text you again about {keyword} around {time} your time. Reply STOP to opt out.",
                     keyword=demand.keyword, time=f"{local:%-I%p}"))

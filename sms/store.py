@@ -31,6 +31,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from sms import sqlite_writers
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -299,10 +301,8 @@ def make_engine(url: str, **options: Any) -> Engine:
     """
     options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        from sms.sqlite_writers import QueuedWriterConnection
-
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False,
-                                            "factory": QueuedWriterConnection})
+                                            "factory": sqlite_writers.QueuedWriterConnection})
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -319,6 +319,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={sqlite_writers.WAL_BACKSTOP_PAGES}")  # checkpoints: sqlite_writers
     cursor.close()
 
 

@@ -125,3 +125,30 @@ def test_another_process_holding_the_turn_makes_our_writer_wait(db: Database, tm
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_commits_checkpoint_the_wal_every_n_writes_after_giving_the_turn_back(db: Database, monkeypatch) -> None:
+    monkeypatch.setattr(sqlite_writers, "CHECKPOINT_EVERY", 3)
+    queue = sqlite_writers.queue_for(str(db.engine.url.database))
+    seen: list[bool] = []
+    checkpoint = sqlite_writers.QueuedWriterConnection.checkpoint
+
+    def spy(self) -> None:
+        seen.append(queue._turn.locked())  # the writer's turn, free while the WAL is copied
+        checkpoint(self)
+
+    monkeypatch.setattr(sqlite_writers.QueuedWriterConnection, "checkpoint", spy)
+    queue._writes = 0
+    for value in range(7):
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": str(value)})
+    with db.engine.connect() as conn:  # a read commits nothing and counts for nothing
+        conn.execute(text("SELECT count(*) FROM t")).scalar_one()
+        conn.commit()
+    assert seen == [False, False]
+
+
+def test_sqlites_own_checkpoint_waits_for_the_backstop(db: Database) -> None:
+    with db.engine.connect() as conn:
+        pages = conn.execute(text("PRAGMA wal_autocheckpoint")).scalar_one()
+    assert pages == sqlite_writers.WAL_BACKSTOP_PAGES

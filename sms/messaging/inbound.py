@@ -18,7 +18,7 @@ from sqlalchemy import Insert, Select, bindparam, exists, insert, inspect, selec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from sms import ratelimit
+from sms import core_writes, ratelimit
 from sms.errors import InvalidNumber
 from sms.messaging import budget, catalogue, compliance, conversation, encoding, languages, subscribers, unkept
 from sms.services import Services
@@ -169,6 +169,7 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
     turn.replies = [encoding.gsm_safe(text) for text in turn.replies]
     _write_inbound(session, inbound)  # a duplicate SID in a race fails here
     _write_replies(session, turn, inbound)
+    core_writes.write_session(session)  # the rest of the turn's rows, without the unit of work
     return turn
 
 

@@ -19,15 +19,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Insert, Update, bindparam, insert, inspect, update
+from sqlalchemy import Column, Executable, Insert, Update, bindparam, insert, inspect, update
 from sqlalchemy.orm import Mapper, Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
 
 
+_LATER = "core_writes.later"
+
+
+def later(session: Session, statement: Executable, params: dict[str, Any]) -> None:
+    """Send ``statement`` with the session's other writes (``write_session``, or else at its commit).
+
+    For writes that need no object, such as ``times = times + 1``: on SQLite the write lock is then
+    taken at the end of the turn, not where the feature decided to write.
+    """
+    session.connection()  # in a transaction, so a rollback (``forget_later``) drops it
+    session.info.setdefault(_LATER, []).append((statement, params))
+
+
 def write_session(session: Session) -> int:
-    """Write the new and changed objects of ``session`` that Core can write; return how many."""
+    """Write the new and changed objects of ``session`` that Core can write, then the ``later``
+    statements; return how many objects."""
     connection = None
     written = 0
     for state in _pending_then_dirty(session):
@@ -37,7 +51,19 @@ def write_session(session: Session) -> int:
         connection = connection or session.connection()
         done = _insert(connection, state, obj) if state.key is None else _update(connection, state, obj)
         written += done
+    send_later(session)
     return written
+
+
+def send_later(session: Session, *_: Any) -> None:
+    """Send the ``later`` statements now (also the session's ``before_commit`` hook: ``store.Database``)."""
+    for statement, params in session.info.pop(_LATER, ()):
+        session.execute(statement, params)
+
+
+def forget_later(session: Session, *_: Any) -> None:
+    """A rolled-back turn's ``later`` statements go with it (the session's ``after_soft_rollback`` hook)."""
+    session.info.pop(_LATER, None)
 
 
 def _pending_then_dirty(session: Session) -> list[InstanceState]:

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from sms import sqlite_writers
+from sms import core_writes, sqlite_writers
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -270,6 +270,8 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_options)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessionmaker, "before_commit", core_writes.send_later)
+        event.listen(self.sessionmaker, "after_soft_rollback", core_writes.forget_later)
 
     def session(self) -> Session:
         return self.sessionmaker()

@@ -125,3 +125,41 @@ def test_a_scheduled_message_keeps_the_models_defaults(svc, subscriber_id):
         stored = session.get(Message, planned.id)
         assert (stored.attempts, stored.media_count, stored.send_at, stored.twilio_sid) == (0, 0, send_at, None)
         assert stored.created_at == planned.created_at
+
+
+def test_later_statements_go_with_the_commit_even_without_write_session(svc, subscriber_id):
+    bump = Subscriber.__table__.update().values(tier="urgent")
+    with svc.db.session() as session:
+        core_writes.later(session, bump, {})
+        session.commit()
+    with svc.db.session() as session:
+        assert session.get(Subscriber, subscriber_id).tier == "urgent"
+
+
+def test_later_statements_of_a_rolled_back_turn_are_dropped(svc, subscriber_id):
+    with svc.db.session() as session:
+        core_writes.later(session, Subscriber.__table__.update().values(tier="urgent"), {})
+        session.rollback()
+        session.commit()
+    with svc.db.session() as session:
+        assert session.get(Subscriber, subscriber_id).tier == "normal"
+
+
+def test_an_interest_texted_from_two_sessions_at_once_counts_both(svc, subscriber_id):
+    from sms.messaging import subscribers
+
+    with svc.db.session() as session:
+        session.add(Interest(subscriber_id=subscriber_id, keyword="QI"))
+        session.commit()
+    first, second = svc.db.session(), svc.db.session()
+    try:
+        for session in (first, second):  # both read the interest before either writes
+            owner = session.get(Subscriber, subscriber_id)
+            assert subscribers.record_interest(session, owner, "QI") == (False, False)
+        first.commit()
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    with svc.db.session() as session:
+        assert session.scalar(select(Interest.times)) == 3

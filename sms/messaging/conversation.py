@@ -145,6 +145,8 @@ class Turn:
     replies: list[str] = field(default_factory=list)
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
     services: Any = None
+    interests: frozenset[str] | None = None
+    """Keywords the texter had texted before this turn, read with them (None: ask the database)."""
     _classified: tuple[str, Any, intent.Verdict] | None = field(default=None, repr=False, compare=False)
     """The last ``intent.classify`` of this turn: (body, the catalogue's causes, verdict)."""
 
@@ -470,7 +472,8 @@ def _pick_from_menu(turn: Turn, number: int) -> bool:
 
 def send_item(turn: Turn, item: DemandView | CampaignView) -> None:
     """Reply with a demand or campaign and remember the interest."""
-    _, first_interest = subscribers.record_interest(turn.session, turn.subscriber, item.keyword, turn.is_new)
+    _, first_interest = subscribers.record_interest(turn.session, turn.subscriber, item.keyword, turn.is_new,
+                                                    known=turn.interests)
     if isinstance(item, DemandView):
         turn.subscriber.last_demand = item.keyword
         if first_interest and item.followup and turn.services is not None:

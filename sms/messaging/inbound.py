@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy import Insert, Select, bindparam, exists, insert, inspect, select
+from sqlalchemy import Insert, Select, bindparam, exists, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -22,7 +22,7 @@ from sms import core_writes, ratelimit
 from sms.errors import InvalidNumber
 from sms.messaging import budget, catalogue, compliance, conversation, encoding, languages, subscribers, unkept
 from sms.services import Services
-from sms.store import CatalogueText, Conversation, Message, Subscriber, utcnow
+from sms.store import CatalogueText, Conversation, Interest, Message, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1600
@@ -101,13 +101,17 @@ class _Known:
     conversation: Conversation | None
     catalogue_version: str | None
     duplicate: bool
+    interests: frozenset[str] | None = None
+    """The keywords the texter has texted before (None: not read)."""
 
 
 @functools.cache
 def _load_statement() -> Select:
     """Built once: building the expression and its cache key cost more per text than running it."""
+    keywords = (select(func.aggregate_strings(Interest.keyword, " ")).where(Interest.subscriber_id == Subscriber.id)
+                .correlate(Subscriber).scalar_subquery())
     return (select(CatalogueText.text, Subscriber, Conversation,
-                   exists().where(Message.twilio_sid == bindparam("sid")))
+                   exists().where(Message.twilio_sid == bindparam("sid")), keywords)
             .select_from(CatalogueText)
             .outerjoin(Subscriber, Subscriber.phone == bindparam("phone"))
             .outerjoin(Conversation, Conversation.subscriber_id == Subscriber.id)
@@ -124,9 +128,10 @@ def _load(session: Session, phone: str, sid: str) -> _Known:
         subscriber = subscribers.find(session, phone)
         state = session.get(Conversation, subscriber.id) if subscriber else None
         return _Known(subscriber, state, None, _replies_to(session, sid) is not None)
-    version, subscriber, state, duplicate = row
+    version, subscriber, state, duplicate, keywords = row
     # A new number has no messages yet: its duplicate check is the unique SID at the inbound insert.
-    return _Known(subscriber, state, version or "", bool(duplicate) and subscriber is not None)
+    interests = frozenset((keywords or "").split()) if subscriber is not None else None
+    return _Known(subscriber, state, version or "", bool(duplicate) and subscriber is not None, interests)
 
 
 def _answer(services: Services, session: Session, sms: InboundSms, phone: str, known: _Known) -> conversation.Turn:
@@ -153,6 +158,7 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
         session=session, settings=services.settings, catalogue=snapshot,
         subscriber=subscriber, conversation=state, body=sms.body, is_new=is_new,
         media_count=sms.media_count, opt_out_type=sms.opt_out_type, inbound=inbound, services=services,
+        interests=known.interests if known.subscriber is not None else None,
     )
     if is_new and not conversation.opts_out(turn):  # the opt-in comes first: a CRM hears of the join, then the rest
         compliance.record_first_consent(session, subscriber, catalogue.keyword_key(sms.body)[:40] or None)

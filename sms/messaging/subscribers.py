@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Insert, delete, select, update
+from sqlalchemy import Insert, Select, Update, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from sms import core_writes
 from sms.errors import InvalidNumber
 from sms.store import Conversation, Interest, Message, OptOutReview, Subscriber, utcnow
 
@@ -104,27 +105,42 @@ log); filled by ``sms.features.install``."""
 
 
 def record_interest(session: Session, subscriber: Subscriber, keyword: str,
-                    new_subscriber: bool = False) -> tuple[bool, bool]:
+                    new_subscriber: bool = False, known: frozenset[str] | None = None) -> tuple[bool, bool]:
     """Remember that ``subscriber`` texted ``keyword``.
 
-    Returns (first time for this keyword, first interest of any kind). One read of the
-    subscriber's few interests, without autoflush, so SQLite's write lock is not taken yet;
-    none for a ``new_subscriber``, who has no stored interests.
+    Returns (first time for this keyword, first interest of any kind). ``known``: the keywords
+    already stored, read with the texter (``sms.messaging.inbound``); else one read of them, without
+    autoflush, so SQLite's write lock is not taken yet; none for a ``new_subscriber``, who has none.
+    A stored interest is counted by ``times = times + 1`` sent with the turn's other writes.
     """
-    pending = [i for i in session.new if isinstance(i, Interest) and i.subscriber_id == subscriber.id]
-    with session.no_autoflush:
-        stored = [] if new_subscriber else session.scalars(
-            select(Interest).where(Interest.subscriber_id == subscriber.id)).all()
-    interests = [*stored, *pending]
-    interest = next((i for i in interests if i.keyword == keyword), None)
-    if interest is None:
-        session.add(Interest(subscriber_id=subscriber.id, keyword=keyword))
-        for hook in INTEREST_HOOKS:
-            hook(session, subscriber, keyword)
-        return True, not interests
-    interest.times += 1
-    interest.last_at = utcnow()
-    return False, False
+    pending = {i.keyword: i for i in session.new if isinstance(i, Interest) and i.subscriber_id == subscriber.id}
+    if known is None and not new_subscriber:
+        with session.no_autoflush:
+            known = frozenset(session.scalars(_stored_keywords(), {"subscriber_id": subscriber.id}))
+    stored = known or frozenset()
+    if keyword in stored:
+        core_writes.later(session, _count_interest(), {"who": subscriber.id, "which": keyword, "now": utcnow()})
+        return False, False
+    if keyword in pending:  # added earlier in this turn, not stored yet
+        pending[keyword].times = (pending[keyword].times or 1) + 1
+        return False, False
+    session.add(Interest(subscriber_id=subscriber.id, keyword=keyword))
+    for hook in INTEREST_HOOKS:
+        hook(session, subscriber, keyword)
+    return True, not (stored or pending)
+
+
+@functools.cache
+def _stored_keywords() -> Select:
+    return select(Interest.keyword).where(Interest.subscriber_id == bindparam("subscriber_id"))
+
+
+@functools.cache
+def _count_interest() -> Update:
+    interests = Interest.__table__.c
+    return (update(Interest.__table__)
+            .where(interests.subscriber_id == bindparam("who"), interests.keyword == bindparam("which"))
+            .values(times=interests.times + 1, last_at=bindparam("now")))
 
 
 ERASERS: list[Callable[[Session, int], None]] = []

@@ -25,7 +25,6 @@ from sqlalchemy.orm.attributes import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
 
-
 _LATER = "core_writes.later"
 
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy import Insert, Select, bindparam, exists, func, insert, inspect, select
+from sqlalchemy import Insert, Select, bindparam, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from sms import core_writes, ratelimit
 from sms.errors import InvalidNumber
@@ -148,10 +148,9 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
     inbound = Message(
         subscriber_id=subscriber.id, direction="in", kind="inbound", phone=phone,
         body=unkept.stored_body(state.pending, sms.body),  # an address is never written, even by a crashed turn
-        media_count=sms.media_count, segments=0, twilio_sid=sms.sid, status="received", error_code=None,
-        attempts=0, in_reply_to_id=None, send_at=None, sent_at=None,
+        media_count=sms.media_count, segments=0, twilio_sid=sms.sid, status="received",
     )
-    session.add(inbound)  # pending like any row the turn touches (a bulk erase, a review); written last
+    session.add(inbound)  # pending like any row the turn touches (a bulk erase, a review); written at the end
     subscriber.last_active_at = utcnow()
     session.add(state)
     turn = conversation.Turn(
@@ -173,37 +172,9 @@ def _answer(services: Services, session: Session, sms: InboundSms, phone: str, k
     if is_new and not subscriber.opted_out and not limited and not sms.opt_out_type:
         turn.replies = _with_disclosure(turn)  # with OptOutType, Twilio has answered the keyword itself
     turn.replies = [encoding.gsm_safe(text) for text in turn.replies]
-    _write_inbound(session, inbound)  # a duplicate SID in a race fails here
+    core_writes.write_session(session)  # the inbound row first (a duplicate SID in a race fails here), then the rest
     _write_replies(session, turn, inbound)
-    core_writes.write_session(session)  # the rest of the turn's rows, without the unit of work
     return turn
-
-
-_COLUMNS = tuple(c.key for c in Message.__table__.columns if c.key != "id")
-
-
-@functools.cache
-def _insert_inbound() -> Insert:
-    return insert(Message.__table__).returning(Message.__table__.c.id)
-
-
-def _write_inbound(session: Session, inbound: Message) -> None:
-    """Insert the inbound row as it stands now.
-
-    ``inbound.body`` is what is stored: a step that must not keep the text (an address) replaced
-    it during the turn. One Core ``INSERT … RETURNING`` instead of a unit-of-work flush; the row
-    then stays in the session as persistent, so a review or anything else pointing at it gets its
-    id at the commit's flush. If the turn already flushed it (a bulk update of the texter's
-    messages autoflushes), the ORM owns the row and any later change to it.
-    """
-    if not inspect(inbound).pending:
-        return
-    session.expunge(inbound)
-    inbound.created_at = utcnow()
-    values = {key: getattr(inbound, key) for key in _COLUMNS}
-    inbound.id = session.connection().execute(_insert_inbound(), values).scalar_one()
-    make_transient_to_detached(inbound)
-    session.add(inbound)
 
 
 def _write_replies(session: Session, turn: conversation.Turn, inbound: Message) -> None:

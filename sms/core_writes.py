@@ -41,15 +41,16 @@ def later(session: Session, statement: Executable, params: dict[str, Any]) -> No
 def write_session(session: Session) -> int:
     """Write the new and changed objects of ``session`` that Core can write, then the ``later``
     statements; return how many objects."""
-    connection = None
+    new = sorted((inspect(obj) for obj in session.new), key=lambda state: state.insert_order)
+    dirty = [inspect(obj) for obj in session.dirty]
     written = 0
-    for state in _pending_then_dirty(session):
-        obj = state.obj()
-        if obj is None:
-            continue
-        connection = connection or session.connection()
-        done = _insert(connection, state, obj) if state.key is None else _update(connection, state, obj)
-        written += done
+    if new or dirty:
+        connection = session.connection()
+        for plan, objs in _by_insert_plan(new).items():  # the rows of one table and shape in one executemany
+            written += _insert(connection, session, plan, objs)
+        for state in dirty:
+            if not state.deleted and (obj := state.obj()) is not None:
+                written += _update(connection, state, obj)
     send_later(session)
     return written
 
@@ -65,13 +66,6 @@ def forget_later(session: Session, *_: Any) -> None:
     session.info.pop(_LATER, None)
 
 
-def _pending_then_dirty(session: Session) -> list[InstanceState]:
-    """New objects in the order they were added (as the flush inserts them), then changed ones."""
-    new = sorted((inspect(obj) for obj in session.new), key=lambda state: state.insert_order)
-    dirty = [inspect(obj) for obj in session.dirty]
-    return [*new, *(state for state in dirty if not state.deleted)]
-
-
 @dataclass(frozen=True)
 class _InsertPlan:
     statement: Insert
@@ -83,17 +77,29 @@ class _InsertPlan:
     """The autoincrement key to read back, if the object has none."""
 
 
-def _insert(connection: Any, state: InstanceState, obj: Any) -> int:
-    plan = _insert_plan(state.mapper, frozenset(key for key in state.dict if key in state.mapper.column_attrs))
-    if plan is None:
-        return 0
-    for key, make in plan.defaults:
-        setattr(obj, key, make())
-    result = connection.execute(plan.statement, {key: getattr(obj, key) for key in plan.keys})
+def _by_insert_plan(new: list[InstanceState]) -> dict[_InsertPlan, list[Any]]:
+    """New objects by the INSERT that writes them, each list in the order the objects were added."""
+    plans: dict[_InsertPlan, list[Any]] = {}
+    for state in new:
+        obj = state.obj()
+        given = frozenset(key for key in state.dict if key in state.mapper.column_attrs)
+        if obj is not None and (plan := _insert_plan(state.mapper, given)) is not None:
+            plans.setdefault(plan, []).append(obj)
+    return plans
+
+
+def _insert(connection: Any, session: Session, plan: _InsertPlan, objs: list[Any]) -> int:
+    for obj in objs:
+        for key, make in plan.defaults:
+            setattr(obj, key, make())
+    rows = [{key: getattr(obj, key) for key in plan.keys} for obj in objs]
+    result = connection.execute(plan.statement, rows[0] if len(rows) == 1 else rows)
     if plan.returns is not None:
-        setattr(obj, plan.returns, result.scalar_one())
-    _as_loaded(state.session, obj)
-    return 1
+        for obj, key in zip(objs, result.scalars().all(), strict=True):
+            setattr(obj, plan.returns, key)
+    for obj in objs:
+        _as_loaded(session, obj)
+    return len(objs)
 
 
 @functools.cache
@@ -123,7 +129,7 @@ def _insert_plan(mapper: Mapper, given: frozenset[str]) -> _InsertPlan | None:
     returns = None if key_name in given else key_name
     statement = insert(mapper.local_table).values({columns[k]: bindparam(k) for k in keys})
     if returns is not None:
-        statement = statement.returning(key_column)
+        statement = statement.returning(key_column, sort_by_parameter_order=True)
     return _InsertPlan(statement, tuple(keys), tuple(defaults), returns)
 
 

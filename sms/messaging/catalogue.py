@@ -7,6 +7,7 @@ snapshot, rebuilt only when the stored version changes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -596,8 +597,12 @@ _cache: dict[str, Catalogue] = {}
 _cache_lock = threading.Lock()
 
 
+@functools.cache
 def version_query() -> Select[tuple[str]]:
-    """The stored catalogue's version (a scalar subquery callers may fold into their own read)."""
+    """The stored catalogue's version (a scalar subquery callers may fold into their own read).
+
+    Built once: every step reading the catalogue asks it, and building it costs more than running it.
+    """
     return select(CatalogueText.text).where(CatalogueText.key == VERSION_KEY)
 
 

@@ -10,13 +10,14 @@ keyword itself: the webhook's ``OptOutType``) and ``twilio-21610`` (Twilio refus
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sms import defaults
@@ -122,8 +123,13 @@ def with_hint(replies: list[str], hint: str, segments: int = defaults.MAX_REPLY_
 
 def may_message(session: Session, phone: str) -> bool:
     """True unless the number is opted out. Read fresh from the database at send time."""
-    status = session.scalar(select(Subscriber.status).where(Subscriber.phone == phone))
-    return status != "opted_out"
+    return session.scalar(_status_statement(), {"phone": phone}) != "opted_out"
+
+
+@functools.cache
+def _status_statement() -> Select[tuple[str]]:
+    """A number's subscriber status, built once: every send and every answered call asks it."""
+    return select(Subscriber.status).where(Subscriber.phone == bindparam("phone"))
 
 
 def consent_history(session: Session, subscriber_id: int) -> list[ConsentEvent]:

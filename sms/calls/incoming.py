@@ -15,7 +15,7 @@ from sms.calls.commands import remember_place
 from sms.calls.models import CallSession
 from sms.calls.voice import Flow, call_sid, current
 from sms.errors import SmsError
-from sms.messaging import catalogue, languages, subscribers
+from sms.messaging import languages, subscribers
 from sms.store import Subscriber, utcnow
 from sms.targets import lookup
 
@@ -49,7 +49,7 @@ def _resume_callin(flow: Flow, call: CallSession, chosen: bool = False) -> str:
         return ask_district(flow, call)
     sub = flow.session.get(Subscriber, call.subscriber_id) if call.subscriber_id else None
     featured = flow.settings.call_featured_demand or (sub.last_demand if sub else "") or ""
-    cat = catalogue.current(flow.session)
+    cat = flow.stored_catalogue()
     demand = cat.demand(featured) if featured else None
     return voice.choose_demand(flow, call, (demand or cat.demands[0]).keyword)
 

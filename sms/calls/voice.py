@@ -44,6 +44,8 @@ class Flow:
         """The caller's language (None: the default), once the call is known (``bind``)."""
         self._languages: dict[int, str | None] = {}
         """Subscriber id → language, read once per request (the steps bind the call several times)."""
+        self.version: str | None = None
+        """The catalogue version read with the call (None: not read yet, ``catalogue.current`` asks)."""
 
     def bind(self, call: CallSession | None) -> CallSession | None:
         """Speak ``call``'s caller's language from now on (their subscriber row's)."""
@@ -54,15 +56,18 @@ class Flow:
         return call
 
     def find(self, form: Mapping[str, str]) -> CallSession | None:
-        """The session holding the request's CallSid, bound (its caller's language read in the same query)."""
+        """The session holding the request's CallSid, bound (its caller's language and the catalogue
+        version read in the same query)."""
         sid = call_sid(form)
         row = self.session.execute(BY_SID_SPOKEN, {"sid": sid}).first() if sid else None
         return self.bind(self.known(*row)) if row is not None else None
 
-    def known(self, call: CallSession, language: str | None) -> CallSession:
-        """``call``, its caller's ``language`` read along with it (so ``bind`` needs no query)."""
+    def known(self, call: CallSession, language: str | None, version: str | None) -> CallSession:
+        """``call``, its caller's ``language`` and the catalogue ``version`` read along with it (so
+        neither ``bind`` nor ``catalogue`` needs a query of its own)."""
         if call.subscriber_id is not None:
             self._languages[call.subscriber_id] = language
+        self.version = version
         return call
 
     def say(self, text: str, into: Any = None, **values: Any) -> None:
@@ -90,7 +95,12 @@ class Flow:
         return Gather(**options)
 
     def catalogue(self) -> catalogue.Catalogue:
-        return catalogue.current(self.session).localized(self.language)
+        """The stored catalogue in the caller's language."""
+        return self.stored_catalogue().localized(self.language)
+
+    def stored_catalogue(self) -> catalogue.Catalogue:
+        """The stored catalogue, by the version read with the call if it was (one query fewer)."""
+        return catalogue.current(self.session, self.version)
 
     def url(self, path: str) -> str:
         return self.services.url(path)
@@ -125,11 +135,13 @@ def call_sid(form: Mapping[str, str]) -> str:
 # Built once (every step reads a session and its legs): building a statement and its cache key
 # costs more per request than running it.
 BY_SID = select(CallSession).where(CallSession.call_sid == bindparam("sid"))
-_SPOKEN = select(CallSession, Subscriber.language).outerjoin(Subscriber, Subscriber.id == CallSession.subscriber_id)
+_SPOKEN = (select(CallSession, Subscriber.language, catalogue.version_query().scalar_subquery())
+           .outerjoin(Subscriber, Subscriber.id == CallSession.subscriber_id))
 BY_SID_SPOKEN = _SPOKEN.where(CallSession.call_sid == bindparam("sid"))
-"""The session holding a CallSid and its caller's language: one round trip for both."""
+"""The session holding a CallSid, its caller's language and the catalogue version: one round trip for all."""
 ANSWERING = _SPOKEN.where(or_(CallSession.token == bindparam("token"), CallSession.call_sid == bindparam("sid")))
-"""The session the answer URL names, and any session already holding the CallSid (with their language)."""
+"""The session the answer URL names, and any session already holding the CallSid (with their language
+and the catalogue version)."""
 LANGUAGE = select(Subscriber.language).where(Subscriber.id == bindparam("id"))
 LEG = select(CallLeg).where(CallLeg.session_id == bindparam("session_id"), CallLeg.position == bindparam("position"),
                             CallLeg.attempt == 1)
@@ -193,7 +205,7 @@ def connect(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
     if call.status != "answered":
         return flow.goodbye("This call has ended. Goodbye.")
     if digits == "2" and call.direction == "callin":
-        demands = catalogue.current(flow.session).demands
+        demands = flow.stored_catalogue().demands
         keywords = [d.keyword for d in demands]
         index = keywords.index(call.demand) + 1 if call.demand in keywords else 0
         return choose_demand(flow, call, demands[index % len(demands)].keyword)
@@ -205,7 +217,7 @@ def connect(flow: Flow, form: Mapping[str, str], _arg: str = "") -> str:
 
 def choose_demand(flow: Flow, call: CallSession, keyword: str) -> str:
     """Plan the offices for ``keyword`` (a call-in choosing or switching demand), then the intro."""
-    demand = catalogue.current(flow.session).demand(keyword)
+    demand = flow.stored_catalogue().demand(keyword)
     seats = [(s, int(d)) for s, d in call.seats]
     plan = sessions.plan(flow.session, flow.settings, demand, seats[0][0] if seats else None, seats,
                          zip_code=call.zip)

@@ -253,7 +253,14 @@ def current(flow: Flow, call: CallSession) -> str:
 
 
 def _leg(session: Session, call: CallSession, position: int) -> CallLeg | None:
-    return session.scalar(LEG, {"session_id": call.id, "position": position})
+    """Leg ``position`` of ``call``, read without flushing the step's changes first.
+
+    Nothing pending can change what it finds: a leg is written at once (``_write_leg``), and a
+    leg read earlier is the same object again. The step's changes are written at its end
+    (``steps.write_changes``), not by an autoflush here.
+    """
+    with session.no_autoflush:
+        return session.scalar(LEG, {"session_id": call.id, "position": position})
 
 
 @functools.cache

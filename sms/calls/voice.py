@@ -13,11 +13,12 @@ again, so an office is never dialed twice and no target is skipped by accident.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from sqlalchemy import Insert, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from sms import defaults
@@ -111,7 +112,49 @@ class Flow:
             return _goodbye_alone(self.voice(), languages.translate(self.language, text))
         self.say(text, **values)
         self.vr.hangup()
-        return str(self.vr)
+        return self.render()
+
+    def render(self) -> str:
+        """The TwiML built so far, as text (rendered once per distinct document, see ``_Document``)."""
+        try:
+            return _render(_Document(self.vr))
+        except TypeError:  # an unhashable attribute or text (Action Line's verbs have none): rendered as is
+            return str(self.vr)
+
+
+class _Document:
+    """A TwiML tree compared by its content: the same verbs, attributes and text render the same XML.
+
+    Most replies repeat (the same intro, the same office dialed for every caller of a demand), and
+    ElementTree's serialisation cost more than the rest of building them.
+    """
+
+    __slots__ = ("key", "tree")
+
+    def __init__(self, tree: TwiML) -> None:
+        self.tree, self.key = tree, _content(tree)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Document) and self.key == other.key
+
+
+def _content(verb: TwiML | str) -> Hashable:
+    """Everything ``TwiML.xml`` reads from ``verb``: its name, attributes, text and children, in order.
+
+    An attribute's type is part of it: ``True`` renders "true" where ``1`` renders "1".
+    """
+    if isinstance(verb, str):
+        return verb
+    attrs = tuple((name, type(value), value) for name, value in sorted(verb.attrs.items()))
+    return verb.name, attrs, verb.value, tuple(_content(v) for v in verb.verbs)
+
+
+@functools.lru_cache(maxsize=1024)
+def _render(document: _Document) -> str:
+    return str(document.tree)
 
 
 @functools.lru_cache(maxsize=256)
@@ -302,7 +345,7 @@ def dial(flow: Flow, call: CallSession, position: int, leg: CallLeg | None) -> s
                      action=flow.url(f"/voice/dialed?leg={position}"))
     dial_verb.number(target["phone"])
     flow.vr.append(dial_verb)
-    return str(flow.vr)
+    return flow.render()
 
 
 def between(flow: Flow, call: CallSession, position: int) -> str:
@@ -312,7 +355,7 @@ def between(flow: Flow, call: CallSession, position: int) -> str:
     flow.say("Next: {spoken}. Press star to skip this office, or pound to end the call.", into=gather, spoken=spoken)
     flow.vr.append(gather)
     flow.vr.redirect(flow.url(f"/voice/next?leg={position}"))
-    return str(flow.vr)
+    return flow.render()
 
 
 def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:

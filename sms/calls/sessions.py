@@ -8,13 +8,14 @@ keyed by the Twilio ``CallSid``; the voice steps in ``sms.calls.voice`` read and
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from sms import defaults
@@ -415,5 +416,11 @@ def _names(labels: list[str], shown: int | None, t: Callable[..., str]) -> str:
 
 
 def legs_of(session: Session, call: CallSession) -> list[CallLeg]:
-    return list(session.scalars(select(CallLeg).where(CallLeg.session_id == call.id)
-                                .order_by(CallLeg.position, CallLeg.attempt)))
+    return list(session.scalars(_legs_statement(), {"session_id": call.id}))
+
+
+@functools.cache
+def _legs_statement() -> Select[tuple[CallLeg]]:
+    """Built once: a call's end reads its legs several times, and building it cost more than running it."""
+    return select(CallLeg).where(CallLeg.session_id == bindparam("session_id")).order_by(CallLeg.position,
+                                                                                         CallLeg.attempt)

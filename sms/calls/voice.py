@@ -16,7 +16,7 @@ import functools
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, insert, or_, select
+from sqlalchemy import Insert, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -47,6 +47,8 @@ class Flow:
         """Subscriber id → language, read once per request (the steps bind the call several times)."""
         self.version: str | None = None
         """The catalogue version read with the call (None: not read yet, ``catalogue.current`` asks)."""
+        self.legs: dict[tuple[int, int], CallLeg | None] = {}
+        """(session id, position) → its leg (None: none yet), read with the call for the position it was at."""
 
     def bind(self, call: CallSession | None) -> CallSession | None:
         """Speak ``call``'s caller's language from now on (their subscriber row's)."""
@@ -57,11 +59,28 @@ class Flow:
         return call
 
     def find(self, form: Mapping[str, str]) -> CallSession | None:
-        """The session holding the request's CallSid, bound (its caller's language and the catalogue
-        version read in the same query)."""
+        """The session holding the request's CallSid, bound (its caller's language, the catalogue
+        version and the leg at its position read in the same query)."""
         sid = call_sid(form)
         row = self.session.execute(BY_SID_SPOKEN, {"sid": sid}).first() if sid else None
-        return self.bind(self.known(*row)) if row is not None else None
+        if row is None:
+            return None
+        call, language, version, leg = row
+        self.legs[(call.id, call.position)] = leg
+        return self.bind(self.known(call, language, version))
+
+    def leg(self, call: CallSession, position: int) -> CallLeg | None:
+        """Leg ``position`` of ``call``: as read with the call if it is that one, else read now.
+
+        Read without flushing the step's changes first: nothing pending can change what it finds.
+        A leg is written at once (``_write_leg``, which forgets what was read here for it), and a
+        leg read earlier is the same object again. The step's changes are written at its end
+        (``steps.write_changes``), not by an autoflush here.
+        """
+        if (call.id, position) in self.legs:
+            return self.legs[(call.id, position)]
+        with self.session.no_autoflush:
+            return self.session.scalar(LEG, {"session_id": call.id, "position": position})
 
     def known(self, call: CallSession, language: str | None, version: str | None) -> CallSession:
         """``call``, its caller's ``language`` and the catalogue ``version`` read along with it (so
@@ -180,8 +199,12 @@ def call_sid(form: Mapping[str, str]) -> str:
 BY_SID = select(CallSession).where(CallSession.call_sid == bindparam("sid"))
 _SPOKEN = (select(CallSession, Subscriber.language, catalogue.version_query().scalar_subquery())
            .outerjoin(Subscriber, Subscriber.id == CallSession.subscriber_id))
-BY_SID_SPOKEN = _SPOKEN.where(CallSession.call_sid == bindparam("sid"))
-"""The session holding a CallSid, its caller's language and the catalogue version: one round trip for all."""
+_AT_POSITION = and_(CallLeg.session_id == CallSession.id, CallLeg.position == CallSession.position,
+                    CallLeg.attempt == 1)
+BY_SID_SPOKEN = (_SPOKEN.add_columns(CallLeg).outerjoin(CallLeg, _AT_POSITION)
+                 .where(CallSession.call_sid == bindparam("sid")))
+"""The session holding a CallSid, its caller's language, the catalogue version and the leg at its position
+(the one every step after the answer asks about): one round trip for all."""
 ANSWERING = _SPOKEN.where(or_(CallSession.token == bindparam("token"), CallSession.call_sid == bindparam("sid")))
 """The session the answer URL names, and any session already holding the CallSid (with their language
 and the catalogue version)."""
@@ -289,21 +312,10 @@ def current(flow: Flow, call: CallSession) -> str:
     position = call.position
     if position >= len(call.targets):
         return finish(flow, call)
-    leg = _leg(flow.session, call, position)
+    leg = flow.leg(call, position)
     if (leg is not None and leg.outcome == "dialing") or position == 0:
         return dial(flow, call, position, leg)
     return between(flow, call, position)
-
-
-def _leg(session: Session, call: CallSession, position: int) -> CallLeg | None:
-    """Leg ``position`` of ``call``, read without flushing the step's changes first.
-
-    Nothing pending can change what it finds: a leg is written at once (``_write_leg``), and a
-    leg read earlier is the same object again. The step's changes are written at its end
-    (``steps.write_changes``), not by an autoflush here.
-    """
-    with session.no_autoflush:
-        return session.scalar(LEG, {"session_id": call.id, "position": position})
 
 
 @functools.cache
@@ -311,7 +323,7 @@ def _insert_leg() -> Insert:
     return insert(CallLeg.__table__)
 
 
-def _write_leg(session: Session, call: CallSession, position: int, **fields: Any) -> None:
+def _write_leg(flow: Flow, call: CallSession, position: int, **fields: Any) -> None:
     """Record leg ``position`` of ``call`` (its first attempt) now, with one Core ``INSERT``.
 
     Not a mapped object flushed by the unit of work, which cost more than the step's own work; the
@@ -320,7 +332,8 @@ def _write_leg(session: Session, call: CallSession, position: int, **fields: Any
     leg it just wrote as an object.
     """
     target = call.targets[position]
-    session.connection().execute(_insert_leg(), {
+    flow.legs.pop((call.id, position), None)
+    flow.session.connection().execute(_insert_leg(), {
         "session_id": call.id, "position": position, "kind": target["kind"], "ref": target["ref"],
         "label": lookup.Target.of(target).label, **fields})
 
@@ -330,7 +343,7 @@ def dial(flow: Flow, call: CallSession, position: int, leg: CallLeg | None) -> s
     target = call.targets[position]
     spoken = lookup.Target.of(target).spoken
     if leg is None:
-        _write_leg(flow.session, call, position, number=target["phone"])
+        _write_leg(flow, call, position, number=target["phone"])
     if target.get("script") == "thank":
         script = stances.thank_script(flow.session, call.demand or "")
         flow.say_as_is(languages.translate(flow.language, "{spoken} supports this, so please thank them.",
@@ -363,13 +376,13 @@ def next_target(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     if call is None or call.status != "confirmed":
         return flow.goodbye("This call has ended. Goodbye.")
     position = _position(arg)
-    if position != call.position or (leg := _leg(flow.session, call, position)) is not None:
+    if position != call.position or (leg := flow.leg(call, position)) is not None:
         return current(flow, call)  # a repeated request: answer with where the call is now
     digits = (form.get("Digits") or "").strip()
     if digits == "#":
         return finish(flow, call)
     if digits == "*":
-        _write_leg(flow.session, call, position, number=None, outcome="skipped", ended_at=utcnow())
+        _write_leg(flow, call, position, number=None, outcome="skipped", ended_at=utcnow())
         call.position = position + 1
         return current(flow, call)
     return dial(flow, call, position, leg)
@@ -381,7 +394,7 @@ def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     if call is None:
         return flow.goodbye("Goodbye.")
     position = _position(arg)
-    leg = _leg(flow.session, call, position)
+    leg = flow.leg(call, position)
     if leg is not None and leg.dial_status is None and leg.outcome == "dialing":
         status = (form.get("DialCallStatus") or "failed").strip().lower()
         leg.dial_status, leg.outcome = status[:16], sessions.OUTCOMES.get(status, "failed")
@@ -396,8 +409,8 @@ def dialed(flow: Flow, form: Mapping[str, str], arg: str) -> str:
     if call.status != "confirmed":
         return flow.goodbye("Goodbye.")
     fresh = call.targets[call.position] if call.position < len(call.targets) else {}
-    if fresh.get("fallback_for") and _leg(flow.session, call, call.position) is None:
-        previous = _leg(flow.session, call, call.position - 1)
+    if fresh.get("fallback_for") and flow.leg(call, call.position) is None:
+        previous = flow.leg(call, call.position - 1)
         busy = previous is not None and previous.outcome == "busy"
         flow.say("That line was busy. Let's try {spoken}." if busy else "That line didn't answer. Let's try {spoken}.",
                  spoken=lookup.Target.of(fresh).spoken)

@@ -83,3 +83,34 @@ def test_the_same_timestamp_type_as_the_orm_writes(svc) -> None:  # noqa: ANN001
         session.commit()
     with svc.db.session() as session:
         assert session.get(CallSession, call_id).answered_at == now
+
+
+def test_the_leg_read_with_the_call_is_forgotten_once_the_step_writes_it(svc) -> None:  # noqa: ANN001
+    from sms.calls import voice
+
+    sid = "CA" + "7" * 32
+    with svc.db.session() as session:
+        call = CallSession(phone="+16175550123", demand="CHOKEHOLD", call_sid=sid, status="confirmed", targets=[
+            {"kind": "house", "ref": "N000002", "phone": "+12022255635"}])
+        session.add(call)
+        session.commit()
+    with svc.db.session() as session:
+        flow = voice.Flow(svc, session)
+        call = flow.find({"CallSid": sid})
+        assert flow.legs == {(call.id, 0): None}  # read with the call: no leg at its position yet
+        seen: list[str] = []
+        listener = _first_words(seen)
+        event.listen(svc.db.engine, "before_cursor_execute", listener)
+        try:
+            assert flow.leg(call, 0) is None and seen == []  # no second read
+            voice._write_leg(flow, call, 0, number="+12022255635")
+            leg = flow.leg(call, 0)  # written in this step: read again
+        finally:
+            event.remove(svc.db.engine, "before_cursor_execute", listener)
+        assert seen == ["INSERT", "SELECT"]
+        assert (leg.position, leg.outcome, leg.ref, leg.number) == (0, "dialing", "N000002", "+12022255635")
+        session.commit()
+    with svc.db.session() as session:
+        flow = voice.Flow(svc, session)
+        call = flow.find({"CallSid": sid})
+        assert flow.legs[(call.id, 0)].id == leg.id  # the next step finds it with the call

@@ -7,17 +7,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 
-from sqlalchemy import Update, bindparam, inspect, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
-from sqlalchemy.orm.exc import StaleDataError
 
+from sms import core_writes
 from sms.calls import incoming, voice
-from sms.calls.models import CallLeg, CallSession
 from sms.calls.voice import Flow
 from sms.messaging.inbound import clean
 from sms.services import Services
@@ -53,44 +48,6 @@ def _once(services: Services, step: str, form: Mapping[str, str], arg: str) -> s
     with services.db.session() as session:
         flow = Flow(services, session)
         xml = STEPS[step](flow, form, arg)
-        write_changes(session)
+        core_writes.write_session(session)  # the step's rows without the unit of work (sms.core_writes)
         session.commit()
         return xml
-
-
-WRITTEN: tuple[type, ...] = (CallSession, CallLeg)
-"""What a step changes on every request: its call session and the leg it settles."""
-
-
-def write_changes(session: Session) -> None:
-    """Write the changes a step left on its call session and legs, one Core ``UPDATE`` each.
-
-    The same columns the unit of work would write at the commit (only those whose value changed),
-    without its per-flush cost, which was the largest part of a step. The objects are then taken
-    out of the session, so the commit writes the rest (new rows, other tables) as before. A row
-    gone meanwhile fails as the flush did (``StaleDataError``).
-    """
-    for obj in [o for o in session.dirty if isinstance(o, WRITTEN)]:
-        state = inspect(obj)
-        changed = {key: state.dict.get(key) for key in _columns(type(obj)).keys() - state.unmodified
-                   if get_history(obj, key, PASSIVE_NO_INITIALIZE).has_changes()}
-        if changed:
-            table = type(obj).__table__
-            matched = session.connection().execute(_update(type(obj)), {"_pk": state.identity[0], **{
-                _columns(type(obj))[key]: value for key, value in changed.items()}}).rowcount
-            if matched != 1:
-                raise StaleDataError(f"UPDATE statement on table '{table.name}' expected to update 1 row(s); "
-                                     f"{matched} were matched.")
-        session.expunge(obj)
-
-
-@functools.cache
-def _columns(model: type) -> dict[str, str]:
-    """Mapped attribute → column name."""
-    return {attr.key: attr.columns[0].key for attr in inspect(model).column_attrs}
-
-
-@functools.cache
-def _update(model: type) -> Update:
-    """``UPDATE`` of one row by primary key; the columns set are the parameters given."""
-    return update(model.__table__).where(inspect(model).primary_key[0] == bindparam("_pk"))

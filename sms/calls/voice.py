@@ -75,7 +75,7 @@ class Flow:
         Read without flushing the step's changes first: nothing pending can change what it finds.
         A leg is written at once (``_write_leg``, which forgets what was read here for it), and a
         leg read earlier is the same object again. The step's changes are written at its end
-        (``steps.write_changes``), not by an autoflush here.
+        (``core_writes.write_session`` in ``steps``), not by an autoflush here.
         """
         if (call.id, position) in self.legs:
             return self.legs[(call.id, position)]

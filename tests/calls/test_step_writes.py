@@ -1,4 +1,4 @@
-"""``steps.write_changes``: a step's call session and legs written as the unit of work would write them."""
+"""A voice step's call session and legs written by ``sms.core_writes`` as the unit of work would write them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from sms.calls import steps
+from sms import core_writes
 from sms.calls.models import CallLeg, CallSession
 from sms.store import Subscriber, utcnow
 
@@ -28,16 +28,15 @@ def _first_words(seen: list[str]):  # noqa: ANN202
     return lambda _conn, _cursor, sql, *_args: seen.append(sql.split()[0])
 
 
-def test_writes_only_changed_columns_and_leaves_the_rest_to_the_commit(svc) -> None:  # noqa: ANN001
+def test_writes_only_changed_columns_and_the_new_rows(svc) -> None:  # noqa: ANN001
     call_id, leg_id = _seed(svc)
     with svc.db.session() as session:
         call, leg = session.get(CallSession, call_id), session.get(CallLeg, leg_id)
         call.status, call.call_sid, call.demand = "answered", "CA" + "1" * 32, "CHOKEHOLD"  # demand: unchanged
         leg.outcome, leg.duration = "connected", 60
-        session.add(Subscriber(phone="+16175550199", status="active"))  # another table: the commit's
-        steps.write_changes(session)
-        assert call not in session and leg not in session
-        assert len(session.new) == 1
+        session.add(Subscriber(phone="+16175550199", status="active"))  # another table, new: written too
+        assert core_writes.write_session(session) == 3
+        assert not session.dirty and not session.new
         session.commit()
     with svc.db.session() as session:
         call, leg = session.get(CallSession, call_id), session.get(CallLeg, leg_id)
@@ -55,11 +54,11 @@ def test_an_unchanged_value_writes_nothing(svc) -> None:  # noqa: ANN001
         listener = _first_words(seen)
         event.listen(svc.db.engine, "before_cursor_execute", listener)
         try:
-            steps.write_changes(session)
+            core_writes.write_session(session)
             session.commit()
         finally:
             event.remove(svc.db.engine, "before_cursor_execute", listener)
-    assert "UPDATE" not in seen and call not in session
+    assert "UPDATE" not in seen and not session.dirty
 
 
 def test_a_row_gone_meanwhile_fails_as_the_flush_did(svc) -> None:  # noqa: ANN001
@@ -71,7 +70,7 @@ def test_a_row_gone_meanwhile_fails_as_the_flush_did(svc) -> None:  # noqa: ANN0
                         .execution_options(synchronize_session=False))
         call.status = "answered"
         with pytest.raises(StaleDataError):
-            steps.write_changes(session)
+            core_writes.write_session(session)
 
 
 def test_the_same_timestamp_type_as_the_orm_writes(svc) -> None:  # noqa: ANN001
@@ -79,7 +78,7 @@ def test_the_same_timestamp_type_as_the_orm_writes(svc) -> None:  # noqa: ANN001
     now = utcnow()
     with svc.db.session() as session:
         session.get(CallSession, call_id).answered_at = now
-        steps.write_changes(session)
+        core_writes.write_session(session)
         session.commit()
     with svc.db.session() as session:
         assert session.get(CallSession, call_id).answered_at == now

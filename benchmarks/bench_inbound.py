@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 DURATION = float(os.environ.get("BENCH_SECONDS", "8"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
-WORKERS = os.environ.get("BENCH_WORKERS", "2")
+WORKERS = os.environ.get("BENCH_WORKERS", "4")
+THREADS = os.environ.get("BENCH_THREADS", "2")
+"""The Procfile's web setting (WEB_CONCURRENCY x WEB_THREADS), which the bare baseline runs under too."""
 RATE = float(os.environ.get("BENCH_RATE", "200"))
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -47,7 +49,7 @@ def free_port() -> int:
 
 def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,
-           "--threads", os.environ.get("BENCH_THREADS", "4"), "--log-level", "warning", app_spec]
+           "--threads", THREADS, "--log-level", "warning", app_spec]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -149,7 +151,7 @@ def measure(spec: str, env: dict[str, str], workloads: tuple[str, ...] = WORKLOA
 def main() -> None:
     env = {"REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"), "TWILIO_AUTH_TOKEN": TOKEN,
            "INBOUND_LIMIT_PER_HOUR": "0", "FOLLOWUP_DELAY_SECONDS": "86400", "QUIET_HOURS": "off"}
-    print(f"gunicorn {WORKERS} workers x {os.environ.get('BENCH_THREADS', '4')} threads; load from 2 processes: "
+    print(f"gunicorn {WORKERS} workers x {THREADS} threads; load from 2 processes: "
           f"{CONCURRENCY} keep-alive clients flat out, then {RATE:.0f} req/s open-loop; {DURATION:.0f} s each")
     ratios = []
     with databases() as urls:

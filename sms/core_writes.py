@@ -4,12 +4,13 @@ On the webhook's hot path the unit of work costs several times the statements it
 texter's seven rows the flush took a quarter of the text's time (0.7 of 2.7 ms in-process, issue
 15's profile), where each Core statement takes about 15 µs. ``write_session`` sends each new row
 as one ``INSERT`` and each changed row as one ``UPDATE … WHERE pk = ?``, both built once per table
-and set of columns, in the order the rows were added, then takes the written objects out of the
-session: the commit's flush has nothing left to do, and the objects keep their values.
+and set of columns, in the order the rows were added, then leaves the written objects in the
+session as if just loaded: the commit's flush has nothing left to do, and the objects keep their values.
 
-Only what it can write exactly as the flush would is written here: rows of classes without
-relationships, with one primary-key column, Python-side defaults and plain columns. The rest (an
-opt-out review pointing at its message, a deletion) is left to the flush.
+Only what it can write exactly as the flush would is written here: rows of classes with one
+primary-key column, Python-side defaults and plain columns, that have no relationships and are no
+one-to-many relationship's children (the flush would fill their foreign key). The rest (an opt-out
+review pointing at its message, a deletion) is left to the flush.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, Executable, Insert, Update, bindparam, insert, inspect, update
-from sqlalchemy.orm import Mapper, Session, make_transient, make_transient_to_detached
+from sqlalchemy.orm import ONETOMANY, Mapper, Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
@@ -115,8 +116,8 @@ def _insert_plan(mapper: Mapper, given: frozenset[str]) -> _InsertPlan | None:
             keys.append(name)
             continue
         if column.primary_key:
-            if not column.autoincrement or column.default is not None:
-                return None
+            if column is not mapper.local_table.autoincrement_column or column.default is not None:
+                return None  # a key the database does not make: the flush's to raise about
             continue
         if column.server_default is not None or (column.default is not None and not (
                 column.default.is_callable or column.default.is_scalar)):
@@ -212,7 +213,7 @@ def _plain_columns(mapper: Mapper) -> dict[str, Column] | None:
     """Attribute → column for a class Core can write like the flush, or None (relationships, inheritance...)."""
     if mapper.relationships or mapper.inherits or mapper.version_id_col is not None or len(mapper.tables) != 1:
         return None
-    if len(mapper.primary_key) != 1:
+    if len(mapper.primary_key) != 1 or _filled_by_a_parent(mapper):
         return None
     columns = {}
     for prop in mapper.column_attrs:
@@ -220,3 +221,9 @@ def _plain_columns(mapper: Mapper) -> dict[str, Column] | None:
             return None
         columns[prop.key] = prop.columns[0]
     return columns
+
+
+def _filled_by_a_parent(mapper: Mapper) -> bool:
+    """Whether another class's one-to-many relationship sets this class's foreign key at the flush."""
+    return any(rel.mapper is mapper and rel.direction is ONETOMANY
+               for other in mapper.registry.mappers for rel in other.relationships)

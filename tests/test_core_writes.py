@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import ForeignKey, Integer, String, event, inspect, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
 from sms import core_writes
@@ -163,3 +164,28 @@ def test_an_interest_texted_from_two_sessions_at_once_counts_both(svc, subscribe
         second.close()
     with svc.db.session() as session:
         assert session.scalar(select(Interest.times)) == 3
+
+
+def test_a_child_of_a_one_to_many_relationship_is_left_to_the_flush():
+    class Base(DeclarativeBase):
+        pass
+
+    class Parent(Base):
+        __tablename__ = "parents"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        children: Mapped[list[Child]] = relationship()
+
+    class Child(Base):  # its parent_id is set by the flush from Parent.children
+        __tablename__ = "children"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        parent_id: Mapped[int | None] = mapped_column(ForeignKey("parents.id"))
+
+    class Keyed(Base):  # a key the database does not make
+        __tablename__ = "keyed"
+        code: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+    assert core_writes._plain_columns(inspect(Child)) is None
+    assert core_writes._plain_columns(inspect(Parent)) is None  # has a relationship itself
+    assert core_writes._insert_plan(inspect(Keyed), frozenset()) is None
+    assert core_writes._insert_plan(inspect(Keyed), frozenset({"code"})) is not None
+    assert core_writes._plain_columns(inspect(Interest)) is not None

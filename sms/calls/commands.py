@@ -29,11 +29,17 @@ DISTRICT_HELP = "Reply DISTRICT with your state and district, e.g. DISTRICT MA-7
 ZIP_TEXT = r"^(?:(?:my\s+)?zip(?:\s*code)?(?:\s+is)?\s*[:=#-]?\s*)?(\d{5})(?:-?\d{4})?[.!]?$"
 """A text that is a ZIP: ``02139``, ``02139-1234``, ``my zip is 02139``, ``zip: 02139`` (folded, lower case)."""
 _WHOM = (r"(?:senators?|sens?|reps?|representatives?|congress\s*(?:wo)?m[ae]n|congressperson|congress|lawmakers?"
-         r"|legislators?|members?\s+of\s+congress)")
+         r"|legislators?|members?\s+of\s+congress"
+         r"|senador(?:a|es|as)?|representantes?|congresistas?|congreso|legislador(?:a|es|as)?)")
 CALL_TEXT = (rf"\b(?:call|phone|ring|reach)\s+(?:(?:my|our|the|a|your|us)\s+)*{_WHOM}\b"
              r"|(?<!n't )(?<!not )\b(?:want|wanna|would\s+like|'d\s+like|like|need|ready)\s+to\s+(?:make\s+a\s+)?call\b"
-             r"|\bhow\s+(?:do|can)\s+i\s+call\b")
-"""Asking to call in words: "I want to call my senator", "call my congresswoman", "how do I call"."""
+             r"|\bhow\s+(?:do|can)\s+i\s+call\b"
+             rf"|\b(?:llamar|llamarle|llamarles|hablar\s+con)\s+(?:(?:a|al|a\s+los|a\s+las|mi|mis|nuestro|nuestra"
+             rf"|nuestros|el|la|los|las|tu|tus)\s+)*{_WHOM}\b"
+             r"|(?<!no )\b(?:quiero|quisiera|necesito|me\s+gustaria|puedo|deseo)\s+(?:hacer\s+una\s+)?llamar?(?:da)?\b"
+             r"|\bcomo\s+(?:puedo\s+)?llam(?:o|ar)\b")
+"""Asking to call in words: "I want to call my senator", "call my congresswoman", "how do I call", and in
+Spanish (the text folded, without accents): "quiero llamar a mi senador", "llamar al congreso", "¿cómo llamo?"."""
 WHOM = re.compile(rf"\b{_WHOM}\b")
 
 

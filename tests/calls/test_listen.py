@@ -182,3 +182,21 @@ def test_unions_calls_the_house_member_only(phone, svc) -> None:  # noqa: ANN001
 def test_the_seed_reading_finds_decriminalize(phone, body) -> None:  # noqa: ANN001
     phone.text("HI")
     assert phone.text(body) == [REPLY["DECRIMINALIZE"]]
+
+
+@pytest.mark.parametrize("body", ["quiero llamar a mi senador", "Quiero llamar a mis senadores", "llamar al congreso",
+                                  "¿Cómo llamo a mi representante?", "me gustaría llamar a mi congresista",
+                                  "quisiera hacer una llamada"])
+def test_asking_to_call_in_spanish_calls_about_the_last_demand(phone, svc, body) -> None:  # noqa: ANN001
+    phone.text("ZIP 99501")
+    phone.text("DEFUND")
+    assert phone.text(body)[0].startswith("Calling you now to connect you with Rep. Nicholas J. Begich III, Sen.")
+    assert [s.demand for s in sessions_of(svc)] == ["DEFUND"]
+
+
+@pytest.mark.parametrize("body", ["no quiero llamar", "dejen de llamar a mi senador por favor", "llamaré luego"])
+def test_not_wanting_to_call_in_spanish_is_not_a_call(phone, svc, body) -> None:  # noqa: ANN001
+    phone.text("ZIP 99501")
+    phone.text("DEFUND")
+    assert not phone.text(body)[0].startswith("Calling you now")
+    assert sessions_of(svc) == []

@@ -140,3 +140,12 @@ def test_a_call_back_offered_and_booked_in_spanish_says_when_in_spanish(hablante
     assert office_hours.spoken_time(datetime(2026, 11, 29, 14, 0, tzinfo=UTC), office_hours.ZoneInfo(
         "America/New_York"), datetime(2026, 11, 28, 15, 0, tzinfo=UTC), "es") == "mañana 9am ET"
     assert hablante.text("SI") == ["Listo: te llamaremos entonces. Responde CANCELAR LLAMADA para cancelarla."]
+
+
+def test_a_first_text_asking_to_call_in_spanish_is_answered_in_spanish_with_the_question(phone) -> None:  # noqa: ANN001
+    first = phone.text("quiero llamar a mi senador")
+    assert first[0] == ("¿Sobre qué tema quieres llamar? Responde una palabra como ESTRANGULAMIENTO, "
+                        "o MENU para la lista.")
+    assert first[1].startswith(f"{ORG}: te uniste a las alertas") and first[1].endswith("For English, reply ENGLISH.")
+    assert phone.text("ESTRANGULAMIENTO") == [
+        "¿Cuál es tu código postal? Responde con 5 dígitos para conectarte con tus propios legisladores."]

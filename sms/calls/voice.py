@@ -126,9 +126,7 @@ class Flow:
         return self.services.url(path)
 
     def goodbye(self, text: str, **values: Any) -> str:
-        """Say ``text`` and hang up; said alone (a constant reply), rendered once per voice and text."""
-        if not values and not self.vr.verbs:
-            return _goodbye_alone(self.voice(), languages.translate(self.language, text))
+        """Say ``text`` and hang up."""
         self.say(text, **values)
         self.vr.hangup()
         return self.render()
@@ -174,15 +172,6 @@ def _content(verb: TwiML | str) -> Hashable:
 @functools.lru_cache(maxsize=1024)
 def _render(document: _Document) -> str:
     return str(document.tree)
-
-
-@functools.lru_cache(maxsize=256)
-def _goodbye_alone(voice: tuple[str, str], spoken: str) -> str:
-    """The TwiML of ``spoken`` said in ``voice`` (name, language), then a hang-up: the same for every caller."""
-    vr = VoiceResponse()
-    vr.say(spoken, voice=voice[0], language=voice[1])
-    vr.hangup()
-    return str(vr)
 
 
 SID_LENGTH = 64

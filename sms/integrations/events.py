@@ -12,14 +12,14 @@ number added when the event is sent (``subscriber.deleted`` never carries one).
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sms.calls.models import CallLeg, CallSession, ScheduledCall
+from sms.calls import sessions
+from sms.calls.models import CallSession, ScheduledCall
 from sms.integrations.models import Event
 from sms.store import Subscriber
 
@@ -71,7 +71,7 @@ def on_interest(session: Session, subscriber: Subscriber, keyword: str) -> None:
 
 def on_call(session: Session, call: CallSession, change: str) -> None:
     """A call hook: the call ended (``completed``) or the caller reported how it went (``reported``)."""
-    legs = list(session.scalars(_legs_statement(), {"session_id": call.id}))
+    legs = sessions.legs_of(session, call)
     if change == "reported":
         reported = next((leg.reported for leg in legs if leg.reported), None)
         emit(session, "call.reported", call.subscriber_id, call_id=call.id, demand=call.demand, reported=reported)
@@ -81,13 +81,6 @@ def on_call(session: Session, call: CallSession, change: str) -> None:
          direction=call.direction, offices_dialed=len(dialed),
          connected=sum(leg.outcome == "connected" for leg in dialed),
          offices=[{"label": leg.label, "kind": leg.kind, "outcome": leg.outcome} for leg in legs])
-
-
-@functools.cache
-def _legs_statement() -> Select[tuple[CallLeg]]:
-    """A call's legs, built once (every finished call asks): building it cost more than running it."""
-    return select(CallLeg).where(CallLeg.session_id == bindparam("session_id")).order_by(CallLeg.position,
-                                                                                         CallLeg.attempt)
 
 
 def on_booking(session: Session, booking: ScheduledCall) -> None:
